@@ -1,0 +1,163 @@
+"""ONE loader for ``[tool.celery_boundary]`` (pyproject.toml) or ``[celery_boundary]`` (setup.cfg,
+mypy.ini), read by every front end. A bad key or value raises ``ConfigError`` with one line that
+names the key and what is allowed; callers print it, never a traceback.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+SECTION: Final = "celery_boundary"
+INI_FILES: Final = ("setup.cfg", "mypy.ini", ".mypy.ini", "tox.ini")
+
+
+class ConfigError(Exception):
+    """One line naming the file, the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Config:
+    #: Dotted module of the Celery app (read for settings and preserializer registrations).
+    app: str | None = None
+    #: Overrides the task serializer found in the app configuration.
+    serializer: str | None = None
+    #: Overrides the result serializer found in the app configuration.
+    result_serializer: str | None = None
+    #: ``Any`` / ``object`` values are trusted to cross (silence) unless false.
+    trust_any: bool = True
+    #: Dotted names of types registered with a preserializer in code that is not checked.
+    preserializers: tuple[str, ...] = ()
+    #: Dotted names of user decorators that create Celery tasks.
+    task_decorators: tuple[str, ...] = ()
+    #: "error" reports values that arrive as another type (celery-lossy); "off" silences them.
+    lossy: str = "error"
+    #: CB301 thresholds: a task body above any of these holds business logic.
+    max_task_statements: int = 12
+    max_task_branches: int = 3
+    max_task_loops: int = 1
+    max_task_depth: int = 2
+    #: Where the configuration came from (None: defaults).
+    source: str | None = field(default=None, compare=False)
+
+
+_FIELDS: Final = {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}
+_CHOICES: Final[dict[str, tuple[str, ...]]] = {"lossy": ("error", "off")}
+
+
+def parse(table: dict[str, Any], source: str = "<config>") -> Config:
+    """Validate a table of raw values (TOML types, or strings from an ini file)."""
+    values: dict[str, Any] = {}
+    for raw_key, raw in table.items():
+        key = raw_key.replace("-", "_")
+        if key not in _FIELDS:
+            allowed = ", ".join(sorted(_FIELDS))
+            raise ConfigError(f"{source}: unknown key {raw_key!r} in [{SECTION}]; allowed keys: {allowed}")
+        values[key] = _coerce(key, raw, source)
+    return Config(**values, source=source)
+
+
+def _coerce(key: str, raw: Any, source: str) -> Any:
+    default = _FIELDS[key].default
+    where = f"{source}: [{SECTION}] {key}"
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+            return raw.strip().lower() in ("true", "1", "yes")
+        raise ConfigError(f"{where} must be true or false, not {raw!r}")
+    if isinstance(default, int):
+        try:
+            number = int(raw) if not isinstance(raw, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None or number < 0:
+            raise ConfigError(f"{where} must be a whole number >= 0, not {raw!r}")
+        return number
+    if isinstance(default, tuple):
+        items = _as_list(raw)
+        if items is None:
+            raise ConfigError(f"{where} must be a list of dotted names, not {raw!r}")
+        bad = [item for item in items if not _is_dotted(item)]
+        if bad:
+            raise ConfigError(f"{where}: {bad[0]!r} is not a dotted name like 'pkg.module.Name'")
+        return tuple(items)
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConfigError(f"{where} must be a non-empty string, not {raw!r}")
+    value = raw.strip()
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise ConfigError(f"{where} must be one of {', '.join(_CHOICES[key])}, not {value!r}")
+    if key == "app" and not _is_dotted(value.split(":")[0]):
+        raise ConfigError(f"{where} must be a dotted module name like 'proj.celery', not {value!r}")
+    return value
+
+
+def _as_list(raw: Any) -> list[str] | None:
+    if isinstance(raw, str):  # ini files: comma- or newline-separated
+        return [part.strip() for part in raw.replace("\n", ",").split(",") if part.strip()]
+    if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+        return [item.strip() for item in raw]
+    return None
+
+
+def _is_dotted(name: str) -> bool:
+    return bool(name) and all(part.isidentifier() for part in name.split("."))
+
+
+def find_file(start: Path) -> Path | None:
+    """The nearest pyproject.toml with the table, or ini file with the section, at or above ``start``."""
+    directory = start if start.is_dir() else start.parent
+    for folder in (directory, *directory.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _pyproject_table(pyproject) is not None:
+            return pyproject
+        for name in INI_FILES:
+            candidate = folder / name
+            if candidate.is_file() and _ini_section(candidate) is not None:
+                return candidate
+        if (folder / ".git").exists():
+            break
+    return None
+
+
+def load(path: Path | None = None, *, start: Path | None = None) -> Config:
+    """Load the configuration from ``path``, or the nearest file at or above ``start`` (cwd)."""
+    if path is None:
+        path = find_file((start or Path.cwd()).resolve())
+        if path is None:
+            return Config()
+    table = _pyproject_table(path) if path.suffix == ".toml" else _ini_section(path)
+    return parse(table or {}, str(path))
+
+
+def _pyproject_table(path: Path) -> dict[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: is not valid TOML: {exc}") from None
+    table = data.get("tool", {}).get(SECTION)
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.{SECTION}] must be a table")
+    return table
+
+
+def _ini_section(path: Path) -> dict[str, Any] | None:
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}".splitlines()[0]) from None
+    if not parser.has_section(SECTION):
+        return None
+    return dict(parser.items(SECTION))

@@ -1,0 +1,371 @@
+"""How each serializer treats an instance of one class (kombu 5.7.0, msgpack 1.x, PyYAML 6).
+
+json: natives (str, int, float, bool, None, list, tuple, dict and their subclasses) never reach
+kombu's ``JSONEncoder.default``; everything else goes ``__json__`` -> Django ``Promise`` -> the
+type registry (isinstance, insertion order) -> bytes -> ``TypeError`` (EncodeError).
+msgpack: natives and their subclasses, bytes-like as bytes; map keys other than str/bytes fail
+when the worker decodes (``strict_map_key``). yaml (``safe_dump``): exact native types only,
+plus set, bytes, datetime and date. pickle: anything but frames, OS handles and locks.
+"""
+
+from __future__ import annotations
+
+from celery_boundary.core import fullnames as fn
+from celery_boundary.core import serializers
+from celery_boundary.core.shapes import (
+    AnyShape,
+    CallableShape,
+    Instance,
+    LiteralShape,
+    NoneShape,
+    Shape,
+    Trait,
+    TupleShape,
+    UnionShape,
+    builtin,
+    describe,
+    union_of,
+)
+from celery_boundary.core.verdicts import Outcome, Walk, visit
+
+JSON, MSGPACK, YAML, PICKLE = (
+    serializers.JSON,
+    serializers.MSGPACK,
+    serializers.YAML,
+    serializers.PICKLE,
+)
+SCALARS = frozenset({fn.BOOL, fn.INT, fn.FLOAT, fn.STR, fn.BYTES, fn.NONE_TYPE})
+#: Builtins whose subclasses json/msgpack encode natively, most specific first.
+NATIVE_BASES = (fn.BOOL, fn.INT, fn.FLOAT, fn.STR, fn.DICT, fn.LIST, fn.TUPLE)
+FIX_PRESERIALIZER = "register a preserializer (celery_boundary.runtime.register_preserializer)"
+
+
+def visit_callable(walk: Walk, shape: CallableShape, where: str) -> Shape | None:
+    if walk.serializer is PICKLE:
+        walk.report(
+            Outcome.UNKNOWN,
+            shape,
+            where,
+            "pickle carries module-level functions by reference, but not lambdas or closures",
+        )
+        return shape
+    walk.report(
+        Outcome.NOT_CARRIED,
+        shape,
+        where,
+        f"a function is code, not data: {walk.serializer.name} cannot carry it",
+        "pass a task signature (task.s(...)) or a dotted name and look it up on the worker",
+    )
+    return None
+
+
+def visit_instance(walk: Walk, inst: Instance, where: str) -> Shape | None:
+    if inst.is_any_of(fn.GENERATORS | fn.FILES | fn.LOCKS):
+        _refuse_handle(walk, inst, where)
+        return None
+    if walk.serializer is PICKLE:
+        for arg in inst.args:
+            if visit(walk, arg, f"{where}[*]") is None:
+                return None
+        return inst
+    if inst.fullname == fn.OBJECT:
+        return visit(walk, AnyShape("object"), where)
+    if inst.fullname in fn.MAPPINGS | fn.SEQUENCES | fn.ITERABLES | fn.ABSTRACT_SETS:
+        return _visit_abstract(walk, inst, where)
+    if inst.fullname in SCALARS:
+        return inst
+    if inst.fullname in (fn.LIST, fn.SET, fn.FROZENSET, fn.DICT, fn.TUPLE):
+        return _visit_container(walk, inst, where)
+    native = next((base for base in NATIVE_BASES if inst.is_a(base)), None)
+    if native is not None:
+        return _visit_native_subclass(walk, inst, native, where)
+    if walk.serializer is JSON:
+        return _visit_json_object(walk, inst, where)
+    return _visit_other_object(walk, inst, where)
+
+
+def _refuse_handle(walk: Walk, inst: Instance, where: str) -> None:
+    if inst.is_any_of(fn.GENERATORS):
+        what, fix = "a generator or iterator holds a running frame", "pass a list (list(...))"
+    elif inst.is_any_of(fn.FILES):
+        what, fix = "an open file or socket is an OS handle", "pass the path or the contents"
+    else:
+        what, fix = "a lock only means something inside one process", "use a broker-side lock"
+    walk.report(Outcome.NOT_CARRIED, inst, where, f"{what}; no serializer carries it", fix)
+
+
+def _visit_abstract(walk: Walk, inst: Instance, where: str) -> Shape | None:
+    """Mapping/Sequence/Iterable/AbstractSet: judged as the concrete type most values have."""
+    if inst.fullname in fn.MAPPINGS:
+        concrete = builtin("dict", *(inst.args or (AnyShape(), AnyShape())))
+        usual = "a dict"
+    elif inst.fullname in fn.ABSTRACT_SETS:
+        concrete = builtin("set", *(inst.args or (AnyShape(),)))
+        usual = "a set"
+    else:
+        concrete = builtin("list", *(inst.args or (AnyShape(),)))
+        usual = "a list"
+    before = len(walk.problems)
+    arrived = _visit_container(walk, concrete, where)
+    if len(walk.problems) == before:
+        walk.report(
+            Outcome.UNKNOWN,
+            inst,
+            where,
+            f"an abstract type: {usual} crosses, other implementations may not",
+        )
+    return arrived
+
+
+def _visit_container(walk: Walk, inst: Instance, where: str) -> Shape | None:
+    args = list(inst.args)
+    if inst.fullname == fn.TUPLE:
+        return visit(walk, TupleShape(rest=args[0] if args else AnyShape()), where)
+    if inst.fullname == fn.DICT:
+        key = args[0] if args else AnyShape()
+        value = args[1] if len(args) > 1 else AnyShape()
+        return _visit_dict(walk, inst, key, value, where)
+    item = args[0] if args else AnyShape()
+    if inst.fullname == fn.FROZENSET or (inst.fullname == fn.SET and walk.serializer is not YAML):
+        walk.report(
+            Outcome.NOT_CARRIED,
+            inst,
+            where,
+            f"{walk.serializer.name} has no set type",
+            "pass sorted(...) or list(...) and rebuild the set in the task",
+        )
+        visit(walk, item, f"{where}[*]")
+        return None
+    arrived = visit(walk, item, f"{where}[*]")
+    return None if arrived is None else Instance(inst.fullname, (arrived,))
+
+
+def _visit_dict(walk: Walk, inst: Instance, key: Shape, value: Shape, where: str) -> Shape | None:
+    key_arrives = _visit_key(walk, key, where)
+    value_arrives = visit(walk, value, f"{where}[*]")
+    if key_arrives is None or value_arrives is None:
+        return None
+    return builtin("dict", key_arrives, value_arrives)
+
+
+def _visit_key(walk: Walk, key: Shape, where: str) -> Shape | None:
+    """JSON turns int/float/bool/None keys into strings; msgpack's decoder refuses them."""
+    at = f"{where}{{key}}"
+    if isinstance(key, UnionShape):
+        arrived = [_visit_key(walk, item, where) for item in key.items]
+        return None if any(a is None for a in arrived) else _first(arrived)
+    if isinstance(key, AnyShape):
+        return visit(walk, key, at)
+    kind = _key_kind(key)
+    ser = walk.serializer
+    if kind == "str":
+        return builtin("str")
+    if kind == "str-subclass" and ser in (JSON, MSGPACK):
+        walk.report(Outcome.LOSSY, key, at, "a str subclass key arrives as a plain str", "", builtin("str"))
+        return builtin("str")
+    if ser is JSON and kind in ("number", "bool", "none"):
+        walk.report(
+            Outcome.LOSSY,
+            key,
+            at,
+            "JSON object keys are strings: this key arrives as a str ('1', 'true', 'null')",
+            "use str keys, or convert the keys back in the task",
+            builtin("str"),
+        )
+        return builtin("str")
+    if ser is MSGPACK and kind == "bytes":
+        return key
+    if ser is YAML and kind in ("number", "bool", "none", "bytes", "date"):
+        return key
+    if ser is MSGPACK and kind in ("number", "bool", "none", "str-subclass"):
+        reason = "msgpack's decoder accepts only str or bytes map keys: the worker fails to decode"
+    else:
+        reason = f"{ser.name} cannot use {describe(key)} as a mapping key"
+    walk.report(Outcome.NOT_CARRIED, key, at, reason, "use str keys")
+    return None
+
+
+def _key_kind(key: Shape) -> str:
+    if isinstance(key, NoneShape):
+        return "none"
+    if isinstance(key, LiteralShape):
+        key = key.fallback
+    if not isinstance(key, Instance):
+        return "other"
+    exact = {fn.STR: "str", fn.BOOL: "bool", fn.INT: "number", fn.FLOAT: "number", fn.BYTES: "bytes"}
+    if key.fullname in exact:
+        return exact[key.fullname]
+    if key.fullname in (fn.DATETIME, fn.DATE):
+        return "date"
+    if key.is_a(fn.STR):
+        return "str-subclass"
+    return "other"
+
+
+def _first(items: list[Shape | None]) -> Shape | None:
+    return next((i for i in items if i is not None), None)
+
+
+def _visit_native_subclass(walk: Walk, inst: Instance, native: str, where: str) -> Shape | None:
+    """A subclass of a builtin (StrEnum, IntEnum, NamedTuple, OrderedDict, a str subclass)."""
+    if walk.serializer is YAML:
+        walk.report(
+            Outcome.NOT_CARRIED,
+            inst,
+            where,
+            f"yaml's safe_dump represents exact builtin types only, not a {_short(native)} subclass",
+            f"pass a plain {_short(native)}",
+        )
+        return None
+    if Trait.NAMEDTUPLE in inst.traits or native == fn.TUPLE:
+        items = [visit(walk, shape, f"{where}.{name}") for name, shape in inst.fields]
+        if any(i is None for i in items):
+            return None
+        arrives: Shape = builtin("list", _union([i for i in items if i is not None]))
+    elif inst.native is not None:
+        arrived = _visit_container(walk, inst.native, where)
+        if arrived is None:
+            return None
+        arrives = arrived
+    else:
+        arrives = Instance(native, _default_args(native))
+    registered = walk.registry.match(inst) if walk.serializer is JSON else None
+    note = ""
+    if registered is not None and registered.origin != "kombu":
+        note = f" (its register_type entry for {_short(registered.fullname)} has no effect: natives never reach kombu's encoder hook)"
+    walk.report(
+        Outcome.LOSSY,
+        inst,
+        where,
+        f"{walk.serializer.name} encodes it as its base type: it arrives as {describe(arrives)}{note}",
+        _subclass_fix(inst, native),
+        arrives,
+    )
+    return arrives
+
+
+def _union(items: list[Shape]) -> Shape:
+    return union_of(items) if items else AnyShape()
+
+
+def _default_args(native: str) -> tuple[Shape, ...]:
+    if native == fn.DICT:
+        return (AnyShape(), AnyShape())
+    if native in (fn.LIST, fn.TUPLE):
+        return (AnyShape(),)
+    return ()
+
+
+def _subclass_fix(inst: Instance, native: str) -> str:
+    if inst.is_a(fn.ENUM):
+        return f"rebuild the member in the task ({inst.name}(value)), or annotate the parameter as {_short(native)}"
+    return "annotate the parameter with the base type, or rebuild the value in the task"
+
+
+def _short(fullname: str) -> str:
+    return fullname.rsplit(".", 1)[-1]
+
+
+def _visit_json_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
+    """The order of kombu's ``JSONEncoder.default`` (5.7.0)."""
+    if Trait.HAS_JSON in inst.traits:
+        arrives = inst.json_returns or AnyShape()
+        walk.report(
+            Outcome.LOSSY,
+            inst,
+            where,
+            f"kombu calls its __json__(): it arrives as {describe(arrives)}, not as {inst.name}",
+            "rebuild the object in the task, or register a two-way preserializer",
+            arrives,
+        )
+        return arrives
+    if inst.is_a(fn.DJANGO_PROMISE):
+        walk.report(
+            Outcome.LOSSY, inst, where, "a lazy string arrives as a plain str", "pass str(...)", builtin("str")
+        )
+        return builtin("str")
+    entry = walk.registry.match(inst)
+    if entry is not None:
+        if entry.marker is None:
+            arrives = entry.arrives or AnyShape()
+            walk.report(
+                Outcome.LOSSY,
+                inst,
+                where,
+                f"registered one-way (marker=None): it arrives as its encoded form {describe(arrives)}",
+                "give register_type a marker and a decoder",
+                arrives,
+            )
+            return arrives
+        if entry.fullname == inst.fullname or entry.keeps_subclass:
+            return inst
+        arrives = Instance(entry.fullname)
+        walk.report(
+            Outcome.LOSSY,
+            inst,
+            where,
+            f"kombu matches registered types by isinstance: it is encoded by the entry for {_short(entry.fullname)} and arrives as {_short(entry.fullname)}",
+            f"register {inst.name} itself (before {_short(entry.fullname)}), or use include_subclasses=True",
+            arrives,
+        )
+        return arrives
+    if inst.fullname == fn.BYTES or inst.is_a(fn.BYTES):
+        return inst
+    return _visit_other_object(walk, inst, where)
+
+
+def _visit_other_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
+    """Anything the serializer has no rule for; msgpack/yaml also reach here for every class."""
+    ser = walk.serializer
+    if ser is MSGPACK and inst.fullname in (fn.BYTEARRAY, fn.MEMORYVIEW):
+        walk.report(Outcome.LOSSY, inst, where, "msgpack sends it as bin: it arrives as bytes", "", builtin("bytes"))
+        return builtin("bytes")
+    if ser is YAML and inst.fullname in (fn.DATETIME, fn.DATE):
+        return inst
+    if Trait.PROTOCOL in inst.traits:
+        walk.report(Outcome.UNKNOWN, inst, where, "a protocol: any class may implement it")
+        return inst
+    reason, fix = _why_not(inst, ser)
+    if ser is not JSON and any(inst.is_a(name) for name in walk.registry.names()):
+        reason += " (register_type applies to the json serializer only)"
+    walk.report(Outcome.NOT_CARRIED, inst, where, reason, fix)
+    return None
+
+
+_KOMBU_JSON_TYPES = frozenset({fn.DATETIME, fn.DATE, fn.TIME, fn.DECIMAL, fn.UUID})
+
+
+def _why_not(inst: Instance, ser: serializers.Serializer) -> tuple[str, str]:
+    name = ser.name
+    if inst.is_a(fn.DJANGO_MODEL):
+        return (
+            f"a Django model instance is a database row, not data {name} can carry",
+            "pass obj.pk and the model label ('app_label.ModelName'); load it in the task with apps.get_model(label)",
+        )
+    if inst.is_a(fn.DJANGO_QUERYSET):
+        return (
+            f"a QuerySet is a lazy database query, not data {name} can carry",
+            "pass a list of primary keys (list(qs.values_list('pk', flat=True)))",
+        )
+    if inst.is_a(fn.PYDANTIC_BASE_MODEL):
+        return (
+            f"a pydantic model is not {name} data",
+            f"{FIX_PRESERIALIZER}, pass model.model_dump(mode='json'), or use pydantic=True (Celery >= 5.7 accepts models)",
+        )
+    if Trait.DATACLASS in inst.traits or Trait.ATTRS in inst.traits:
+        kind = "dataclass" if Trait.DATACLASS in inst.traits else "attrs class"
+        return (f"a {kind} instance is not {name} data", f"{FIX_PRESERIALIZER}, or pass its fields or an id")
+    if inst.is_a(fn.ENUM):
+        return (
+            f"a plain Enum member is not {name} data",
+            f"pass .value (or .name) and rebuild the member in the task, or {FIX_PRESERIALIZER}",
+        )
+    if inst.fullname in (fn.BYTEARRAY, fn.MEMORYVIEW):
+        return (f"{name} carries bytes, not {inst.name}", "pass bytes(...)")
+    if inst.fullname == fn.TIMEDELTA:
+        return (f"{name} has no rule for timedelta", "pass .total_seconds() and rebuild it in the task")
+    if inst.is_any_of(fn.PATHS):
+        return (f"{name} has no rule for paths", "pass str(path)")
+    if inst.fullname in _KOMBU_JSON_TYPES:
+        return (f"{name} has no rule for {inst.name} (only kombu's json registers it)", "pass its isoformat()/str() or use json")
+    return (f"{name} has no rule for {inst.name}", f"{FIX_PRESERIALIZER}, or pass an id and load the object in the task")

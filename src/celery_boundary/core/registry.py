@@ -1,0 +1,70 @@
+"""Types registered with kombu's JSON type registry, as the checker knows them.
+
+kombu's ``JSONEncoder.default`` walks its registry in insertion order and takes the first entry
+whose type the value is an ``isinstance`` of (kombu 5.7.0). kombu itself registers datetime, date,
+time, Decimal and UUID at import (5.3.0+), before anything a user registers, so a user entry for a
+``datetime`` subclass is shadowed by kombu's own ``datetime`` entry. Re-registering a type keeps
+its original position (it is a dict update). This module models exactly that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from celery_boundary.core import fullnames as fn
+from celery_boundary.core.shapes import Instance, Shape
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One ``register_type`` / ``register_preserializer`` call.
+
+    ``marker=None`` is kombu's one-way form: the value arrives as its encoded form (``arrives``,
+    or unknown). ``keeps_subclass`` is true when the decoder restores the exact subclass (our
+    ``register_preserializer(..., include_subclasses=True)``); kombu's plain decoders rebuild the
+    registered type, so a subclass arrives as its registered parent.
+    """
+
+    fullname: str
+    marker: str | None = "preserializer"
+    keeps_subclass: bool = False
+    arrives: Shape | None = None
+    origin: str = ""
+
+
+KOMBU_DEFAULTS: tuple[Registration, ...] = (
+    Registration(fn.DATETIME, "datetime", origin="kombu"),
+    Registration(fn.DATE, "date", origin="kombu"),
+    Registration(fn.TIME, "time", origin="kombu"),
+    Registration(fn.DECIMAL, "decimal", origin="kombu"),
+    Registration(fn.UUID, "uuid", origin="kombu"),
+)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """What is registered for the json serializer, in kombu's order, defaults first."""
+
+    entries: tuple[Registration, ...] = ()
+
+    def add(self, *registrations: Registration) -> Registry:
+        return Registry(self.entries + registrations)
+
+    def ordered(self) -> list[Registration]:
+        """kombu's ``_encoders`` dict: first position wins, last value wins."""
+        slots: dict[str, Registration] = {}
+        for entry in (*KOMBU_DEFAULTS, *self.entries):
+            slots[entry.fullname] = entry
+        return list(slots.values())
+
+    def match(self, instance: Instance) -> Registration | None:
+        for entry in self.ordered():
+            if instance.is_a(entry.fullname):
+                return entry
+        return None
+
+    def names(self) -> frozenset[str]:
+        return frozenset(entry.fullname for entry in self.entries)
+
+
+EMPTY = Registry()
