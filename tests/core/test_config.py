@@ -1,0 +1,98 @@
+"""[tool.celery_boundary] / [celery_boundary]: every key, and one clear line for every mistake."""
+
+from pathlib import Path
+
+import pytest
+
+from celery_boundary.core import config
+from celery_boundary.core.config import Config, ConfigError
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_any_file(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # stop the upward search at the project root
+    assert config.load(start=tmp_path) == Config()
+
+
+def test_pyproject_table_is_read_from_a_subdirectory(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        """
+[tool.celery_boundary]
+app = "proj.celery"
+serializer = "msgpack"
+trust-any = false
+preserializers = ["proj.models.Address"]
+task_decorators = ["proj.tasks.job"]
+lossy = "off"
+max_task_statements = 20
+""",
+    )
+    sub = tmp_path / "proj" / "deep"
+    sub.mkdir(parents=True)
+    loaded = config.load(start=sub)
+    assert loaded.app == "proj.celery"
+    assert loaded.serializer == "msgpack"
+    assert loaded.trust_any is False
+    assert loaded.preserializers == ("proj.models.Address",)
+    assert loaded.task_decorators == ("proj.tasks.job",)
+    assert loaded.lossy == "off"
+    assert loaded.max_task_statements == 20
+    assert loaded.source == str(tmp_path / "pyproject.toml")
+
+
+def test_pyproject_without_the_table_is_skipped_for_setup_cfg(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", "[project]\nname = 'x'\n")
+    write(
+        tmp_path / "setup.cfg",
+        "[celery_boundary]\napp = proj.app\npreserializers =\n    a.B\n    c.D\ntrust_any = no\n",
+    )
+    loaded = config.load(start=tmp_path)
+    assert loaded.app == "proj.app"
+    assert loaded.preserializers == ("a.B", "c.D")
+    assert loaded.trust_any is False
+
+
+def test_mypy_ini_section(tmp_path: Path) -> None:
+    write(tmp_path / "mypy.ini", "[mypy]\nstrict = true\n\n[celery_boundary]\nlossy = error\n")
+    assert config.load(start=tmp_path).lossy == "error"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("bogus = 1", "unknown key 'bogus' in [celery_boundary]; allowed keys: app,"),
+        ('lossy = "warn"', "lossy must be one of error, off, not 'warn'"),
+        ('trust_any = "maybe"', "trust_any must be true or false, not 'maybe'"),
+        ("preserializers = 3", "preserializers must be a list of dotted names, not 3"),
+        ('preserializers = ["not a name"]', "'not a name' is not a dotted name"),
+        ("max_task_loops = -1", "max_task_loops must be a whole number >= 0, not -1"),
+        ('app = "proj/celery.py"', "app must be a dotted module name"),
+        ('serializer = ""', "serializer must be a non-empty string"),
+    ],
+)
+def test_bad_values_name_the_key_and_what_is_allowed(tmp_path: Path, body: str, expected: str) -> None:
+    path = write(tmp_path / "pyproject.toml", f"[tool.celery_boundary]\n{body}\n")
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    message = str(info.value)
+    assert expected in message
+    assert str(path) in message
+    assert "\n" not in message
+
+
+def test_invalid_toml_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "pyproject.toml", "[tool.celery_boundary\n")
+    with pytest.raises(ConfigError, match="is not valid TOML") as info:
+        config.load(path)
+    assert "\n" not in str(info.value)
+
+
+def test_table_of_wrong_kind(tmp_path: Path) -> None:
+    path = write(tmp_path / "pyproject.toml", "[tool]\ncelery_boundary = 3\n")
+    with pytest.raises(ConfigError, match=r"must be a table"):
+        config.load(path)
