@@ -1,0 +1,170 @@
+"""Field-by-field packing for dataclasses and attrs classes, driven by their annotations.
+
+A dataclass is packed as a dict of its ``__init__`` arguments; each value is turned into JSON by
+pydantic, following the field's annotation (``TypeAdapter`` over a TypedDict of the fields), and
+rebuilt from JSON the same way. That is what makes nested values come back as themselves: a
+``tuple[int, str]`` field is a tuple again (kombu alone would deliver a list), ``set[int]`` and
+``dict[int, date]`` survive, enums come back by value, datetimes from ISO strings, nested pydantic
+models, dataclasses and attrs classes as themselves. Nested dataclasses and attrs classes use this
+same codec (pydantic cannot build attrs classes by itself), so they need no registration of their own.
+
+Limits (pydantic 2.14): a field annotated ``Any`` / ``object`` / a bare TypeVar arrives as the JSON
+form of its value (a ``datetime`` arrives as ``str``); a field whose type pydantic cannot describe
+is refused on first use with pydantic's explanation; ``init=False`` fields are not sent (the class
+recomputes them); NaN and infinities become ``None`` (pydantic's ``ser_json_inf_nan`` default).
+
+pydantic is imported on first use only, so importing the runtime stays cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+import weakref
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union
+
+from celery_boundary.runtime.names import dotted_name
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    attribute: str
+    argument: str
+    annotation: Any
+    required: bool
+
+
+def is_attrs_class(cls: object) -> bool:
+    return isinstance(cls, type) and hasattr(cls, "__attrs_attrs__")
+
+
+def is_dataclass_type(cls: object) -> bool:
+    return isinstance(cls, type) and dataclasses.is_dataclass(cls)
+
+
+def _resolve_hints(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls, include_extras=True)
+    except Exception as error:  # NameError, TypeError from a bad or not-yet-defined annotation
+        raise TypeError(
+            f"cannot read the annotations of {dotted_name(cls)} ({type(error).__name__}: {error}); "
+            f"every annotation must name something importable from its module"
+        ) from error
+
+
+def _dataclass_specs(cls: type) -> list[FieldSpec]:
+    hints = _resolve_hints(cls)
+    specs = []
+    for field in dataclasses.fields(cls):
+        if not field.init:
+            continue  # not an __init__ argument: the class computes it (e.g. in __post_init__)
+        required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        specs.append(FieldSpec(field.name, field.name, hints.get(field.name, Any), required))
+    return specs
+
+
+def _attrs_specs(cls: type) -> list[FieldSpec]:
+    import attrs  # the class is an attrs class, so attrs is importable
+
+    hints = _resolve_hints(cls)
+    specs = []
+    for attribute in attrs.fields(cls):
+        if not attribute.init:
+            continue
+        annotation = hints.get(attribute.name, attribute.type if attribute.type is not None else Any)
+        if isinstance(annotation, str):
+            raise TypeError(f"cannot resolve the annotation {annotation!r} of {dotted_name(cls)}.{attribute.name}")
+        argument = attribute.alias or attribute.name.lstrip("_")  # attrs strips leading underscores
+        specs.append(FieldSpec(attribute.name, argument, annotation, attribute.default is attrs.NOTHING))
+    return specs
+
+
+def _rewrite(annotation: Any) -> Any:
+    """Swap nested dataclasses and attrs classes for this codec, wherever they sit in a type."""
+    if is_dataclass_type(annotation) or is_attrs_class(annotation):
+        return Annotated[annotation, _NestedCodec(annotation)]
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is None or not args or origin is Literal:
+        return annotation
+    if origin is Annotated:
+        params = (_rewrite(args[0]), *annotation.__metadata__)
+        return Annotated[params]
+    rewritten = tuple(_rewrite(arg) if not isinstance(arg, list) else [_rewrite(a) for a in arg] for arg in args)
+    if rewritten == args:
+        return annotation
+    if origin is Union or type(annotation).__name__ == "UnionType":
+        return Union[rewritten]
+    try:
+        return origin[rewritten]
+    except TypeError:  # a special form that cannot be rebuilt this way: leave it to pydantic
+        return annotation
+
+
+class _NestedCodec:
+    """``Annotated`` metadata: pydantic asks it for a schema that calls our codec."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        cls = self.cls
+
+        def unpack(data: Any) -> Any:
+            return data if type(data) is cls else codec_for(cls).unpack(data)
+
+        def pack(obj: Any) -> Any:
+            return codec_for(cls).pack(obj)
+
+        return core_schema.no_info_plain_validator_function(
+            unpack,
+            serialization=core_schema.plain_serializer_function_ser_schema(pack, when_used="always"),
+        )
+
+
+class FieldsCodec:
+    """Packs one dataclass or attrs class as a dict of its ``__init__`` arguments."""
+
+    def __init__(self, cls: type, specs: list[FieldSpec]) -> None:
+        self.cls = cls
+        self.specs = specs
+        self._adapter: Any = None
+
+    def adapter(self) -> Any:
+        if self._adapter is None:
+            from pydantic import TypeAdapter
+            from typing_extensions import NotRequired, TypedDict
+
+            shape: dict[str, Any] = {}
+            for spec in self.specs:
+                annotation = _rewrite(spec.annotation)
+                shape[spec.argument] = annotation if spec.required else NotRequired[annotation]
+            fields = TypedDict(f"{self.cls.__name__}Fields", shape)  # type: ignore[misc]
+            try:
+                self._adapter = TypeAdapter(fields)
+            except Exception as error:  # pydantic's schema errors name the field type it cannot handle
+                raise TypeError(f"cannot pack the fields of {dotted_name(self.cls)}: {error}") from error
+        return self._adapter
+
+    def pack(self, obj: object) -> Any:
+        values = {spec.argument: getattr(obj, spec.attribute) for spec in self.specs}
+        return self.adapter().dump_python(values, mode="json", by_alias=True, round_trip=True)
+
+    def unpack(self, data: Any) -> Any:
+        # strict=False: the data came through JSON, so a datetime is an ISO string, a tuple a list.
+        arguments = self.adapter().validate_python(data, strict=False)
+        return self.cls(**arguments)
+
+
+_CODECS: weakref.WeakKeyDictionary[type, FieldsCodec] = weakref.WeakKeyDictionary()
+
+
+def codec_for(cls: type) -> FieldsCodec:
+    codec = _CODECS.get(cls)
+    if codec is None:
+        specs = _attrs_specs(cls) if is_attrs_class(cls) else _dataclass_specs(cls)
+        codec = _CODECS[cls] = FieldsCodec(cls, specs)
+    return codec
