@@ -1,0 +1,92 @@
+"""``celery-boundary``: the command line. A router only: parse arguments, call the command in
+``celery_boundary.report``, turn a usage or configuration error into one line on stderr and exit 2.
+
+    celery-boundary check [PATHS] [--format text|json|sarif|github] [--select/--ignore CODES]
+                          [--baseline FILE] [--write-baseline FILE] [--jobs N] [--mypy] [--quiet]
+    celery-boundary rules
+    celery-boundary rule CODE
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from celery_boundary import __version__
+from celery_boundary.core.config import ConfigError
+from celery_boundary.report.errors import UsageError
+from celery_boundary.report.rulerunner import RulesUnavailable
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="celery-boundary", description="Static analysis for the Celery task boundary.")
+    parser.add_argument("--version", action="version", version=f"celery-boundary {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = commands.add_parser("check", help="check files for every CB rule (the CI gate)")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    check.add_argument("--format", default="text", help="text (default), json, sarif or github")
+    check.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the report here, not stdout")
+    check.add_argument("--select", default="", metavar="CODES", help="report only these codes or prefixes")
+    check.add_argument("--ignore", default="", metavar="CODES", help="do not report these codes or prefixes")
+    check.add_argument("--exclude", default="", metavar="PATTERNS", help="also skip these fnmatch patterns")
+    check.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in FILE")
+    check.add_argument("--write-baseline", type=Path, metavar="FILE", help="accept every current finding")
+    check.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml or setup.cfg to read")
+    check.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="processes (0: automatic)")
+    check.add_argument("--mypy", action="store_true", help="also run mypy with the plugin and merge it")
+    check.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary line")
+
+    commands.add_parser("rules", help="list every rule: code, slug, tools, default, fix")
+    rule = commands.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("code", metavar="CODE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return _route(args)
+    except (UsageError, ConfigError, RulesUnavailable) as exc:
+        sys.stderr.write(f"celery-boundary: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _route(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        from celery_boundary.report.check import CheckOptions, run_check
+        from celery_boundary.report.selection import parse_codes
+
+        options = CheckOptions(
+            paths=tuple(args.paths), format=args.format, select=parse_codes(args.select),
+            ignore=parse_codes(args.ignore), exclude=parse_codes(args.exclude), baseline=args.baseline,
+            write_baseline=args.write_baseline, output=args.output, config=args.config, jobs=args.jobs,
+            mypy=args.mypy, quiet=args.quiet,
+        )
+        return run_check(options)
+    from celery_boundary.report import catalog
+
+    if args.command == "rules":
+        sys.stdout.write(catalog.table())
+        return 0
+    page = catalog.page(catalog.lookup(args.code))
+    sys.stdout.write(page.text if page.text.endswith("\n") else page.text + "\n")
+    if page.source:  # the fallback page says itself that it is the registry's summary
+        sys.stderr.write(f"({page.rule.code}: from {page.source})\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

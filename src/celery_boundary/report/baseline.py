@@ -1,0 +1,96 @@
+"""Adopt the gate on legacy code: ``--write-baseline FILE`` records today's findings, ``--baseline FILE``
+reports only findings that are not in it, and names stale entries (fixed since) without failing.
+
+An entry is keyed by code, path, a fingerprint of the offending line's content (whitespace normalised)
+and an occurrence index among equal fingerprints in that file, never by line number: inserting code
+above a finding does not make it new, and a second identical-looking finding is new.
+Paths are stored relative to the baseline file, so the gate can run from any directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from celery_boundary.report.discovery import display
+from celery_boundary.report.errors import UsageError
+from celery_boundary.report.findings import Finding, keyed
+
+VERSION: Final = 1
+Key = tuple[str, str, str, int]
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str
+    path: str
+    fingerprint: str
+    occurrence: int
+    #: Where it was when written, and what it said: for readers of the file, not used to match.
+    line: int
+    message: str
+
+    @property
+    def key(self) -> Key:
+        return (self.code, self.path, self.fingerprint, self.occurrence)
+
+
+def write_baseline(file: Path, findings: Sequence[Finding]) -> int:
+    """Write every finding as accepted; returns how many entries were written."""
+    entries = [
+        {"code": code, "path": _stored(path, file), "fingerprint": digest, "occurrence": n,
+         "line": finding.line, "message": finding.message}
+        for (code, path, digest, n), finding in keyed(findings)
+    ]
+    document = {"tool": "celery-boundary", "version": VERSION, "entries": entries}
+    try:
+        file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot write the baseline: {exc.strerror or exc}") from None
+    return len(entries)
+
+
+def load_baseline(file: Path) -> list[Entry]:
+    try:
+        document: Any = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read the baseline: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"{file}: the baseline is not valid JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("version") != VERSION:
+        raise UsageError(f"{file}: not a celery-boundary baseline (version {VERSION}); rewrite it with --write-baseline")
+    try:
+        return [
+            Entry(str(e["code"]), _loaded(str(e["path"]), file), str(e["fingerprint"]), int(e["occurrence"]),
+                  int(e.get("line", 0)), str(e.get("message", "")))
+            for e in document["entries"]
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"{file}: a baseline entry is malformed ({exc!r}); rewrite it with --write-baseline") from None
+
+
+def apply_baseline(entries: Sequence[Entry], findings: Sequence[Finding]) -> tuple[list[Finding], list[Entry]]:
+    """(findings not in the baseline, baseline entries that match no finding any more)."""
+    accepted = {entry.key: entry for entry in entries}
+    new = []
+    for key, finding in keyed(findings):
+        if accepted.pop(key, None) is None:
+            new.append(finding)
+    return new, sorted(accepted.values(), key=lambda e: e.key)
+
+
+def _stored(path: str, file: Path) -> str:
+    if os.path.isabs(path):
+        return Path(path).as_posix()
+    return Path(os.path.relpath(Path.cwd().resolve() / path, file.resolve().parent)).as_posix()
+
+
+def _loaded(stored: str, file: Path) -> str:
+    if os.path.isabs(stored):
+        return stored
+    # Spelled exactly as findings spell paths (relative to the working directory when inside it).
+    return display(Path(os.path.normpath(file.resolve().parent / stored)))

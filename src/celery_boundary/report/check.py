@@ -1,0 +1,112 @@
+"""``celery-boundary check``: discover, run the rules (and mypy), baseline, print, choose the exit code.
+
+Exit codes: 0 no (new) findings, 1 findings, 2 usage or configuration error (raised as ``UsageError``
+or ``ConfigError`` and printed by the CLI as one line).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from celery_boundary.core import config as config_module
+from celery_boundary.report import baseline as baseline_module
+from celery_boundary.report.discovery import discover
+from celery_boundary.report.engine import Progress, check_files, iter_findings
+from celery_boundary.report.errors import UsageError
+from celery_boundary.report.findings import Finding, select, with_source
+from celery_boundary.report.formats import renderer
+from celery_boundary.report.selection import expand
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    paths: tuple[str, ...] = ()
+    format: str = "text"
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    output: Path | None = None
+    config: Path | None = None
+    jobs: int = 0
+    mypy: bool = False
+    quiet: bool = False
+
+
+def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    render = renderer(options.format)
+    chosen = expand(options.select, options.ignore)
+    settings = config_module.load(options.config) if options.config else config_module.load(start=Path.cwd())
+    if options.jobs < 0:
+        raise UsageError(f"--jobs must be 0 (automatic) or a positive number, not {options.jobs}")
+    accepted = baseline_module.load_baseline(options.baseline) if options.baseline else None
+    files = discover(options.paths, options.exclude)
+
+    progress = Progress.maybe(len(files), options.quiet, err)
+    results = check_files(files, settings, chosen, jobs=options.jobs, progress=progress)
+    if progress:
+        progress.close()
+    for result in results:
+        if result.skipped:
+            err.write(f"{result.path}: skipped, {result.skipped}\n")
+    findings = list(iter_findings(results))
+    if options.mypy:
+        findings += _mypy_findings(options.paths, chosen)
+    findings.sort()
+
+    if options.write_baseline:
+        count = baseline_module.write_baseline(options.write_baseline, findings)
+        if not options.quiet:
+            err.write(f"celery-boundary: wrote {count} accepted finding(s) to {options.write_baseline}\n")
+        return 0
+    if accepted is not None:
+        findings, stale = baseline_module.apply_baseline(accepted, findings)
+        _report_stale(stale, options.baseline, err)
+
+    _emit(render(findings), options.output, out)
+    if not options.quiet and options.format == "text":
+        files_with = len({finding.path for finding in findings})
+        err.write(f"celery-boundary: {len(findings)} finding(s) in {files_with} of {len(files)} file(s)\n")
+    return 1 if findings else 0
+
+
+def _mypy_findings(paths: Sequence[str], chosen: frozenset[str]) -> list[Finding]:
+    from celery_boundary.report.mypy_merge import run_mypy  # lazy: imports mypy
+
+    merged = []
+    lines_of: dict[str, list[str]] = {}
+    for finding in select(run_mypy(paths or (".",)), chosen):
+        if finding.path not in lines_of:
+            try:
+                lines_of[finding.path] = Path(finding.path).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines_of[finding.path] = []
+        merged.append(with_source(finding, lines_of[finding.path]))
+    return merged
+
+
+def _report_stale(stale: Sequence[baseline_module.Entry], file: Path | None, err: TextIO) -> None:
+    if not stale:
+        return
+    err.write(
+        f"celery-boundary: {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} in {file} no longer "
+        "occur (fixed, or the line changed); rewrite the baseline with --write-baseline to drop them:\n"
+    )
+    for entry in stale:
+        err.write(f"  {entry.path}:{entry.line}: {entry.code} {entry.message}\n")
+
+
+def _emit(text: str, output: Path | None, out: TextIO) -> None:
+    if output is None:
+        out.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write the report: {exc.strerror or exc}") from None

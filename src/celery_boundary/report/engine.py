@@ -1,0 +1,116 @@
+"""Run the per-module rules over many files: one read and one ``ast`` parse per file, ``noqa``
+applied, files spread over a process pool when there are enough of them to pay for it.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Final, TextIO
+
+from celery_boundary.core.config import Config
+from celery_boundary.report import rulerunner
+from celery_boundary.report.discovery import display
+from celery_boundary.report.findings import Finding
+from celery_boundary.report.noqa import NoqaMap
+
+#: Below this many files a pool costs more (fork + imports, ~50 ms) than it saves.
+POOL_THRESHOLD: Final = 64
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    findings: tuple[Finding, ...] = ()
+    #: Why the file was skipped (cannot be read or parsed), else None.
+    skipped: str | None = None
+
+
+def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult:
+    """The findings in one file whose code is in ``chosen`` and that no ``noqa`` silences."""
+    shown = display(path)
+    try:
+        text = importlib.util.decode_source(path.read_bytes())
+    except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+        return FileResult(shown, skipped=f"cannot be read: {exc}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in user code
+            tree = ast.parse(text, filename=shown)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        return FileResult(shown, skipped=f"cannot be parsed (line {line}): {getattr(exc, 'msg', exc)}")
+    lines = text.splitlines()
+    noqa = NoqaMap(text, lines)
+    if noqa.skips_file():
+        return FileResult(shown)
+    found = []
+    for line, col, message in rulerunner.run_rules(tree, shown, lines, config):
+        code, _, rest = message.partition(" ")
+        if code not in chosen or noqa.silences(code, line):
+            continue
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
+        found.append(Finding(shown, line, col + 1, code, rest.strip(), source))
+    return FileResult(shown, tuple(sorted(found)))
+
+
+def check_files(
+    paths: Sequence[Path], config: Config, chosen: frozenset[str], *, jobs: int = 0,
+    progress: Progress | None = None,
+) -> list[FileResult]:
+    """Check every file; ``jobs`` 0 chooses: one process for small trees, one per core otherwise."""
+    cores = os.cpu_count() or 1
+    workers = jobs or (cores if len(paths) >= POOL_THRESHOLD else 1)
+    work = partial(check_file, config=config, chosen=chosen)
+    results: list[FileResult] = []
+    tick = progress.advance if progress else (lambda: None)
+    if workers <= 1 or len(paths) < 2:
+        for path in paths:
+            results.append(work(path))
+            tick()
+        return results
+    rulerunner.load_source()  # import the rules once, before the fork, so workers share them
+    with ProcessPoolExecutor(max_workers=min(workers, len(paths))) as pool:
+        chunk = max(1, min(32, len(paths) // (workers * 8)))
+        for result in pool.map(work, paths, chunksize=chunk):
+            results.append(result)
+            tick()
+    return results
+
+
+class Progress:
+    """``\\r  120/3400 files`` on stderr while a terminal watches; nothing in CI or with --quiet."""
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.total = total
+        self.done = 0
+        self.stream = stream or sys.stderr
+
+    @classmethod
+    def maybe(cls, total: int, quiet: bool, stream: TextIO | None = None) -> Progress | None:
+        stream = stream or sys.stderr
+        interactive = stream.isatty() and not os.environ.get("CI")
+        return cls(total, stream) if interactive and not quiet and total > 1 else None
+
+    def advance(self) -> None:
+        self.done += 1
+        if self.done == self.total or self.done % 25 == 0:
+            self.stream.write(f"\r  {self.done}/{self.total} files")
+            self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r" + " " * (len(str(self.total)) * 2 + 10) + "\r")
+        self.stream.flush()
+
+
+def iter_findings(results: Sequence[FileResult]) -> Iterator[Finding]:
+    for result in results:
+        yield from result.findings

@@ -1,0 +1,60 @@
+"""The one record every front end's diagnostic becomes before it is filtered, baselined and printed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """A diagnostic at a place. ``line`` and ``column`` are 1-based (as flake8 and mypy print them)."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+    #: The text of the offending physical line; the baseline fingerprints it so entries survive line shifts.
+    source_line: str = ""
+    #: Which engine produced it: "ast" (the CB rules) or "mypy".
+    tool: str = "ast"
+
+    def render(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+
+
+def fingerprint(finding: Finding) -> str:
+    """A digest of the code and the offending line with its whitespace normalised (not its number)."""
+    content = " ".join(finding.source_line.split())
+    digest = hashlib.sha256(f"{finding.code}\0{content}".encode()).hexdigest()
+    return digest[:16]
+
+
+def keyed(findings: Iterable[Finding]) -> list[tuple[tuple[str, str, str, int], Finding]]:
+    """Each finding with its baseline key: code, path, fingerprint and occurrence index.
+
+    The occurrence index tells apart identical-looking findings in one file (two ``.delay()`` calls on
+    equal lines): the n-th one, in line order, keeps index n wherever the lines move.
+    """
+    seen: Counter[tuple[str, str, str]] = Counter()
+    result = []
+    for finding in sorted(findings):
+        base = (finding.code, finding.path, fingerprint(finding))
+        result.append(((*base, seen[base]), finding))
+        seen[base] += 1
+    return result
+
+
+def select(findings: Sequence[Finding], chosen: frozenset[str]) -> list[Finding]:
+    """Keep the findings whose code is in ``chosen`` (the expanded --select/--ignore set)."""
+    return [finding for finding in findings if finding.code in chosen]
+
+
+def with_source(finding: Finding, lines: Sequence[str]) -> Finding:
+    """Attach the offending line's text when the producer did not (mypy diagnostics)."""
+    if finding.source_line or not 0 < finding.line <= len(lines):
+        return finding
+    return replace(finding, source_line=lines[finding.line - 1])

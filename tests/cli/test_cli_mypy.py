@@ -1,0 +1,111 @@
+"""``check --mypy``: a real mypy run through mypy.api, its celery-* diagnostics merged into the report.
+
+The stand-in plugin below reports ``celery-unserializable`` on calls to ``jobs.send`` so the merge is
+tested end to end without depending on the real plugin's verdicts (tests/mypy covers those).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_helpers import write
+
+from celery_boundary.cli import main
+from celery_boundary.report.mypy_merge import parse_output
+
+pytestmark = pytest.mark.usefixtures("stand_in")
+
+PLUGIN = '''
+from mypy.errorcodes import ErrorCode
+from mypy.plugin import Plugin
+
+CODE = ErrorCode("celery-unserializable", "test", "celery")
+
+
+def report(ctx):
+    ctx.api.fail("set[int] cannot be carried by json", ctx.context, code=CODE)
+    return ctx.default_return_type
+
+
+class StandIn(Plugin):
+    def get_function_hook(self, fullname):
+        return report if fullname == "jobs.send" else None
+
+
+def plugin(version):
+    return StandIn
+'''
+
+
+@pytest.fixture
+def typed_project(project: Path) -> Path:
+    write(project, "stand_in_plugin.py", PLUGIN)
+    write(project, "pyproject.toml", f"""
+        [tool.mypy]
+        plugins = ["{(project / 'stand_in_plugin.py').as_posix()}"]
+        cache_dir = "/dev/null"
+    """)
+    write(project, "jobs.py", """
+        def send(x: object) -> None: ...
+
+
+        def go() -> None:
+            send({1})
+            wrong: int = "a"
+    """)
+    return project
+
+
+def test_mypy_diagnostics_of_the_plugin_are_merged(typed_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["check", "-q", "--mypy", "--format", "json", "jobs.py"])
+    assert status == 1
+    assert json.loads(capsys.readouterr().out) == [
+        {"code": "celery-unserializable", "path": "jobs.py", "line": 5, "column": 5,
+         "message": "set[int] cannot be carried by json"},
+    ]  # the [assignment] error on line 6 is mypy's own business, not the gate's
+
+
+def test_mypy_findings_honour_select_and_the_baseline(typed_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "-q", "--mypy", "--ignore", "celery-", "jobs.py"]) == 0
+    assert main(["check", "-q", "--mypy", "--write-baseline", "b.json", "jobs.py"]) == 0
+    write(typed_project, "jobs.py", "\n\n" + (typed_project / "jobs.py").read_text())
+    assert main(["check", "-q", "--mypy", "--baseline", "b.json", "jobs.py"]) == 0
+    capsys.readouterr()
+
+
+def test_a_mypy_that_cannot_run_is_a_usage_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project, "pyproject.toml", '[tool.mypy]\nplugins = ["no_such_plugin_module"]\n')
+    write(project, "jobs.py", "x = 1\n")
+    assert main(["check", "--mypy", "jobs.py"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("celery-boundary: error: mypy failed (exit 2): ") and err.count("\n") == 1
+
+
+def test_parse_output_reads_mypy_lines_and_keeps_only_plugin_codes() -> None:
+    out = (
+        'a/b.py:3:9: error: "Address" cannot be carried by json  [celery-unserializable]\n'
+        'a/b.py:4:1: error: Incompatible types in assignment  [assignment]\n'
+        "a/b.py:4:1: note: See https://example\n"
+        'c.py:10:20: error: {1: "x"} arrives as dict[str, str]: JSON keys are strings  [celery-lossy]\n'
+    )
+    assert [(f.path, f.line, f.column, f.code, f.message) for f in parse_output(out)] == [
+        ("a/b.py", 3, 9, "celery-unserializable", '"Address" cannot be carried by json'),
+        ("c.py", 10, 20, "celery-lossy", '{1: "x"} arrives as dict[str, str]: JSON keys are strings'),
+    ]
+
+
+def test_check_without_mypy_never_imports_mypy(project: Path) -> None:
+    write(project, "ok.py", "x = 1\n")
+    code = (
+        "import sys\nfrom celery_boundary.cli import main\n"
+        "status = main(['check', '-q', '--select', 'CB'])\n"
+        "print(status, 'mypy' in sys.modules, 'libcst' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=project)
+    if "cannot be loaded" in done.stderr:
+        pytest.skip("the flake8 rules (celery_boundary.flake8.plugin) have not landed yet")
+    assert done.stdout.split() == ["0", "False", "False"], done.stderr
