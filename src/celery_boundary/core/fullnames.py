@@ -117,6 +117,27 @@ FILES: Final = frozenset(
         "_socket.socket",
     }
 )
+#: In-memory files: pickle carries them (CPython 3.11), no data serializer does.
+IN_MEMORY_FILES: Final = frozenset({"io.StringIO", "io.BytesIO", "_io.StringIO", "_io.BytesIO"})
+#: Abstract iterator / file types whose implementations pickle sometimes carries (a list
+#: iterator, a StringIO) and sometimes not (a generator, an open file): unknown under pickle.
+PICKLED_SOMETIMES: Final = frozenset(
+    {
+        "typing.Iterator",
+        "collections.abc.Iterator",
+        "typing.IO",
+        "typing.TextIO",
+        "typing.BinaryIO",
+        "io.IOBase",
+        "io.RawIOBase",
+        "io.BufferedIOBase",
+        "io.TextIOBase",
+        "_io._IOBase",
+        "_io._RawIOBase",
+        "_io._BufferedIOBase",
+        "_io._TextIOBase",
+    }
+)
 LOCKS: Final = frozenset(
     {
         "threading.Lock",

@@ -60,16 +60,13 @@ def visit_callable(walk: Walk, shape: CallableShape, where: str) -> Shape | None
 
 
 def visit_instance(walk: Walk, inst: Instance, where: str) -> Shape | None:
+    if inst.fullname == fn.OBJECT:
+        return visit(walk, AnyShape("object"), where)
+    if walk.serializer is PICKLE:
+        return _visit_pickled(walk, inst, where)
     if inst.is_any_of(fn.GENERATORS | fn.FILES | fn.LOCKS):
         _refuse_handle(walk, inst, where)
         return None
-    if walk.serializer is PICKLE:
-        for arg in inst.args:
-            if visit(walk, arg, f"{where}[*]") is None:
-                return None
-        return inst
-    if inst.fullname == fn.OBJECT:
-        return visit(walk, AnyShape("object"), where)
     if inst.fullname in fn.MAPPINGS | fn.SEQUENCES | fn.ITERABLES | fn.ABSTRACT_SETS:
         return _visit_abstract(walk, inst, where)
     if inst.fullname in SCALARS:
@@ -84,14 +81,46 @@ def visit_instance(walk: Walk, inst: Instance, where: str) -> Shape | None:
     return _visit_other_object(walk, inst, where)
 
 
+_PICKLE_ABSTRACT = fn.MAPPINGS | fn.SEQUENCES | fn.ITERABLES | fn.ABSTRACT_SETS | fn.PICKLED_SOMETIMES
+
+
+def _visit_pickled(walk: Walk, inst: Instance, where: str) -> Shape | None:
+    """pickle (CPython 3.11): classes by reference; not frames, OS handles, locks or buffers.
+
+    Truth tests showed abstract types vary by value under pickle: a dict crosses, a mappingproxy,
+    a dict view, a generator or a class defined in a function does not; a list iterator and a
+    StringIO cross, a generator and an open file do not.
+    """
+    if inst.fullname in fn.IN_MEMORY_FILES:
+        return inst
+    abstract = inst.fullname in _PICKLE_ABSTRACT
+    if not abstract and (inst.is_any_of(fn.GENERATORS | fn.FILES | fn.LOCKS) or inst.fullname == fn.MEMORYVIEW):
+        _refuse_handle(walk, inst, where)
+        return None
+    for arg in inst.args:
+        if visit(walk, arg, f"{where}[*]") is None:
+            return None
+    if abstract:
+        walk.report(
+            Outcome.UNKNOWN,
+            inst,
+            where,
+            "an abstract type: pickle carries most implementations, not all "
+            "(mappingproxy, dict views, generators, open files and classes defined in a function fail)",
+        )
+    return inst
+
+
 def _refuse_handle(walk: Walk, inst: Instance, where: str) -> None:
     if inst.is_any_of(fn.GENERATORS):
         what, fix = "a generator or iterator holds a running frame", "pass a list (list(...))"
     elif inst.is_any_of(fn.FILES):
         what, fix = "an open file or socket is an OS handle", "pass the path or the contents"
+    elif inst.fullname == fn.MEMORYVIEW:
+        what, fix = "a memoryview points into another object's memory", "pass bytes(view)"
     else:
         what, fix = "a lock only means something inside one process", "use a broker-side lock"
-    walk.report(Outcome.NOT_CARRIED, inst, where, f"{what}; no serializer carries it", fix)
+    walk.report(Outcome.NOT_CARRIED, inst, where, f"{what}; {walk.serializer.name} cannot carry it", fix)
 
 
 def _visit_abstract(walk: Walk, inst: Instance, where: str) -> Shape | None:
@@ -177,8 +206,11 @@ def _visit_key(walk: Walk, key: Shape, where: str) -> Shape | None:
         return key
     if ser is YAML and kind in ("number", "bool", "none", "bytes", "date"):
         return key
-    if ser is MSGPACK and kind in ("number", "bool", "none", "str-subclass"):
+    if ser is MSGPACK and kind in ("number", "bool", "none", "str-subclass", "tuple"):
         reason = "msgpack's decoder accepts only str or bytes map keys: the worker fails to decode"
+    elif ser is YAML and kind == "tuple":
+        # safe_dump writes the tuple key as a sequence; safe_load cannot hash it (PyYAML 6).
+        reason = "yaml writes a tuple key as a list, which safe_load cannot use as a key: the worker fails to decode"
     else:
         reason = f"{ser.name} cannot use {describe(key)} as a mapping key"
     walk.report(Outcome.NOT_CARRIED, key, at, reason, "use str keys")
@@ -188,6 +220,8 @@ def _visit_key(walk: Walk, key: Shape, where: str) -> Shape | None:
 def _key_kind(key: Shape) -> str:
     if isinstance(key, NoneShape):
         return "none"
+    if isinstance(key, TupleShape):
+        return "tuple"
     if isinstance(key, LiteralShape):
         key = key.fallback
     if not isinstance(key, Instance):

@@ -1,0 +1,114 @@
+"""The core's verdicts against kombu itself: every row x serializer, real values, dumps -> loads.
+
+CARRIED: every value arrives equal and of the same type, recursively.
+LOSSY: every value arrives as the verdict's ``arrives`` shape, and at least one is not the same.
+NOT_CARRIED: every value with the bad part fails (EncodeError on dumps; DecodeError on loads where
+the core says the worker fails to decode), and the vacuous values cross.
+UNKNOWN: the runtime really depends on the value: some values cross, some do not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+import truth_cases
+from truth_cases import ROWS, SERIALIZERS, Row
+from truth_check import CUSTOM, TRIED, Crossing, conforms, roundtrip, same
+
+from celery_boundary.core.annotations import shape_of
+from celery_boundary.core.shapes import describe
+from celery_boundary.core.verdicts import Outcome, Verdict, judge
+
+
+def verdict_for(row: Row, serializer: str) -> Verdict:
+    shape = shape_of(row.annotation, vars(truth_cases))
+    return judge(shape, serializer, registry=row.registry, trust_any=row.trust_any)
+
+
+def fails_on_decode(verdict: Verdict) -> bool:
+    """The core says the sender succeeds and the worker's decoder refuses (msgpack map keys)."""
+    return any("decode" in p.reason for p in verdict.of(Outcome.NOT_CARRIED))
+
+
+@contextlib.contextmanager
+def values_of(make: object) -> Iterator[list[object]]:
+    assert callable(make)
+    values: list[object] = make()
+    try:
+        yield values
+    finally:
+        for value in values:
+            close = getattr(value, "close", None)
+            if callable(close) and not isinstance(value, (str, bytes)):
+                with contextlib.suppress(Exception):
+                    close()
+
+
+def describe_crossing(value: object, crossing: Crossing) -> str:
+    if crossing.failed_at:
+        return f"{value!r} failed at {crossing.failed_at}: {crossing.error!r}"
+    return f"{value!r} arrived as {crossing.arrived!r} ({type(crossing.arrived).__name__})"
+
+
+def check_agreement(
+    verdict: Verdict,
+    row: Row,
+    crossings: list[tuple[object, Crossing]],
+    vacuous: list[tuple[object, Crossing]],
+) -> None:
+    """Assert the runtime agrees with ``verdict``; messages name the value that disagrees."""
+    head = f"{row.name} / {verdict.serializer}: core says {verdict.outcome.name}"
+    everything = crossings + vacuous
+    if verdict.serializer == CUSTOM:
+        assert verdict.outcome is Outcome.UNKNOWN, head
+        return
+    if row.trusted:
+        assert verdict.outcome is Outcome.CARRIED, f"{head}; Any is trusted by default"
+        assert_varies(head, everything)
+        return
+    if verdict.outcome is Outcome.CARRIED:
+        for value, crossing in everything:
+            assert crossing.failed_at is None and same(value, crossing.arrived), (
+                f"{head}, but {describe_crossing(value, crossing)}"
+            )
+    elif verdict.outcome is Outcome.LOSSY:
+        assert verdict.arrives is not None, head
+        for value, crossing in everything:
+            assert crossing.failed_at is None and conforms(crossing.arrived, verdict.arrives), (
+                f"{head} (arrives as {describe(verdict.arrives)}), but {describe_crossing(value, crossing)}"
+            )
+        assert any(not same(value, crossing.arrived) for value, crossing in everything), (
+            f"{head}, but every value arrived unchanged"
+        )
+    elif verdict.outcome is Outcome.NOT_CARRIED:
+        step = "loads" if fails_on_decode(verdict) else "dumps"
+        for value, crossing in crossings:
+            assert crossing.failed_at == step, f"{head} (fails at {step}), but {describe_crossing(value, crossing)}"
+        for value, crossing in vacuous:
+            assert crossing.failed_at is None, f"{head}; the vacuous value {describe_crossing(value, crossing)}"
+    else:
+        assert_varies(head, everything)
+        for value, crossing in everything:
+            if crossing.failed_at is None and verdict.arrives is not None:
+                assert conforms(crossing.arrived, verdict.arrives), (
+                    f"{head} (arrives as {describe(verdict.arrives)}), but {describe_crossing(value, crossing)}"
+                )
+
+
+def assert_varies(head: str, crossings: list[tuple[object, Crossing]]) -> None:
+    crossed = [v for v, c in crossings if c.failed_at is None]
+    failed = [v for v, c in crossings if c.failed_at is not None]
+    assert crossed and failed, f"{head}: the runtime should depend on the value; crossed={crossed!r} failed={failed!r}"
+
+
+@pytest.mark.parametrize("serializer", SERIALIZERS)
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
+def test_kombu_agrees_with_the_verdict(row: Row, serializer: str) -> None:
+    verdict = verdict_for(row, serializer)
+    with values_of(row.values) as values, values_of(row.vacuous) as vacuous:
+        crossings = [(value, roundtrip(value, serializer)) for value in values]
+        vacuous_crossings = [(value, roundtrip(value, serializer)) for value in vacuous]
+    TRIED[f"{row.name} [kombu]"] += len(values) + len(vacuous)
+    check_agreement(verdict, row, crossings, vacuous_crossings)
