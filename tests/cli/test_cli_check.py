@@ -109,6 +109,21 @@ def test_virtualenvs_build_dirs_and_excluded_patterns_are_skipped(
     assert [line.split(":")[0] for line in lines_of(out)] == ["app/settings.py"]
 
 
+def test_exclude_patterns_from_the_configuration(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project, "pyproject.toml", '[tool.celery_boundary]\nexclude = ["legacy", "*/generated/*"]\n')
+    for folder in ("legacy", "app/generated", "app"):
+        write(project, f"{folder}/settings.py", SETTINGS)
+    _, out, _ = run(capsys, "check", "-q")
+    assert [line.split(":")[0] for line in lines_of(out)] == ["app/settings.py"]
+
+
+def test_a_bad_exclude_value_is_a_configuration_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project, "pyproject.toml", "[tool.celery_boundary]\nexclude = 3\n")
+    status, _, err = run(capsys, "check")
+    assert status == 2
+    assert "[celery_boundary] exclude must be a list of file patterns" in err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -46,12 +46,15 @@ class Config:
     max_task_branches: int = 3
     max_task_loops: int = 1
     max_task_depth: int = 2
+    #: fnmatch patterns of files and directories `celery-boundary check` skips (besides .venv, build, ...).
+    exclude: tuple[str, ...] = ()
     #: Where the configuration came from (None: defaults).
     source: str | None = field(default=None, compare=False)
 
 
 _FIELDS: Final = {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"lossy": ("error", "off")}
+_PATTERNS: Final = frozenset({"exclude"})  # lists of fnmatch patterns, not dotted names
 
 
 def parse(table: dict[str, Any], source: str = "<config>") -> Config:
@@ -85,6 +88,10 @@ def _coerce(key: str, raw: Any, source: str) -> Any:
         return number
     if isinstance(default, tuple):
         items = _as_list(raw)
+        if key in _PATTERNS:
+            if items is None or not all(items):
+                raise ConfigError(f"{where} must be a list of file patterns like 'migrations', not {raw!r}")
+            return tuple(items)
         if items is None:
             raise ConfigError(f"{where} must be a list of dotted names, not {raw!r}")
         bad = [item for item in items if not _is_dotted(item)]

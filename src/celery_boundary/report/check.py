@@ -46,7 +46,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     if options.jobs < 0:
         raise UsageError(f"--jobs must be 0 (automatic) or a positive number, not {options.jobs}")
     accepted = baseline_module.load_baseline(options.baseline) if options.baseline else None
-    files = discover(options.paths, options.exclude)
+    files = discover(options.paths, (*settings.exclude, *options.exclude))
 
     progress = Progress.maybe(len(files), options.quiet, err)
     results = check_files(files, settings, chosen, jobs=options.jobs, progress=progress)
