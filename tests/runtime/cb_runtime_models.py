@@ -216,3 +216,12 @@ class CellPreserializer:
 class Cell:
     row: int
     col: int
+
+
+@register_preserializer()
+@dataclass
+class Node:
+    """Decorated while its own name is not defined yet: the field types are read on first use."""
+
+    name: str
+    children: list[Node] = field(default_factory=list)

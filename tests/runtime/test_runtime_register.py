@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import json
+import sys
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -29,8 +31,15 @@ from celery_boundary.runtime import (
 # --- module-level classes (reachable by name), so the refusal under test is the one that fires ---
 
 
-class Mood(enum.StrEnum):
-    HAPPY = "happy"
+if sys.version_info >= (3, 11):
+
+    class Mood(enum.StrEnum):
+        HAPPY = "happy"
+
+else:  # pragma: no cover - Python 3.10 has no StrEnum; this is what it is made of
+
+    class Mood(str, enum.Enum):
+        HAPPY = "happy"
 
 
 class Level(enum.IntEnum):
@@ -280,6 +289,16 @@ def test_refuses_a_preserializer_given_twice() -> None:
 def test_refuses_a_registration_an_earlier_one_shadows(cls: type, reason: str) -> None:
     with pytest.raises(TypeError, match=reason):
         register_preserializer(cls, preserializer=AcceptsAnything())
+
+
+@dataclass
+class Guarded:
+    lock: threading.Lock
+
+
+def test_refuses_a_dataclass_field_pydantic_cannot_write() -> None:
+    with pytest.raises(TypeError, match=r"cannot pack test_runtime_register.Guarded.lock: pydantic has no JSON form"):
+        register_preserializer(Guarded)
 
 
 # --- refusals when sending ---

@@ -48,13 +48,13 @@ def worker() -> Iterator[None]:
     # start_worker makes this app the process's current and default app; put the old ones back.
     from celery import _state
 
-    previous = (_state.default_app, _state.get_current_app())
+    previous = (_state.default_app, _state.get_current_app())  # type: ignore[attr-defined]
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10.0):
             yield
     finally:
         _state.set_default_app(previous[0])
-        _state._set_current_app(previous[1])
+        _state._set_current_app(previous[1])  # type: ignore[attr-defined]
 
 
 def make_shipment() -> Shipment:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Any, Final
 
-from celery_boundary.runtime.fields import codec_for, is_attrs_class, is_dataclass_type
+from celery_boundary.runtime.fields import check_fields, codec_for, is_attrs_class, is_dataclass_type
 from celery_boundary.runtime.names import dotted_name
 from celery_boundary.runtime.protocol import Preserializer
 
@@ -57,6 +57,7 @@ class DataclassPreserializer:
     def compatible_with(self, cls: type[Any]) -> None:
         if not is_dataclass_type(cls):
             raise TypeError(f"{dotted_name(cls)} is not a dataclass")
+        check_fields(cls)
 
     def pack(self, obj: Any, cls: type[Any]) -> Any:
         return codec_for(cls).pack(obj)
@@ -74,6 +75,7 @@ class AttrsPreserializer(DataclassPreserializer):
     def compatible_with(self, cls: type[Any]) -> None:
         if not is_attrs_class(cls):
             raise TypeError(f"{dotted_name(cls)} is not an attrs class")
+        check_fields(cls)
 
     def __repr__(self) -> str:
         return "AttrsPreserializer()"

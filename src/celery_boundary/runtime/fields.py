@@ -43,10 +43,19 @@ def is_dataclass_type(cls: object) -> bool:
     return isinstance(cls, type) and dataclasses.is_dataclass(cls)
 
 
+class AnnotationsNotReady(TypeError):
+    """An annotation names something not defined yet (the class itself, while it is decorated)."""
+
+
 def _resolve_hints(cls: type) -> dict[str, Any]:
     try:
         return typing.get_type_hints(cls, include_extras=True)
-    except Exception as error:  # NameError, TypeError from a bad or not-yet-defined annotation
+    except NameError as error:
+        raise AnnotationsNotReady(
+            f"cannot read the annotations of {dotted_name(cls)} ({error}); every annotation must name "
+            f"something defined in, or imported into, its module"
+        ) from error
+    except Exception as error:  # a malformed annotation
         raise TypeError(
             f"cannot read the annotations of {dotted_name(cls)} ({type(error).__name__}: {error}); "
             f"every annotation must name something importable from its module"
@@ -145,9 +154,27 @@ class FieldsCodec:
             fields = TypedDict(f"{self.cls.__name__}Fields", shape)  # type: ignore[misc]
             try:
                 self._adapter = TypeAdapter(fields)
-            except Exception as error:  # pydantic's schema errors name the field type it cannot handle
-                raise TypeError(f"cannot pack the fields of {dotted_name(self.cls)}: {error}") from error
+            except Exception as error:
+                raise self._explain(error) from error
         return self._adapter
+
+    def _explain(self, error: Exception) -> TypeError:
+        from pydantic import PydanticSchemaGenerationError, TypeAdapter
+
+        if not isinstance(error, PydanticSchemaGenerationError):
+            # e.g. a nested pydantic model that is not fully defined yet: retried on first use
+            return AnnotationsNotReady(f"cannot pack the fields of {dotted_name(self.cls)} yet: {error}")
+        for spec in self.specs:
+            try:
+                TypeAdapter(_rewrite(spec.annotation))
+            except PydanticSchemaGenerationError:
+                return TypeError(
+                    f"cannot pack {dotted_name(self.cls)}.{spec.attribute}: pydantic has no JSON form for its "
+                    f"type {spec.annotation!r}. Give the field a type pydantic understands (or a pydantic "
+                    f"model, dataclass, attrs class or Enum), or register {self.cls.__qualname__} with your own "
+                    f"preserializer (preserializer=...)"
+                )
+        return TypeError(f"cannot pack the fields of {dotted_name(self.cls)}: {error}")
 
     def pack(self, obj: object) -> Any:
         values = {spec.argument: getattr(obj, spec.attribute) for spec in self.specs}
@@ -160,6 +187,14 @@ class FieldsCodec:
 
 
 _CODECS: weakref.WeakKeyDictionary[type, FieldsCodec] = weakref.WeakKeyDictionary()
+
+
+def check_fields(cls: type) -> None:
+    """Refuse now what can never be packed; leave for first use what is merely not defined yet."""
+    try:
+        codec_for(cls).adapter()
+    except AnnotationsNotReady:
+        pass
 
 
 def codec_for(cls: type) -> FieldsCodec:
