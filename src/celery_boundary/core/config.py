@@ -46,6 +46,8 @@ class Config:
     max_task_branches: int = 3
     max_task_loops: int = 1
     max_task_depth: int = 2
+    #: Serializer names (e.g. a signed pickle registered with kombu) that CB101-CB103 accept on purpose.
+    trusted_serializers: tuple[str, ...] = ()
     #: fnmatch patterns of files and directories `celery-boundary check` skips (besides .venv, build, ...).
     exclude: tuple[str, ...] = ()
     #: Where the configuration came from (None: defaults).

@@ -1,0 +1,236 @@
+"""Where a task reference sits in a canvas, what is a canvas, what is a result (ast only).
+
+Used by CB201-CB204 and CB401. Positions (celery 5.7 semantics):
+- ``receiving``: the signature gets a parent's result (a mutable signature after the first step of
+  a chain or ``|``, a chord body, a ``link=`` callback, members of a group in such a position);
+- ``link``: inside a canvas but not receiving (first step, group member, chord header);
+- ``alone``: launched on its own (``.delay()``, ``.apply_async()``, called, a periodic entry);
+- ``unknown``: any other use (stored, returned, passed on) - rules stay silent.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Final
+
+from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
+from celery_boundary.analysis.names import CANVAS_CALLS, RESULT_CLASSES, SIGNATURE_CALLS, ScopeNode
+
+RECEIVING: Final = "receiving"
+LINK: Final = "link"
+ALONE: Final = "alone"
+UNKNOWN: Final = "unknown"
+
+#: Methods of a task that build a signature (``chunks``/``map``/``starmap`` build a canvas).
+SIGNATURE_METHODS: Final = frozenset({"s", "si", "signature", "subtask", "map", "starmap", "chunks"})
+#: Methods that send a message now (``delay_on_commit``: celery 5.4+ Django integration).
+LAUNCH_METHODS: Final = frozenset({"delay", "apply_async", "delay_on_commit", "apply_async_on_commit"})
+#: Methods of a signature that return a signature (so the position is that of the call).
+_CLONING: Final = frozenset({"set", "clone", "on_error", "link", "link_error", "set_immutable", "freeze"})
+#: Methods that block until a result arrives (celery.result.AsyncResult / ResultSet, 5.7).
+BLOCKING_METHODS: Final = frozenset({"get", "wait", "join", "join_native", "collect"})
+_CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.GeneratorExp, ast.ListComp)
+
+
+def is_signature_of(index: ModuleIndex, expr: ast.AST, site: Site) -> TaskDef | None:
+    """The module task ``expr`` makes a signature of (``t.s(...)``, ``t.si(...)``)."""
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+        if expr.func.attr in SIGNATURE_METHODS:
+            return index.task_of(expr.func.value, site)
+    return None
+
+
+def is_signature(index: ModuleIndex, expr: ast.AST, site: Site) -> bool:
+    """Any signature: ``x.s()``, ``x.si()``, ``signature("name")``, ``x.s().set(...)``."""
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    if isinstance(func, ast.Attribute):
+        if func.attr in ("s", "si"):
+            return True
+        if func.attr in _CLONING:
+            return is_signature(index, func.value, site)
+    return index.resolve(func, site) in SIGNATURE_CALLS
+
+
+def is_canvas(index: ModuleIndex, expr: ast.AST, site: Site, variables: frozenset[str] = frozenset()) -> bool:
+    """A chain, group, chord, chunks or ``a | b`` (a canvas object, not yet launched)."""
+    if isinstance(expr, ast.Name):
+        return expr.id in variables
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
+        sides = (expr.left, expr.right)
+        return any(is_signature(index, s, site) or is_canvas(index, s, site, variables) for s in sides)
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    if isinstance(func, ast.Attribute) and func.attr in ("set", "clone", "on_error", "link", "link_error"):
+        return is_canvas(index, func.value, site, variables)
+    if isinstance(func, ast.Attribute) and func.attr in ("chunks", "map", "starmap"):
+        return index.task_of(func.value, site) is not None
+    return index.resolve(func, site) in CANVAS_CALLS
+
+
+def canvas_launch(index: ModuleIndex, call: ast.Call, site: Site, variables: frozenset[str]) -> str | None:
+    """How ``call`` launches a canvas (``chain(...).delay()``, ``group(...)()``,
+    ``chord(header)(body)``), as text for the message; None when it does not."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in LAUNCH_METHODS:
+        if is_canvas(index, func.value, site, variables):
+            return f"{_describe(index, func.value, site)}.{func.attr}()"
+        return None
+    if is_canvas(index, func, site, variables):
+        return f"{_describe(index, func, site)}(...)"
+    return None
+
+
+def _describe(index: ModuleIndex, expr: ast.expr, site: Site) -> str:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.BinOp):
+        return "a | b"
+    if isinstance(expr, ast.Call):
+        resolved = index.resolve(expr.func, site) or ""
+        return f"{resolved.rsplit('.', 1)[-1] or 'canvas'}(...)"
+    return "canvas"
+
+
+def is_result(index: ModuleIndex, expr: ast.AST, site: Site, variables: frozenset[str],
+              results: frozenset[str]) -> bool:
+    """An AsyncResult: what ``.delay`` / ``.apply_async`` / ``send_task`` / a canvas launch /
+    ``AsyncResult(...)`` return, or a local variable assigned one of those."""
+    if isinstance(expr, ast.Name):
+        return expr.id in results
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    if isinstance(func, ast.Attribute) and func.attr in (*LAUNCH_METHODS, "send_task"):
+        return True
+    if isinstance(func, (ast.Name, ast.Attribute)):
+        name = func.attr if isinstance(func, ast.Attribute) else func.id
+        if name in ("AsyncResult", "GroupResult", "ResultSet"):
+            resolved = index.resolve(func, site)
+            return resolved is None or resolved in RESULT_CLASSES or isinstance(func, ast.Attribute)
+        if isinstance(func, ast.Attribute) and func.attr == "restore" and isinstance(func.value, (ast.Name, ast.Attribute)):
+            return (index.resolve(func.value, site) or "") == "celery.result.GroupResult"
+    return canvas_launch(index, expr, site, variables) is not None
+
+
+def position(index: ModuleIndex, expr: ast.AST, site: Site) -> str:
+    """Where a signature expression sits (see the module docstring)."""
+    parent = index.parent(expr)
+    if parent is None:
+        return UNKNOWN
+    if isinstance(parent, ast.Call):
+        return _position_in_call(index, expr, parent, site)
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.BitOr):
+        if expr is parent.right:
+            return _mutable(expr, RECEIVING)
+        outer = position(index, parent, site)
+        return _mutable(expr, outer) if outer == RECEIVING else (LINK if outer in (LINK, ALONE) else outer)
+    if isinstance(parent, ast.keyword):
+        call = index.parent(parent)
+        if isinstance(call, ast.Call):
+            if parent.arg in ("link", "link_error"):
+                return _mutable(expr, RECEIVING)
+            resolved = index.resolve(call.func, site)
+            if resolved == "celery.chord":
+                return _mutable(expr, RECEIVING) if parent.arg == "body" else LINK
+            if resolved in CANVAS_CALLS:
+                return LINK
+        return UNKNOWN
+    if isinstance(parent, _CONTAINERS) or isinstance(parent, ast.comprehension):
+        return _position_in_container(index, expr, parent, site)
+    return UNKNOWN
+
+
+def _position_in_call(index: ModuleIndex, expr: ast.AST, call: ast.Call, site: Site) -> str:
+    func = call.func
+    if expr is func:  # ``expr(...)``: the signature is called -> launched now
+        return ALONE
+    if isinstance(func, ast.Attribute) and func.value is expr:
+        if func.attr in LAUNCH_METHODS or func.attr in ("apply", "delay"):
+            return ALONE
+        if func.attr in _CLONING:
+            return position(index, call, site)
+        return UNKNOWN
+    if isinstance(func, ast.Attribute) and func.attr in ("link", "link_error", "on_error"):
+        return _mutable(expr, RECEIVING)
+    if isinstance(func, ast.Attribute) and func.attr == "add_periodic_task":
+        return ALONE
+    resolved = index.resolve(func, site)
+    args = call.args
+    index_of = next((i for i, a in enumerate(args) if a is expr), -1)
+    if resolved == "celery.chain":
+        return _mutable(expr, RECEIVING) if index_of > 0 else _first_step(index, call, site)
+    if resolved == "celery.group":
+        return _group_member(index, call, expr, site)
+    if resolved == "celery.chord":
+        return _mutable(expr, RECEIVING) if index_of == 1 else LINK
+    if isinstance(func, ast.Call) and index.resolve(func.func, site) == "celery.chord":
+        return _mutable(expr, RECEIVING)  # chord(header)(body)
+    return UNKNOWN
+
+
+def _first_step(index: ModuleIndex, canvas: ast.AST, site: Site) -> str:
+    """The first step of a chain receives only when the chain itself does."""
+    outer = position(index, canvas, site)
+    return RECEIVING if outer == RECEIVING else LINK
+
+
+def _group_member(index: ModuleIndex, group: ast.AST, expr: ast.AST, site: Site) -> str:
+    outer = position(index, group, site)
+    return _mutable(expr, RECEIVING) if outer == RECEIVING else LINK
+
+
+def _position_in_container(index: ModuleIndex, expr: ast.AST, container: ast.AST, site: Site) -> str:
+    if isinstance(container, ast.comprehension):
+        return UNKNOWN  # the iterable of a loop, not an element
+    if isinstance(container, (ast.GeneratorExp, ast.ListComp)) and expr is not container.elt:
+        return UNKNOWN
+    holder = index.parent(container)
+    if isinstance(holder, ast.Call) and container in holder.args:
+        resolved = index.resolve(holder.func, site)
+        if resolved == "celery.chain" and isinstance(container, (ast.List, ast.Tuple)) and len(holder.args) == 1:
+            first = container.elts[0] if container.elts else None
+            return LINK if expr is first else _mutable(expr, RECEIVING)
+        if resolved in ("celery.group", "celery.chord") and holder.args[0] is container:
+            return _group_member(index, holder, expr, site) if resolved == "celery.group" else LINK
+        if resolved == "celery.chain" and isinstance(container, ast.Starred):
+            return UNKNOWN
+    if isinstance(holder, ast.keyword) and holder.arg == "header":
+        return LINK
+    if isinstance(container, ast.Starred):
+        return UNKNOWN
+    return UNKNOWN
+
+
+def _mutable(expr: ast.AST, where: str) -> str:
+    """An immutable signature (``.si()``) ignores the parent's result: not receiving."""
+    if where == RECEIVING and isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+        if expr.func.attr == "si":
+            return LINK
+    return where
+
+
+def local_variables(index: ModuleIndex, scope: ScopeNode | None, site: Site) -> tuple[frozenset[str], frozenset[str]]:
+    """Names a function assigns a canvas to, and names it assigns a result to (flow-insensitive:
+    a name also assigned anything else is left out)."""
+    canvases: set[str] = set()
+    results: set[str] = set()
+    other: set[str] = set()
+    if scope is None:
+        return frozenset(), frozenset()
+    for assign in index.assigns:
+        if not assign.scopes or assign.scopes[-1] is not scope:
+            continue
+        node = assign.node
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            continue
+        name = node.targets[0].id
+        if is_canvas(index, node.value, assign, frozenset(canvases)):
+            canvases.add(name)
+        elif is_result(index, node.value, assign, frozenset(canvases), frozenset(results)):
+            results.add(name)
+        else:
+            other.add(name)
+    return frozenset(canvases - other), frozenset(results - other)

@@ -1,0 +1,230 @@
+"""One walk over a module: the task definitions and every node the rules look at, each with the
+scopes around it and the task body it sits in. Pure data; the rules (``celery_boundary.flake8.
+visitors``) read it, and so can the project-wide command.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Union
+
+from celery_boundary.analysis.names import (
+    APP,
+    FOREIGN_TASK_PACKAGES,
+    LOCAL,
+    TASK_CLASS,
+    Names,
+    ScopeNode,
+    collect_names,
+    last_name,
+)
+
+DefNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
+           ast.DictComp, ast.GeneratorExp)
+
+
+@dataclass(frozen=True, eq=False)
+class TaskDef:
+    """A Celery task this module defines."""
+
+    #: The module-level name the task is bound to.
+    name: str
+    #: Where findings about the task are reported (the ``def``, class or assignment).
+    node: ast.AST
+    #: The function whose body runs on the worker (None for a class without ``run``).
+    function: DefNode | None
+    #: Keyword options given to the decorator (``serializer=``, ``expires=``, ``name=``, ...).
+    options: dict[str, ast.expr] = field(default_factory=dict)
+    is_class: bool = False
+
+    @property
+    def private(self) -> bool:
+        """The ``_name`` / ``__name`` convention for chain-only tasks."""
+        return self.name.startswith("_")
+
+    @property
+    def task_name(self) -> str | None:
+        given = self.options.get("name")
+        if isinstance(given, ast.Constant) and isinstance(given.value, str):
+            return given.value
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    """A node with its context: enclosing scopes (innermost last) and the task body around it."""
+
+    node: ast.AST
+    scopes: tuple[ScopeNode, ...]
+    task: TaskDef | None
+
+
+@dataclass(eq=False)
+class ModuleIndex:
+    tree: ast.Module
+    names: Names
+    tasks: dict[str, TaskDef]
+    #: Classes derived from celery's Task (directly, through ``app.Task`` or a local base).
+    task_classes: set[str] = field(default_factory=set)
+    parents: dict[ast.AST, ast.AST] = field(default_factory=dict)
+    calls: list[Site] = field(default_factory=list)
+    assigns: list[Site] = field(default_factory=list)
+    dicts: list[Site] = field(default_factory=list)
+    classes: list[Site] = field(default_factory=list)
+    pipes: list[Site] = field(default_factory=list)
+    #: Loads of names that are module-level tasks.
+    task_refs: list[Site] = field(default_factory=list)
+    #: Every string constant (task names given as strings: beat entries, send_task).
+    strings: set[str] = field(default_factory=set)
+
+    def resolve(self, expr: ast.expr, site: Site) -> str | None:
+        return self.names.resolve(expr, site.scopes)
+
+    def task_of(self, expr: ast.expr, site: Site) -> TaskDef | None:
+        """The module's task that ``expr`` names, unless a local variable shadows it."""
+        if isinstance(expr, ast.Name) and expr.id in self.tasks:
+            if self.names.resolve(expr, site.scopes) == f"{LOCAL}.{expr.id}":
+                return self.tasks[expr.id]
+        return None
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        return self.parents.get(node)
+
+
+def build_index(tree: ast.Module, user_decorators: frozenset[str] = frozenset()) -> ModuleIndex:
+    names = collect_names(tree, user_decorators)
+    index = ModuleIndex(tree=tree, names=names, tasks={})
+    _collect_tasks(index)
+    _walk(index)
+    return index
+
+
+def _collect_tasks(index: ModuleIndex) -> None:
+    names = index.names
+    for stmt in index.tree.body:
+        if isinstance(stmt, ast.ClassDef):
+            if _is_task_class(index, stmt):
+                index.task_classes.add(stmt.name)
+                run = next((s for s in stmt.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                            and s.name == "run"), None)
+                index.tasks[stmt.name] = TaskDef(stmt.name, stmt, run, _class_options(stmt), is_class=True)
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in stmt.decorator_list:
+                if names.is_task_decorator(decorator):
+                    options = _keywords(decorator)
+                    index.tasks[stmt.name] = TaskDef(stmt.name, stmt, stmt, options)
+                    break
+        elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+            # ``send = app.task(send_impl)`` / ``send = shared_task(**opts)(send_impl)``
+            call = stmt.value
+            if names.is_task_decorator(call.func) and call.args:
+                function = _module_function(index.tree, call.args[0])
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name):
+                        index.tasks[target.id] = TaskDef(target.id, stmt, function, _keywords(call))
+    for name in names.rebound:
+        index.tasks.pop(name, None)
+
+
+def _is_task_class(index: ModuleIndex, node: ast.ClassDef) -> bool:
+    for base in node.bases:
+        resolved = index.names.resolve(base)
+        if resolved is None:
+            continue
+        if resolved == TASK_CLASS or resolved == f"{APP}.Task" or resolved.endswith(".Task") and (
+            resolved.split(".")[0] in ("celery", APP)
+        ):
+            return True
+        if resolved.startswith(LOCAL):
+            if resolved[len(LOCAL) + 1:] in index.task_classes:
+                return True
+            continue
+        # An imported custom base (``from proj.tasks import BaseTask``): trust the naming.
+        root = resolved.lstrip(".").split(".")[0]
+        if resolved.endswith("Task") and root not in FOREIGN_TASK_PACKAGES:
+            return True
+    return False
+
+
+def _class_options(node: ast.ClassDef) -> dict[str, ast.expr]:
+    options: dict[str, ast.expr] = {}
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            options[stmt.targets[0].id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            options[stmt.target.id] = stmt.value
+    return options
+
+
+def _keywords(decorator: ast.expr) -> dict[str, ast.expr]:
+    if not isinstance(decorator, ast.Call):
+        return {}
+    return {kw.arg: kw.value for kw in decorator.keywords if kw.arg is not None}
+
+
+def _module_function(tree: ast.Module, expr: ast.expr) -> DefNode | None:
+    if not isinstance(expr, ast.Name):
+        return None
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == expr.id:
+            return stmt
+    return None
+
+
+def _walk(index: ModuleIndex) -> None:
+    """Iterative (deeply nested expressions exceed the recursion limit) walk filling the index."""
+    tasks_by_function = {id(t.function): t for t in index.tasks.values() if t.function is not None}
+    task_names = index.tasks
+    parents = index.parents
+    calls, assigns, dicts, classes = index.calls, index.assigns, index.dicts, index.classes
+    pipes, refs, strings = index.pipes, index.task_refs, index.strings
+    stack: list[tuple[ast.AST, tuple[ScopeNode, ...], TaskDef | None]] = [(index.tree, (), None)]
+    while stack:
+        node, scopes, task = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+            child_scopes, child_task = scopes, task
+            if isinstance(child, ast.Call):
+                calls.append(Site(child, scopes, task))
+            elif isinstance(child, ast.Name):
+                if child.id in task_names and isinstance(child.ctx, ast.Load):
+                    refs.append(Site(child, scopes, task))
+                continue
+            elif isinstance(child, ast.Constant):
+                if isinstance(child.value, str) and len(child.value) < 200:
+                    strings.add(child.value)
+                continue
+            elif isinstance(child, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                assigns.append(Site(child, scopes, task))
+            elif isinstance(child, ast.Dict):
+                dicts.append(Site(child, scopes, task))
+            elif isinstance(child, ast.BinOp):
+                if isinstance(child.op, ast.BitOr):
+                    pipes.append(Site(child, scopes, task))
+            elif isinstance(child, ast.ClassDef):
+                classes.append(Site(child, scopes, task))
+            elif isinstance(child, _SCOPES):
+                child_scopes = scopes + (child,)
+                if task is None:
+                    child_task = tasks_by_function.get(id(child))
+            stack.append((child, child_scopes, child_task))
+
+
+def body_of(task: TaskDef) -> list[ast.stmt]:
+    """The task's statements without a leading docstring."""
+    if task.function is None:
+        return []
+    body = task.function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(
+        body[0].value.value, str
+    ):
+        return body[1:]
+    return body
+
+
+def call_name(call: ast.Call) -> str | None:
+    """The called name as written last (``x.y.delay(...)`` -> ``delay``)."""
+    return last_name(call.func)

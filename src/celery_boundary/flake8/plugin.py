@@ -1,0 +1,101 @@
+"""The flake8 entry point ``CB`` (pyproject: ``CB = "celery_boundary.flake8.plugin:Plugin"``).
+
+Routes only: options in, findings out. The rules live in ``visitors/`` and run without flake8.
+flake8 (7.x) builds one ``Plugin`` per file and runs it whatever ``--select`` says, so ``run``
+first does a substring test on the source and returns at once for modules that cannot match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from celery_boundary import __version__
+from celery_boundary.core import config as config_module
+from celery_boundary.core import rules
+from celery_boundary.flake8.visitors import check_tree, might_apply
+from celery_boundary.flake8.visitors.common import Settings
+
+LOG = logging.getLogger(__name__)
+
+#: Rules that are off unless selected (``--select CB`` / ``extend-select = CB301``): see their docs.
+OPT_IN: tuple[str, ...] = tuple(
+    rule.code for rule in rules.RULES if rules.Tool.FLAKE8 in rule.tools and not rule.default_enabled
+)
+
+
+class Plugin:
+    name = "celery-boundary"
+    version = __version__
+    settings: ClassVar[Settings] = Settings()
+    _warned: ClassVar[set[str]] = set()
+
+    def __init__(self, tree: ast.AST, lines: list[str], filename: str = "<stdin>") -> None:
+        self.tree = tree
+        self.lines = lines
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, manager: Any) -> None:
+        lists = (("--cb-task-decorators", "dotted names of your own decorators that create Celery tasks"),
+                 ("--cb-trusted-serializers", "serializer names that use pickle on purpose (signed) and "
+                                              "CB101-CB103 accept"))
+        for flag, text in lists:
+            manager.add_option(flag, default=None, parse_from_config=True, comma_separated_list=True,
+                               help=f"celery-boundary: {text} (default: [tool.celery_boundary])")
+        for key in ("statements", "branches", "loops", "depth"):
+            manager.add_option(f"--cb-max-task-{key}", type=int, default=None, parse_from_config=True,
+                               help=f"celery-boundary CB301: most {key} a task body may have "
+                                    "(default: [tool.celery_boundary] or the built-in default)")
+        manager.extend_default_ignore(list(OPT_IN))
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.settings = settings_from(options, load_config())
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
+        if not isinstance(self.tree, ast.Module) or not might_apply("".join(self.lines), self.settings):
+            return
+        try:
+            findings = check_tree(self.tree, self.settings)
+        except Exception as exc:  # never crash flake8 on odd input: say so once and stay silent
+            self._warn(f"celery-boundary: internal error on {self.filename}: {exc!r}; "
+                       "please report it (the CB rules skipped this file)")
+            return
+        for finding in findings:
+            yield finding.line, finding.col, finding.text, type(self)
+
+    @classmethod
+    def _warn(cls, text: str) -> None:
+        if text not in cls._warned:
+            cls._warned.add(text)
+            print(text, file=sys.stderr)
+
+
+def load_config() -> config_module.Config:
+    """``[tool.celery_boundary]`` found from the working directory (where flake8 finds its own
+    configuration); a bad file is reported once on stderr and the defaults apply."""
+    try:
+        return config_module.load()
+    except config_module.ConfigError as exc:
+        Plugin._warn(f"celery-boundary: {exc} (flake8 CB rules use the defaults)")
+        return config_module.Config()
+
+
+def settings_from(options: argparse.Namespace, config: config_module.Config) -> Settings:
+    """The config file's values, overridden by the ``--cb-*`` flags that were given."""
+    base = Settings.from_config(config)
+    values: dict[str, Any] = {}
+    for key in ("task_decorators", "trusted_serializers"):
+        given = getattr(options, f"cb_{key}", None)
+        if given:
+            values[key] = frozenset(item.strip() for item in given if item.strip())
+    for key in ("statements", "branches", "loops", "depth"):
+        given = getattr(options, f"cb_max_task_{key}", None)
+        if given is not None:
+            values[f"max_task_{key}"] = int(given)
+    return Settings(**{**base.__dict__, **values})

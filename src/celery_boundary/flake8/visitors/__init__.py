@@ -1,0 +1,47 @@
+"""The CB rules over one module, without flake8: ``check_tree`` / ``check_source``.
+
+One index walk per module (``analysis.index``), then each rule group reads the index:
+serializers.py CB101-CB103, canvas.py CB201-CB204, thin_tasks.py CB301, periodic.py CB401.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Final
+
+from celery_boundary.analysis.index import build_index
+from celery_boundary.flake8.visitors import canvas, periodic, serializers, thin_tasks
+from celery_boundary.flake8.visitors.common import Finding, Settings
+
+__all__ = ["Finding", "Settings", "check_source", "check_tree", "might_apply"]
+
+_GROUPS: Final = (serializers.check, canvas.check, thin_tasks.check, periodic.check)
+#: A module that contains none of these (lower-cased) cannot trigger any CB rule: every rule
+#: needs a Celery import, a task decorator, a launch method or a setting name.
+_KEYWORDS: Final = ("celery", "_task", ".task", "serializ", "accept_content", "delay", "apply_async",
+                    "beat_schedule", "add_periodic_task")
+
+
+def might_apply(text: str, settings: Settings) -> bool:
+    """A cheap substring test run before parsing anything (flake8 runs every plugin on every file)."""
+    lowered = text.lower()
+    if any(word in lowered for word in _KEYWORDS):
+        return True
+    return any(name.rsplit(".", 1)[-1].lower() in lowered for name in settings.task_decorators)
+
+
+def check_tree(tree: ast.Module, settings: Settings | None = None) -> list[Finding]:
+    """Every CB finding in one module, sorted by position."""
+    settings = settings or Settings()
+    index = build_index(tree, settings.task_decorators)
+    findings = {finding for group in _GROUPS for finding in group(index, settings)}
+    return sorted(findings)
+
+
+def check_source(source: str, settings: Settings | None = None, filename: str = "<source>") -> list[Finding]:
+    """Parse and check; a file that does not parse has no CB findings (flake8 reports E999)."""
+    try:
+        tree = ast.parse(source, filename=filename)
+    except (SyntaxError, ValueError):
+        return []
+    return check_tree(tree, settings)

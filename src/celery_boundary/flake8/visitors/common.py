@@ -1,0 +1,136 @@
+"""What every rule group shares: a finding, the options the rules read, and small readers of
+literal values (strings, containers, environment look-ups with defaults)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Final, NamedTuple
+
+from celery_boundary.core.config import Config
+
+
+class Finding(NamedTuple):
+    line: int
+    col: int
+    code: str
+    message: str
+
+    @property
+    def text(self) -> str:
+        """The message flake8 prints: it starts with the code (flake8 and ``# noqa`` need that)."""
+        return f"{self.code} {self.message}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The options the rules read, from ``[tool.celery_boundary]`` and the ``--cb-*`` flags."""
+
+    task_decorators: frozenset[str] = frozenset()
+    #: Serializer names accepted deliberately although they execute code (e.g. a signed pickle).
+    trusted_serializers: frozenset[str] = frozenset()
+    max_task_statements: int = Config.max_task_statements
+    max_task_branches: int = Config.max_task_branches
+    max_task_loops: int = Config.max_task_loops
+    max_task_depth: int = Config.max_task_depth
+
+    @classmethod
+    def from_config(cls, config: Config) -> Settings:
+        return cls(
+            task_decorators=frozenset(config.task_decorators),
+            trusted_serializers=frozenset(config.trusted_serializers),
+            max_task_statements=config.max_task_statements,
+            max_task_branches=config.max_task_branches,
+            max_task_loops=config.max_task_loops,
+            max_task_depth=config.max_task_depth,
+        )
+
+
+def report(node: ast.AST, code: str, message: str) -> Finding:
+    return Finding(getattr(node, "lineno", 1), getattr(node, "col_offset", 0), code, message)
+
+
+def string_of(expr: ast.expr | None) -> str | None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    return None
+
+
+def dict_items(expr: ast.expr | None) -> list[tuple[ast.expr | None, ast.expr]] | None:
+    """Keys and values of a dict literal or ``dict(k=v)`` call (keys of the call as Constants);
+    None for anything else. A ``**spread`` yields a ``None`` key."""
+    if isinstance(expr, ast.Dict):
+        return list(zip(expr.keys, expr.values))
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "dict" and not expr.args:
+        items: list[tuple[ast.expr | None, ast.expr]] = []
+        for kw in expr.keywords:
+            key = None if kw.arg is None else ast.Constant(kw.arg, lineno=kw.value.lineno,
+                                                             col_offset=kw.value.col_offset)
+            items.append((key, kw.value))
+        return items
+    return None
+
+
+def dict_get(expr: ast.expr | None, key: str) -> tuple[bool, ast.expr | None]:
+    """(known, value) for ``key`` in a literal dict: known is False when the dict is not a literal
+    or has a ``**spread`` that may hold the key."""
+    items = dict_items(expr)
+    if items is None:
+        return False, None
+    found: ast.expr | None = None
+    spread = False
+    for k, v in items:
+        if k is None:
+            spread = True
+        elif string_of(k) == key:
+            found = v
+    return (found is not None or not spread), found
+
+
+#: Calls whose ``default`` is the value when the environment does not say (os.environ.get,
+#: os.getenv, django-environ's env / env.str / env.list, python-decouple's config).
+_ENV_POSITIONAL_DEFAULT: Final = frozenset({"get", "getenv", "setdefault"})
+_ENV_KEYWORD_DEFAULT: Final = frozenset({"get", "getenv", "env", "config", "str", "list", "tuple", "json"})
+
+
+class Literal(NamedTuple):
+    value: str
+    node: ast.expr
+    #: Why the value is only a fallback ("when the environment does not set it"), or "".
+    note: str
+
+
+def literal_strings(expr: ast.expr | None, constants: dict[str, str], note: str = "") -> list[Literal]:
+    """String values an expression may have, as far as it is written literally: constants,
+    containers, ``a if c else b``, ``x + y``, module constants, and the defaults of environment
+    look-ups (the value itself comes from outside, so it is unknown and silent)."""
+    if expr is None:
+        return []
+    if isinstance(expr, ast.Constant):
+        return [Literal(expr.value, expr, note)] if isinstance(expr.value, str) else []
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return [lit for item in expr.elts for lit in literal_strings(item, constants, note)]
+    if isinstance(expr, ast.Name):
+        value = constants.get(expr.id)
+        return [Literal(value, expr, note)] if value is not None else []
+    if isinstance(expr, ast.IfExp):
+        return literal_strings(expr.body, constants, note) + literal_strings(expr.orelse, constants, note)
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        return literal_strings(expr.left, constants, note) + literal_strings(expr.right, constants, note)
+    if isinstance(expr, ast.Call):
+        return _env_default(expr, constants)
+    return []
+
+
+def _env_default(call: ast.Call, constants: dict[str, str]) -> list[Literal]:
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    fallback = "when the environment does not set it (the default)"
+    for kw in call.keywords:
+        if kw.arg == "default" and name in _ENV_KEYWORD_DEFAULT:
+            return literal_strings(kw.value, constants, fallback)
+    if name in _ENV_POSITIONAL_DEFAULT and len(call.args) >= 2:
+        return literal_strings(call.args[1], constants, fallback)
+    if name in ("list", "tuple", "set", "frozenset") and len(call.args) == 1 and not call.keywords:
+        return literal_strings(call.args[0], constants)
+    return []

@@ -1,0 +1,148 @@
+"""CB401 a periodic task without expiry: ``beat_schedule`` entries in any style, ``add_periodic_task``
+and the legacy ``@periodic_task`` without ``expires``.
+
+Celery beat (5.7) sends a message every period whether or not the last one was consumed; with no
+``expires`` a slow or stopped worker comes back to a queue full of stale runs. In a schedule entry
+``expires`` must sit inside ``options`` (``ScheduleEntry`` rejects a top-level ``expires`` with
+TypeError); ``add_periodic_task(..., expires=...)`` and ``sig.set(expires=...)`` put it there.
+A task that sets ``expires=`` on its decorator in this module is covered too.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from celery_boundary.analysis.index import ModuleIndex, Site
+from celery_boundary.analysis.names import last_name
+from celery_boundary.flake8.visitors.common import Finding, Settings, dict_get, dict_items, report, string_of
+
+_WHY = ("beat keeps sending while the consumer is slower than the schedule, so the queue piles up "
+        "with stale runs that all execute when the worker catches up")
+
+
+def is_schedule_setting(name: str) -> bool:
+    """``beat_schedule``, ``CELERY_BEAT_SCHEDULE``, the old ``CELERYBEAT_SCHEDULE``."""
+    return name == "beat_schedule" or name.isupper() and name.endswith("BEAT_SCHEDULE")
+
+
+def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
+    expiring = {t.name for t in index.tasks.values() if "expires" in t.options}
+    expiring |= {t.task_name for t in index.tasks.values() if "expires" in t.options and t.task_name}
+    for site in index.assigns:
+        yield from _check_assignment(site, expiring)
+    for site in index.calls:
+        yield from _check_call(index, site, expiring)
+    for site in index.dicts:
+        node = site.node
+        assert isinstance(node, ast.Dict)
+        for key, value in zip(node.keys, node.values):
+            name = string_of(key)
+            if name is not None and is_schedule_setting(name):
+                yield from _check_schedule(value, expiring)
+    for task in index.tasks.values():
+        if task.function is None or "expires" in task.options:
+            continue
+        for decorator in task.function.decorator_list:
+            if index.names.resolve(decorator.func if isinstance(decorator, ast.Call) else decorator) == \
+                    "celery.periodic_task":
+                yield report(task.node, "CB401", (
+                    f"periodic task {task.name!r} has no expires: {_WHY}; add expires=<seconds, "
+                    "at most the period> to the decorator"))
+
+
+def _check_assignment(site: Site, expiring: set[str]) -> Iterator[Finding]:
+    node = site.node
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+        return
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for target in targets:
+        if isinstance(target, ast.Name) and not site.scopes and is_schedule_setting(target.id):
+            yield from _check_schedule(node.value, expiring)
+        elif isinstance(target, ast.Attribute) and is_schedule_setting(target.attr):
+            yield from _check_schedule(node.value, expiring)
+        elif isinstance(target, ast.Subscript):
+            key = string_of(target.slice)
+            if key is not None and is_schedule_setting(key):
+                yield from _check_schedule(node.value, expiring)
+            elif isinstance(target.value, ast.Attribute) and is_schedule_setting(target.value.attr):
+                # ``app.conf.beat_schedule["name"] = {...}``: one entry
+                yield from _check_entry(target.slice, node.value, expiring)
+
+
+def _check_call(index: ModuleIndex, site: Site, expiring: set[str]) -> Iterator[Finding]:
+    call = site.node
+    assert isinstance(call, ast.Call)
+    method = last_name(call.func)
+    for kw in call.keywords:
+        if kw.arg is not None and is_schedule_setting(kw.arg):
+            yield from _check_schedule(kw.value, expiring)
+    if method == "update" and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Attribute):
+        if is_schedule_setting(call.func.value.attr) and call.args:  # conf.beat_schedule.update({...})
+            yield from _check_schedule(call.args[0], expiring)
+    if method == "add_periodic_task":
+        yield from _check_add_periodic_task(index, call, site, expiring)
+
+
+def _check_schedule(value: ast.expr, expiring: set[str]) -> Iterator[Finding]:
+    items = dict_items(value)
+    if items is None:
+        return
+    for key, entry in items:
+        if key is not None:
+            yield from _check_entry(key, entry, expiring)
+
+
+def _check_entry(key: ast.expr, entry: ast.expr, expiring: set[str]) -> Iterator[Finding]:
+    label = string_of(key) or "entry"
+    known, task = dict_get(entry, "task")
+    if not known or task is None:
+        return  # built elsewhere, or spread from another dict: cannot tell
+    _, top_level = dict_get(entry, "expires")
+    known_options, options = dict_get(entry, "options")
+    if options is not None:
+        known_options, expires = dict_get(options, "expires")
+        if not known_options or expires is not None:
+            return
+    elif not known_options:
+        return
+    name = string_of(task)
+    if name is not None and (name in expiring or name.rsplit(".", 1)[-1] in expiring):
+        return
+    if top_level is not None:
+        yield report(key, "CB401", (
+            f"beat entry {label!r} puts expires at the top level, where celery.beat's ScheduleEntry "
+            "rejects it (TypeError) and the entry has no expiry: move it into "
+            "'options': {'expires': <seconds>}"))
+        return
+    yield report(key, "CB401", (
+        f"beat entry {label!r} has no expiry: {_WHY}; add 'options': {{'expires': <seconds, at most "
+        "the period>} to the entry"))
+
+
+def _check_add_periodic_task(index: ModuleIndex, call: ast.Call, site: Site, expiring: set[str]) -> Iterator[Finding]:
+    keywords = {kw.arg for kw in call.keywords}
+    if "expires" in keywords or None in keywords:  # ``**opts`` may hold it
+        return
+    signature = call.args[1] if len(call.args) > 1 else next(
+        (kw.value for kw in call.keywords if kw.arg == "sig"), None)
+    if signature is None or not isinstance(signature, ast.Call):
+        return  # a variable or something built elsewhere: cannot tell
+    expr: ast.expr = signature
+    while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+        if any(kw.arg in ("expires", None) for kw in expr.keywords):
+            return
+        for kw in expr.keywords:
+            if kw.arg == "options":
+                known, expires = dict_get(kw.value, "expires")
+                if not known or expires is not None:
+                    return
+        expr = expr.func.value
+    task = index.task_of(expr, site)
+    if task is not None and "expires" in task.options:
+        return
+    if isinstance(signature.func, ast.Attribute) and signature.func.attr not in ("s", "si", "signature", "set"):
+        return
+    yield report(call, "CB401", (
+        f"add_periodic_task without expires: {_WHY}; pass expires=<seconds, at most the period> "
+        "(it goes into the entry's options)"))

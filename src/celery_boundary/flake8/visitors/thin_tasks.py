@@ -1,0 +1,127 @@
+"""CB301 business logic inside a task body: a task should unpack its arguments, call a service
+function and handle retries. The body is measured (statements, branches, loops, nesting depth);
+any measure above its threshold (``max_task_*`` in the config, ``--cb-max-task-*``) is reported.
+
+Retry handling belongs to the task and is not counted: an ``except`` clause that calls
+``.retry(...)`` is skipped, and a ``try`` whose handlers all retry adds no depth. A leading
+docstring and ``pass`` are not statements.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from celery_boundary.analysis.index import ModuleIndex, body_of
+from celery_boundary.flake8.visitors.common import Finding, Settings, report
+
+_NESTING = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
+
+
+@dataclass
+class Measure:
+    statements: int = 0
+    branches: int = 0
+    loops: int = 0
+    depth: int = 0
+
+
+def measure_body(body: list[ast.stmt]) -> Measure:
+    found = Measure()
+    _measure(body, 0, found)
+    return found
+
+
+def _measure(body: list[ast.stmt], depth: int, found: Measure) -> None:
+    for stmt in body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.statements += 1  # a helper defined inside the task is logic too
+            _measure(stmt.body, depth + 1, found)
+            found.depth = max(found.depth, depth + 1)
+            continue
+        found.statements += 1
+        if isinstance(stmt, ast.If):
+            _measure_if(stmt, depth, found)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+            found.loops += 1
+            _nest(stmt.body, depth, found)
+            if stmt.orelse:
+                _nest(stmt.orelse, depth, found)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            _nest(stmt.body, depth, found)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            _measure_try(stmt, depth, found)
+        elif type(stmt).__name__ == "Match":
+            cases = getattr(stmt, "cases", [])
+            found.branches += len(cases)
+            for case in cases:
+                _nest(case.body, depth, found)
+
+
+def _nest(body: list[ast.stmt], depth: int, found: Measure) -> None:
+    found.depth = max(found.depth, depth + 1)
+    _measure(body, depth + 1, found)
+
+
+def _measure_if(stmt: ast.If, depth: int, found: Measure) -> None:
+    found.branches += 1
+    _nest(stmt.body, depth, found)
+    orelse = stmt.orelse
+    # ``elif`` is an If inside orelse: count it as a branch at the same depth, not as nesting.
+    while len(orelse) == 1 and isinstance(orelse[0], ast.If):
+        found.statements += 1
+        found.branches += 1
+        _nest(orelse[0].body, depth, found)
+        orelse = orelse[0].orelse
+    if orelse:
+        _nest(orelse, depth, found)
+
+
+def _measure_try(stmt: ast.AST, depth: int, found: Measure) -> None:
+    handlers: list[ast.ExceptHandler] = list(getattr(stmt, "handlers", []))
+    logic = [h for h in handlers if not _retries(h)]
+    body: list[ast.stmt] = list(getattr(stmt, "body", []))
+    if not logic and not getattr(stmt, "orelse", None) and not getattr(stmt, "finalbody", None):
+        found.statements -= 1  # try/except-retry is the task's own plumbing
+        _measure(body, depth, found)
+        return
+    _nest(body, depth, found)
+    for handler in logic:
+        found.branches += 1
+        _nest(handler.body, depth, found)
+    for extra in (getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])):
+        if extra:
+            _nest(list(extra), depth, found)
+
+
+def _retries(handler: ast.ExceptHandler) -> bool:
+    for node in ast.walk(handler):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "retry":
+            return True
+    return False
+
+
+def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
+    for task in index.tasks.values():
+        if task.function is None:
+            continue
+        found = measure_body(body_of(task))
+        over = []
+        if found.statements > settings.max_task_statements:
+            over.append(f"{found.statements} statements > {settings.max_task_statements}")
+        if found.branches > settings.max_task_branches:
+            over.append(f"{found.branches} branches > {settings.max_task_branches}")
+        if found.loops > settings.max_task_loops:
+            over.append(f"{found.loops} loops > {settings.max_task_loops}")
+        if found.depth > settings.max_task_depth:
+            over.append(f"nesting depth {found.depth} > {settings.max_task_depth}")
+        if over:
+            where = task.function if task.is_class else task.node
+            yield report(where, "CB301", (
+                f"task {task.name!r} holds business logic ({', '.join(over)}): a task should unpack "
+                "its arguments, call a service function and handle retries; move the body into a "
+                "plain function and call it from the task, so it can be tested and reused without "
+                "a worker"))
