@@ -40,7 +40,7 @@ def stand_in_rules(tree: ast.Module, path: str, lines: Sequence[str], config: Co
 @pytest.fixture
 def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
     # Process-pool workers are forked on Linux, so they inherit the patched source too.
-    monkeypatch.setattr(rulerunner, "_SOURCE", stand_in_rules)
+    monkeypatch.setattr(rulerunner, "_SOURCE", rulerunner.RuleSource(lambda text, config: True, stand_in_rules))
 
 
 @pytest.fixture

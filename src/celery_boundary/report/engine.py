@@ -41,6 +41,8 @@ def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult
         text = importlib.util.decode_source(path.read_bytes())
     except (OSError, UnicodeDecodeError, SyntaxError) as exc:
         return FileResult(shown, skipped=f"cannot be read: {exc}")
+    if not rulerunner.might_apply(text, config):
+        return FileResult(shown)  # no rule can match: not even parsed
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in user code

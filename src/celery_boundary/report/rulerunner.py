@@ -1,59 +1,78 @@
-"""The one place ``check`` meets the CB rules: ``run_rules(tree, path, lines, config)``.
+"""The one place ``check`` meets the CB rules: ``might_apply`` then ``run_rules`` on one parsed module.
 
-The rules themselves are the flake8 plugin's (src/celery_boundary/flake8); this module only adapts
-their entry to an already parsed module, so every rule runs on the one ``ast`` parse ``check`` made.
-It speaks flake8's own plugin protocol (a class built from ``tree`` / ``filename`` / ``lines`` whose
-``run()`` yields ``(line, col, "CODE message", type)``, flake8 7.5), which works without flake8 loaded.
+The rules are the flake8 plugin's, callable without flake8 (``celery_boundary.flake8.visitors``:
+``check_tree(tree, settings)`` over one ``analysis.index`` walk). ``check`` parses each file once and
+hands that tree over; files that cannot trigger any rule (a substring pre-test) are never parsed.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
-import inspect
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from celery_boundary.core.config import Config
 
 #: A raw diagnostic: 1-based line, 0-based column (flake8's convention), "CODE message".
 Raw = tuple[int, int, str]
-RuleSource = Callable[[ast.Module, str, Sequence[str], Config], Iterable[Raw]]
 
-PLUGIN_MODULE: Final = "celery_boundary.flake8.plugin"
+RULES_MODULE: Final = "celery_boundary.flake8.visitors"
 
 
 class RulesUnavailable(Exception):
-    """The flake8 rules are not importable (a broken install): ``check`` says so and exits 2."""
+    """The CB rules are not importable (a broken install): ``check`` says so and exits 2."""
+
+
+@dataclass(frozen=True)
+class RuleSource:
+    """The per-module rules, bound to the settings read from ``[tool.celery_boundary]``."""
+
+    might_apply: Callable[[str, Config], bool]
+    run: Callable[[ast.Module, str, Sequence[str], Config], Iterable[Raw]]
+
+
+def might_apply(text: str, config: Config) -> bool:
+    """False only when no rule can match this source (saves the parse)."""
+    return load_source().might_apply(text, config)
 
 
 def run_rules(tree: ast.Module, path: str, lines: Sequence[str], config: Config) -> list[Raw]:
     """Every CB diagnostic the per-module rules find in one parsed file."""
-    return list(load_source()(tree, path, lines, config))
+    return list(load_source().run(tree, path, lines, config))
 
 
 _SOURCE: RuleSource | None = None
 
 
 def load_source() -> RuleSource:
-    """The rule entry, imported once per process (workers import it after the fork, on first use)."""
+    """The rule entry, imported once per process (before the pool forks, so workers share it)."""
     global _SOURCE
     if _SOURCE is None:
-        _SOURCE = _adapt_flake8_plugin()
+        _SOURCE = _bind_visitors()
     return _SOURCE
 
 
-def _adapt_flake8_plugin() -> RuleSource:
+def _bind_visitors() -> RuleSource:
     try:
-        plugin_class: Any = importlib.import_module(PLUGIN_MODULE).Plugin
+        visitors: Any = importlib.import_module(RULES_MODULE)
+        settings_class: Any = visitors.Settings
+        check_tree, pre_test = visitors.check_tree, visitors.might_apply
     except (ImportError, AttributeError) as exc:
-        raise RulesUnavailable(f"the CB rules cannot be loaded from {PLUGIN_MODULE}: {exc}") from None
-    wanted = set(inspect.signature(plugin_class).parameters)
+        raise RulesUnavailable(f"the CB rules cannot be loaded from {RULES_MODULE}: {exc}") from None
+    cache: dict[Config, Any] = {}
+
+    def settings_for(config: Config) -> Any:
+        if config not in cache:
+            cache[config] = settings_class.from_config(config)
+        return cache[config]
+
+    def applies(text: str, config: Config) -> bool:
+        return bool(pre_test(text, settings_for(config)))
 
     def run(tree: ast.Module, path: str, lines: Sequence[str], config: Config) -> Iterable[Raw]:
-        offered = {"tree": tree, "filename": path, "lines": list(lines)}
-        checker = plugin_class(**{name: value for name, value in offered.items() if name in wanted})
-        for line, col, text, _type in checker.run():
-            yield int(line), int(col), str(text)
+        for finding in check_tree(tree, settings_for(config)):
+            yield int(finding.line), int(finding.col), f"{finding.code} {finding.message}"
 
-    return run
+    return RuleSource(applies, run)
