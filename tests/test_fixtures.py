@@ -1,0 +1,59 @@
+"""The sample projects in fixtures/ as snapshots: every seeded mistake (a `# expect: CODE` comment on
+its line) is found by the tool that owns the code, and nothing else is reported.
+
+flake8 codes are CB...; mypy codes are everything else (arg-type, celery-unserializable, ...).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PROJECTS = sorted(p.name for p in FIXTURES.iterdir() if (p / "pyproject.toml").is_file())
+EXPECT = re.compile(r"#\s*expect:\s*([\w\- ]+)")
+Finding = tuple[str, int, str]
+
+
+def packages(project: Path) -> list[str]:
+    return sorted(p.name for p in project.iterdir() if (p / "__init__.py").is_file())
+
+
+def expected(project: Path, flake8: bool) -> set[Finding]:
+    found: set[Finding] = set()
+    for path in sorted(project.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = EXPECT.search(line)
+            if not match:
+                continue
+            for code in match.group(1).split():
+                if code.startswith("CB") == flake8:
+                    found.add((path.relative_to(project).as_posix(), number, code))
+    return found
+
+
+def run_flake8(project: Path) -> set[Finding]:
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "CB", "--format", "%(path)s:%(row)d:%(code)s", *packages(project)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    rows = set()
+    for line in done.stdout.splitlines():
+        path, row, code = line.rsplit(":", 2)
+        rows.add((Path(path).as_posix().removeprefix("./"), int(row), code))
+    return rows
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_flake8_finds_exactly_the_seeded_mistakes(name: str) -> None:
+    project = FIXTURES / name
+    want = expected(project, flake8=True)
+    assert want, "a fixture project without seeded CB mistakes proves nothing"
+    assert run_flake8(project) == want
