@@ -1,0 +1,60 @@
+"""CB401: a periodic task without expiry."""
+from celery import Celery, shared_task
+from celery.schedules import crontab
+from celery.task import periodic_task
+
+app = Celery("proj")
+
+app.conf.beat_schedule = {
+    "every-minute": {  # CB401
+        "task": "proj.tasks.tick",
+        "schedule": 60.0,
+    },
+    "with-expiry": {
+        "task": "proj.tasks.tick",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "top-level-expires": {  # CB401
+        "task": "proj.tasks.tick",
+        "schedule": 60.0,
+        "expires": 50,
+    },
+    "built-elsewhere": make_entry(),
+}
+CELERY_BEAT_SCHEDULE = {
+    "nightly": {"task": "proj.tasks.nightly", "schedule": crontab(hour=3)},  # CB401
+}
+app.conf.update(beat_schedule={"x": {"task": "proj.tasks.tick", "schedule": 5}})  # CB401
+app.conf.beat_schedule["y"] = {"task": "proj.tasks.tick", "schedule": 5}  # CB401
+CELERYBEAT_SCHEDULE = {"old": dict(task="proj.tasks.tick", schedule=5)}  # CB401
+app.conf.beat_schedule.update({"covered": {"task": "proj.tasks.self_expiring", "schedule": 10}})
+
+
+@shared_task(expires=30)
+def self_expiring():
+    return None
+
+
+@app.task
+def tick():
+    return None
+
+
+@app.on_after_configure.connect
+def setup_periodic_tasks(sender, some_signature, **kwargs):
+    sender.add_periodic_task(10.0, tick.s())  # CB401
+    sender.add_periodic_task(10.0, tick.s(), expires=9)
+    sender.add_periodic_task(10.0, tick.s().set(expires=9))
+    sender.add_periodic_task(10.0, self_expiring.s())
+    sender.add_periodic_task(10.0, some_signature)
+
+
+@periodic_task(run_every=60)
+def legacy():  # CB401
+    return None
+
+
+@periodic_task(run_every=60, expires=30)
+def legacy_with_expiry():
+    return None

@@ -1,0 +1,79 @@
+"""The plugin through the real flake8 command: entry point, ``# noqa``, opt-in rules, options."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from expectations import EXAMPLES, HERE, expected
+
+NOQA = HERE / "data" / "noqa.py"
+
+
+def flake8(*args: str, cwd: Path = HERE) -> tuple[set[tuple[int, str]], str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--format", "%(row)d:%(code)s", *args],
+        cwd=cwd, capture_output=True, text=True,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    rows = {(int(row), code) for row, code in (line.split(":") for line in done.stdout.splitlines())}
+    return rows, done.stderr
+
+
+def test_entry_point_reports_the_example_codes() -> None:
+    path = EXAMPLES / "CB203.py"
+    rows, _ = flake8("--select", "CB", str(path))
+    assert rows == expected(path.read_text(encoding="utf-8"))
+
+
+def test_noqa_silences_only_the_named_code() -> None:
+    rows, _ = flake8("--select", "CB", str(NOQA))
+    assert rows == {(4, "CB101"), (15, "CB201"), (19, "CB301")}
+
+
+def test_cb301_is_opt_in_but_on_when_cb_is_selected() -> None:
+    default, _ = flake8(str(NOQA))
+    assert (19, "CB301") not in default and (15, "CB201") in default
+    selected, _ = flake8("--extend-select", "CB301", str(NOQA))
+    assert (19, "CB301") in selected
+
+
+def test_options_reach_the_rules() -> None:
+    rows, _ = flake8("--select", "CB301", "--cb-max-task-loops", "5", str(NOQA))
+    assert rows == set()
+    rows, _ = flake8("--select", "CB101", "--cb-trusted-serializers", "pickle", str(NOQA))
+    assert rows == set()
+
+
+def test_options_are_read_from_flake8_config(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text("[flake8]\nselect = CB\ncb-max-task-depth = 5\ncb-max-task-loops = 5\n")
+    target = tmp_path / "t.py"
+    target.write_text(NOQA.read_text(encoding="utf-8"))
+    done = subprocess.run([sys.executable, "-m", "flake8", "--format", "%(row)d:%(code)s", "t.py"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert "CB301" not in done.stdout and "CB201" in done.stdout
+
+
+def test_tool_celery_boundary_table_is_read(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.celery_boundary]\ntask_decorators = ['proj.jobs.job']\n")
+    (tmp_path / "t.py").write_text(
+        "from proj.jobs import job\n\n\n@job\ndef _step(x):\n    return x\n\n\n_step(1)\n")
+    rows, _ = flake8("--select", "CB", "t.py", cwd=tmp_path)
+    assert rows == {(9, "CB201")}
+
+
+def test_a_bad_config_is_reported_once_and_does_not_crash(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.celery_boundary]\nmax_task_loops = 'many'\n")
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text("task_serializer = 'pickle'\n")
+    rows, stderr = flake8("--select", "CB", "-j", "1", "a.py", "b.py", cwd=tmp_path)
+    assert rows == {(1, "CB101")}  # both files, same row
+    assert stderr.count("max_task_loops") == 1, stderr
+
+
+def test_plugin_imports_no_heavy_module() -> None:
+    code = ("import sys, celery_boundary.flake8.plugin\n"
+            "print(','.join(m for m in ('celery', 'kombu', 'libcst', 'mypy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
