@@ -366,6 +366,14 @@ def _visit_other_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
     return None
 
 
+def _model_label(inst: Instance) -> str:
+    """Django's default label: the app's last dotted part, i.e. the one before ``models``."""
+    parts = inst.fullname.split(".")[:-1]
+    if "models" in parts[1:]:
+        return f"{parts[parts.index('models', 1) - 1]}.{inst.name}"
+    return f"app_label.{inst.name}"
+
+
 _KOMBU_JSON_TYPES = frozenset({fn.DATETIME, fn.DATE, fn.TIME, fn.DECIMAL, fn.UUID})
 
 
@@ -374,7 +382,8 @@ def _why_not(inst: Instance, ser: serializers.Serializer) -> tuple[str, str]:
     if inst.is_a(fn.DJANGO_MODEL):
         return (
             f"a Django model instance is a database row, not data {name} can carry",
-            "pass obj.pk and the model label ('app_label.ModelName'); load it in the task with apps.get_model(label)",
+            f"pass obj.pk and the model label ({_model_label(inst)!r}); load it in the task with "
+            "apps.get_model(label).objects.get(pk=pk)",
         )
     if inst.is_a(fn.DJANGO_QUERYSET):
         return (
