@@ -225,3 +225,22 @@ class Node:
 
     name: str
     children: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class Point3D:
+    x: int
+    y: int
+    z: int
+
+
+@dataclass
+class Mixed:
+    """Unions of nested classes: packing picks by isinstance, unpacking takes the first member that fits."""
+
+    items: list[Point | Label]
+    either: Point3D | Point  # the more specific first: a 2-D dict does not fit Point3D (z is required)
+    maybe: Label | None = None
+
+
+register_preserializer(Mixed)

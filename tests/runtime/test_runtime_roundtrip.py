@@ -22,11 +22,13 @@ from cb_runtime_models import (
     Dog,
     Event,
     Label,
+    Mixed,
     Money,
     Node,
     Parcel,
     Perm,
     Point,
+    Point3D,
     Reading,
     Shipment,
     Stage,
@@ -202,3 +204,18 @@ def test_any_typed_fields_arrive_as_their_json_form() -> None:
     """A documented limit: with no annotation to follow, a datetime inside Any arrives as a str."""
     arrived = round_trip(make_shipment(extra={"when": AWARE, "pair": (1, 2)}))
     assert arrived.extra == {"when": AWARE.isoformat(), "pair": [1, 2]}
+
+
+@pytest.mark.parametrize(
+    "mixed",
+    [
+        Mixed([Point(1, 2), Label("x", date(2026, 1, 1))], Point3D(1, 2, 3), Label("y", date(2026, 2, 2))),
+        Mixed([Label("x", date(2026, 1, 1))], Point(5, 6)),
+        Mixed([], Point(0, 0), None),
+    ],
+)
+def test_unions_of_nested_classes(mixed: Mixed) -> None:
+    arrived = round_trip(mixed)
+    assert_same(mixed, arrived)
+    assert [type(item) for item in arrived.items] == [type(item) for item in mixed.items]
+    assert type(arrived.either) is type(mixed.either)

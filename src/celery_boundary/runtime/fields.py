@@ -118,7 +118,7 @@ class _NestedCodec:
         self.cls = cls
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
-        from pydantic_core import core_schema
+        from pydantic_core import PydanticSerializationUnexpectedValue, core_schema
 
         cls = self.cls
 
@@ -126,6 +126,9 @@ class _NestedCodec:
             return data if type(data) is cls else codec_for(cls).unpack(data)
 
         def pack(obj: Any) -> Any:
+            if not isinstance(obj, cls):
+                # In a union, this tells pydantic to try the next member (pydantic-core 2.x).
+                raise PydanticSerializationUnexpectedValue(f"expected {cls.__qualname__}, got {type(obj).__qualname__}")
             return codec_for(cls).pack(obj)
 
         return core_schema.no_info_plain_validator_function(
