@@ -1,0 +1,207 @@
+"""Read the Celery app module's source (config ``app``) with ``ast``: never import user code.
+
+What it learns: the task and result serializers set by ``Celery(..., task_serializer=...)``,
+``app.conf.update(...)`` and ``app.conf.<key> = ...``; the types registered for json with
+``kombu.utils.json.register_type(T, ...)`` or ``celery_boundary.runtime.register_preserializer``
+(call and class-decorator forms), in the app module and the project modules it imports.
+
+Why from source at start-up: a registration learned by a hook in the registering module is lost
+when that module comes from mypy's cache (the incremental trap, measured on mypy 2.4.1). The files
+read are fingerprinted and reported through ``report_config_data`` so that an edit invalidates the
+cache.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from celery_boundary.core import fullnames as fn
+from celery_boundary.core.registry import Registration
+
+#: Setting names (new, then old upper-case) for the two serializers a front end needs.
+TASK_KEYS: Final = ("task_serializer", "CELERY_TASK_SERIALIZER")
+RESULT_KEYS: Final = ("result_serializer", "CELERY_RESULT_SERIALIZER")
+REGISTER_TYPE_NAMES: Final = frozenset({fn.KOMBU_REGISTER_TYPE})
+PRESERIALIZER_NAMES: Final = frozenset(
+    {fn.REGISTER_PRESERIALIZER, "celery_boundary.runtime.register.register_preserializer"}
+)
+#: Bound on how many project modules are followed from the app module.
+MAX_MODULES: Final = 64
+
+
+@dataclass
+class AppFacts:
+    task_serializer: str | None = None
+    result_serializer: str | None = None
+    registrations: list[Registration] = field(default_factory=list)
+    fingerprint: str = ""
+    files: list[str] = field(default_factory=list)
+
+
+def scan_app(module: str, roots: Sequence[Path]) -> AppFacts:
+    """Facts from ``module`` (``proj.celery`` or ``proj.celery:app``) and the project modules it imports."""
+    facts = AppFacts()
+    digest = hashlib.sha256()
+    queue = [module.split(":")[0]]
+    seen: set[str] = set()
+    while queue and len(seen) < MAX_MODULES:
+        name = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        path = find_module(name, roots)
+        if path is None:
+            digest.update(f"missing:{name}\n".encode())
+            continue
+        source = path.read_bytes()
+        digest.update(f"{name}:{len(source)}\n".encode() + source)
+        facts.files.append(str(path))
+        try:
+            tree = ast.parse(source, filename=str(path))
+        except (SyntaxError, ValueError):
+            continue
+        reader = _ModuleReader(name, path.name == "__init__.py")
+        reader.visit(tree)
+        facts.registrations.extend(reader.registrations)
+        if name == module.split(":")[0]:
+            facts.task_serializer = reader.settings.get("task")
+            facts.result_serializer = reader.settings.get("result")
+        queue.extend(m for m in reader.imported if find_module(m, roots) is not None)
+    facts.fingerprint = digest.hexdigest()[:16]
+    return facts
+
+
+def find_module(name: str, roots: Iterable[Path]) -> Path | None:
+    parts = name.split(".")
+    for root in roots:
+        base = root.joinpath(*parts)
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+class _ModuleReader(ast.NodeVisitor):
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.module = module
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.names: dict[str, str] = {}
+        self.imported: list[str] = []
+        self.settings: dict[str, str] = {}
+        self.registrations: list[Registration] = []
+
+    # --- imports: local name -> dotted name --------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.imported.append(alias.name)
+            if alias.asname:
+                self.names[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".")[0]
+                self.names[top] = top
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        base = node.module or ""
+        if node.level:
+            parent = self.package.split(".")
+            parent = parent[: len(parent) - (node.level - 1)] if node.level > 1 else parent
+            base = ".".join([*parent, base] if base else parent)
+        if base:
+            self.imported.append(base)
+        for alias in node.names:
+            self.names[alias.asname or alias.name] = f"{base}.{alias.name}"
+            self.imported.append(f"{base}.{alias.name}")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.names[node.name] = f"{self.module}.{node.name}"
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if self.resolve(target) in PRESERIALIZER_NAMES:
+                keeps = isinstance(decorator, ast.Call) and _flag(decorator, "include_subclasses")
+                self._register(f"{self.module}.{node.name}", "preserializer", keeps, "register_preserializer")
+        self.generic_visit(node)
+
+    # --- settings and registrations ----------------------------------------------------------
+    def visit_Call(self, node: ast.Call) -> None:
+        callee = self.resolve(node.func)
+        if callee in REGISTER_TYPE_NAMES and node.args:
+            marker = _marker(node)
+            self._register_expr(node.args[0], marker, False, "kombu register_type")
+        elif callee in PRESERIALIZER_NAMES and node.args:
+            self._register_expr(node.args[0], "preserializer", _flag(node, "include_subclasses"), "register_preserializer")
+        elif callee is not None and callee.endswith("Celery"):
+            self._read_settings(node.keywords)
+        elif isinstance(node.func, ast.Attribute) and node.func.attr == "update" and _is_conf(node.func.value):
+            self._read_settings(node.keywords)
+            for arg in node.args:
+                if isinstance(arg, ast.Dict):
+                    self._read_dict(arg)
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Attribute) and _is_conf(target.value):
+                self._setting(target.attr, node.value)
+        self.generic_visit(node)
+
+    def _read_settings(self, keywords: list[ast.keyword]) -> None:
+        for keyword in keywords:
+            if keyword.arg is not None:
+                self._setting(keyword.arg, keyword.value)
+
+    def _read_dict(self, node: ast.Dict) -> None:
+        for key, value in zip(node.keys, node.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                self._setting(key.value, value)
+
+    def _setting(self, key: str, value: ast.expr) -> None:
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+            return
+        if key in TASK_KEYS:
+            self.settings["task"] = value.value
+        elif key in RESULT_KEYS:
+            self.settings["result"] = value.value
+
+    def _register_expr(self, expr: ast.expr, marker: str | None, keeps: bool, origin: str) -> None:
+        fullname = self.resolve(expr)
+        if fullname is not None:
+            self._register(fullname, marker, keeps, origin)
+
+    def _register(self, fullname: str, marker: str | None, keeps: bool, origin: str) -> None:
+        self.registrations.append(Registration(fullname, marker, keeps, None, f"{origin} in {self.module}"))
+
+    def resolve(self, expr: ast.expr) -> str | None:
+        if isinstance(expr, ast.Name):
+            return self.names.get(expr.id, f"{self.module}.{expr.id}")
+        if isinstance(expr, ast.Attribute):
+            owner = self.resolve(expr.value)
+            return None if owner is None else f"{owner}.{expr.attr}"
+        return None
+
+
+def _is_conf(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Attribute) and expr.attr == "conf"
+
+
+def _flag(call: ast.Call, name: str) -> bool:
+    return any(
+        k.arg == name and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords
+    )
+
+
+def _marker(call: ast.Call) -> str | None:
+    """kombu: ``register_type(T, marker, encoder, decoder)``; a None marker is one-way (5.3.7+)."""
+    expr: ast.expr | None = call.args[1] if len(call.args) > 1 else None
+    for keyword in call.keywords:
+        if keyword.arg == "marker":
+            expr = keyword.value
+    if isinstance(expr, ast.Constant) and expr.value is None:
+        return None
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    return "registered"

@@ -1,0 +1,170 @@
+"""Judge values that cross the task boundary and report celery-unserializable / celery-lossy.
+
+Each argument's type as inferred at the call site (and each task's return annotation) is
+translated into a core Shape and judged for the serializer in effect. A lossy verdict is reported
+only when what arrives does not fit the parameter's annotation: a tuple passed to a
+``Sequence[int]`` parameter arrives as a list and is still fine; passed to ``tuple[int, int]`` it
+is a real bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mypy.messages import format_type_bare
+from mypy.nodes import Context
+from mypy.options import Options
+from mypy.plugin import CheckerPluginInterface
+from mypy.subtypes import is_subtype
+from mypy.types import AnyType, Instance, NoneType, Type, TypeOfAny, UnionType, get_proper_type
+
+from celery_boundary.core import fullnames as fn
+from celery_boundary.core.shapes import AnyShape, Shape, describe
+from celery_boundary.core.verdicts import Outcome, Problem, Verdict, judge
+from celery_boundary.mypy import errorcodes
+from celery_boundary.mypy.settings import Settings
+from celery_boundary.mypy.shapes_to_types import Lookup, type_of
+from celery_boundary.mypy.types_to_shapes import shape_of
+
+#: Celery dumps a pydantic model passed to a pydantic=True task from 5.7 on (FACTS).
+PYDANTIC_CALL_SITE_DUMP = (5, 7)
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """One value crossing: who sends it, to which parameter, with which serializer."""
+
+    task: str
+    param: str
+    serializer: str
+    expected: Type | None
+    pydantic: bool = False
+
+
+def check_argument(
+    api: CheckerPluginInterface, settings: Settings, lookup: Lookup, crossing: Crossing, sent: Type, context: Context
+) -> None:
+    if crossing.pydantic and crossing.expected is not None and _is_model(crossing.expected):
+        if _is_model(sent) and settings.celery_version < PYDANTIC_CALL_SITE_DUMP:
+            version = settings.versions.get("celery", "?")
+            api.fail(
+                f'"{crossing.task}" argument "{crossing.param}" is a pydantic model: Celery {version} '
+                f"dumps models passed to pydantic=True tasks only from 5.7 on. "
+                f"Fix: pass .model_dump(mode='json') or upgrade Celery",
+                context,
+                code=errorcodes.UNSERIALIZABLE,
+            )
+        return
+    verdict = _judge(settings, shape_of(sent), crossing.serializer)
+    head = f'"{crossing.task}" argument "{crossing.param}" ({verdict.judged})'
+    _report(api, settings, lookup, verdict, head, crossing.expected, context)
+
+
+def check_return(
+    api: CheckerPluginInterface,
+    settings: Settings,
+    lookup: Lookup,
+    task: str,
+    returned: Type,
+    pydantic: bool,
+    context: Context,
+) -> None:
+    if pydantic and _is_model(returned):
+        return  # Celery returns model_dump(mode="json"): .get() gets a dict (5.5+)
+    verdict = _judge(settings, shape_of(returned), settings.result_serializer)
+    head = f'Task "{task}" return value ({verdict.judged})'
+    _report(api, settings, lookup, verdict, head, None, context, result=True)
+
+
+def arrival_type(
+    api: CheckerPluginInterface, settings: Settings, lookup: Lookup, returned: Type, pydantic: bool
+) -> Type | None:
+    """What ``.get()`` delivers for a task returning ``returned`` (None: keep the declared type)."""
+    if pydantic and _is_model(returned):
+        return api.named_generic_type("builtins.dict", [api.named_generic_type("builtins.str", []), _any()])
+    verdict = _judge(settings, shape_of(returned), settings.result_serializer)
+    if verdict.outcome is not Outcome.LOSSY or verdict.arrives is None:
+        return None
+    return type_of(verdict.arrives, lookup)
+
+
+def _any() -> Type:
+    return AnyType(TypeOfAny.special_form)
+
+
+def _judge(settings: Settings, shape: Shape, serializer: str) -> Verdict:
+    return judge(shape, serializer, registry=settings.registry, trust_any=settings.config.trust_any)
+
+
+def _report(
+    api: CheckerPluginInterface,
+    settings: Settings,
+    lookup: Lookup,
+    verdict: Verdict,
+    head: str,
+    expected: Type | None,
+    context: Context,
+    result: bool = False,
+) -> None:
+    which = "result serializer" if result else "serializer"
+    if verdict.outcome is Outcome.NOT_CARRIED:
+        problem = verdict.of(Outcome.NOT_CARRIED)[0]
+        message = f"{head} cannot cross with the {verdict.serializer} {which}: {_explain(problem, verdict, result)}"
+        api.fail(message, context, code=errorcodes.UNSERIALIZABLE)
+    elif verdict.outcome is Outcome.LOSSY and settings.config.lossy != "off":
+        if _arrival_fits(verdict, expected, lookup):
+            return
+        problem = verdict.of(Outcome.LOSSY)[0]
+        arrives = problem.arrives_as or "another type"
+        expects = f", but the parameter expects {_text(expected, api.options)}" if expected is not None else ""
+        message = (
+            f"{head} arrives as {_arrived_text(verdict) or arrives} with the {verdict.serializer} {which}"
+            f"{expects}: {_explain(problem, verdict, result)}"
+        )
+        api.fail(message, context, code=errorcodes.LOSSY)
+    elif verdict.outcome is Outcome.UNKNOWN and not settings.config.trust_any:
+        for problem in verdict.of(Outcome.UNKNOWN):
+            if "trust_any" in problem.reason:
+                message = f"{head} is not checked: {_explain(problem, verdict, result)}"
+                api.fail(message, context, code=errorcodes.UNSERIALIZABLE)
+                return
+
+
+def _explain(problem: Problem, verdict: Verdict, result: bool = False) -> str:
+    where = f"{problem.located}: " if problem.where or problem.type_text != verdict.judged else ""
+    text = problem.fix.replace("the parameter", "the return type") if result else problem.fix
+    fix = f". Fix: {text}" if text else ""
+    return f"{where}{problem.reason}{fix}"
+
+
+def _arrived_text(verdict: Verdict) -> str | None:
+    return describe(verdict.arrives) if verdict.arrives is not None else None
+
+
+def _text(expected: Type, options: Options) -> str:
+    return f'"{format_type_bare(expected, options)}"'
+
+
+def _arrival_fits(verdict: Verdict, expected: Type | None, lookup: Lookup) -> bool:
+    """Does what arrives still satisfy the parameter's annotation?"""
+    if expected is None or verdict.arrives is None:
+        return False
+    if isinstance(verdict.arrives, AnyShape):
+        return True
+    arrived = type_of(verdict.arrives, lookup)
+    return arrived is not None and is_subtype(arrived, expected)
+
+
+def _is_model(typ: Type) -> bool:
+    proper = get_proper_type(typ)
+    if isinstance(proper, UnionType):
+        items = [get_proper_type(item) for item in proper.items]
+        return any(_is_model(item) for item in items) and all(
+            _is_model(item) or _is_none(item) for item in items
+        )
+    return isinstance(proper, Instance) and proper.type.has_base(fn.PYDANTIC_BASE_MODEL)
+
+
+def _is_none(typ: Type) -> bool:
+    return isinstance(get_proper_type(typ), NoneType)
+

@@ -1,0 +1,255 @@
+"""Calls of a task: ``.delay``, ``.apply_async``, ``.s``, ``.si``, ``.signature``, ``*_on_commit``.
+
+Two steps per call, both keyed by the method's defining class (``celery.app.task.Task.delay``):
+
+- ``rewrite_call_signature`` (signature hook) gives mypy the task function's parameters, so its
+  own ``arg-type`` / ``call-arg`` errors apply; ``.s`` gets them all optional (partial);
+  ``apply_async`` / ``signature`` accept a list for ``args`` (celery-types 0.26 wants a tuple).
+- ``check_task_call`` (method hook) checks literal ``args=`` / ``kwargs=`` of ``apply_async`` and
+  ``signature`` against the task, judges every argument for the serializer in effect
+  (celery-unserializable, celery-lossy), and types the result as what arrives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from mypy.argmap import map_actuals_to_formals
+from mypy.checker import TypeChecker
+from mypy.subtypes import is_subtype
+from mypy.nodes import (
+    ARG_NAMED,
+    ARG_NAMED_OPT,
+    ARG_OPT,
+    ARG_POS,
+    ARG_STAR,
+    ARG_STAR2,
+    ArgKind,
+    CallExpr,
+    DictExpr,
+    Expression,
+    ListExpr,
+    NameExpr,
+    StarExpr,
+    StrExpr,
+    TempNode,
+    TupleExpr,
+)
+from mypy.plugin import CheckerPluginInterface, MethodContext, MethodSigContext
+from mypy.types import (
+    AnyType,
+    CallableType,
+    FunctionLike,
+    Instance,
+    LiteralType,
+    TupleType,
+    Type,
+    TypeOfAny,
+    UnionType,
+    get_proper_type,
+)
+
+from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument
+from celery_boundary.mypy.settings import Settings
+from celery_boundary.mypy.shapes_to_types import Lookup
+from celery_boundary.mypy.tasks import (
+    class_serializer,
+    options_of,
+    overrides_dispatch,
+    task_name,
+    task_signature,
+)
+
+#: Methods that take the task's arguments directly, and those that take ``args=``/``kwargs=``.
+DIRECT: Final = frozenset({"delay", "si", "s", "delay_on_commit"})
+PACKED: Final = frozenset({"apply_async", "signature", "subtask", "apply_async_on_commit"})
+#: Methods that send a message now (their result is an AsyncResult of what arrives).
+SENDS: Final = frozenset({"delay", "apply_async", "delay_on_commit", "apply_async_on_commit"})
+
+
+@dataclass(frozen=True)
+class Actual:
+    expr: Expression
+    kind: ArgKind
+    name: str | None
+    type: Type
+
+
+def rewrite_call_signature(ctx: MethodSigContext, method: str, lookup: Lookup) -> FunctionLike:
+    default = ctx.default_signature
+    sig = task_signature(ctx.type, lookup)
+    if sig is None or not isinstance(default, CallableType):
+        return default
+    name = f"{method} of {task_name(ctx.type, sig)}"
+    if method in PACKED:
+        return _open_packed(ctx.api, default)
+    if overrides_dispatch(ctx.type):
+        # A base class that injects or pops kwargs in apply_async/__call__: arity is its business.
+        any_type = AnyType(TypeOfAny.special_form)
+        return default.copy_modified(
+            arg_types=[any_type, any_type], arg_kinds=[ARG_STAR, ARG_STAR2], arg_names=[None, None]
+        )
+    if method == "s":
+        sig = make_partial(sig)
+    return sig.copy_modified(ret_type=default.ret_type, name=name, fallback=default.fallback)
+
+
+def make_partial(sig: CallableType) -> CallableType:
+    """``.s()``: any argument may come from the parent task in a chain."""
+    kinds = [ARG_OPT if k == ARG_POS else ARG_NAMED_OPT if k == ARG_NAMED else k for k in sig.arg_kinds]
+    return sig.copy_modified(arg_kinds=kinds)
+
+
+def _open_packed(api: CheckerPluginInterface, default: CallableType) -> CallableType:
+    """``args`` may be a tuple or a list (Celery accepts both; celery-types 0.26 says tuple)."""
+    any_type = AnyType(TypeOfAny.special_form)
+    types = list(default.arg_types)
+    if "args" in default.arg_names:
+        index = default.arg_names.index("args")
+        list_type = api.named_generic_type("builtins.list", [any_type])
+        types[index] = UnionType.make_union([types[index], list_type])
+    return default.copy_modified(arg_types=types)
+
+
+def check_task_call(ctx: MethodContext, method: str, settings: Settings, lookup: Lookup) -> Type:
+    sig = task_signature(ctx.type, lookup)
+    task = get_proper_type(ctx.type)
+    if sig is None or not isinstance(task, Instance):
+        return ctx.default_return_type
+    options = options_of(task)
+    name = f"{task_name(ctx.type, sig)}.{method}"
+    if method in PACKED:
+        actuals = _packed_actuals(ctx)
+        if actuals is not None and not overrides_dispatch(ctx.type):
+            _check_arity(ctx, sig, actuals, method)
+        per_call = _string_option(ctx, "serializer")
+    else:
+        actuals = _direct_actuals(ctx)
+        per_call = None
+    serializer = per_call or options.serializer or class_serializer(ctx.type) or settings.task_serializer
+    for formal, actual in _pair(sig, actuals or []):
+        if not is_subtype(actual.type, sig.arg_types[formal]):
+            continue  # mypy reports arg-type here already: one error per mistake
+        param = sig.arg_names[formal] or f"#{formal + 1}"
+        crossing = Crossing(name, param, serializer, sig.arg_types[formal], options.pydantic)
+        check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
+    if method in SENDS:
+        return _result_as_it_arrives(ctx, settings, lookup, sig, options.pydantic)
+    return ctx.default_return_type
+
+
+def _direct_actuals(ctx: MethodContext) -> list[Actual]:
+    found: list[Actual] = []
+    for exprs, kinds, names, types in zip(ctx.args, ctx.arg_kinds, ctx.arg_names, ctx.arg_types):
+        found.extend(Actual(e, k, n, t) for e, k, n, t in zip(exprs, kinds, names, types))
+    return found
+
+
+def _packed_actuals(ctx: MethodContext) -> list[Actual] | None:
+    """The items of ``args=(...)`` / ``[...]`` and ``kwargs={...}``; None if not literal."""
+    found: list[Actual] = []
+    args = _formal_expr(ctx, "args")
+    kwargs = _formal_expr(ctx, "kwargs")
+    if args is None and kwargs is None:
+        return None
+    if args is not None:
+        items = _sequence_items(ctx, args)
+        if items is None:
+            return None
+        found.extend(items)
+    if kwargs is not None:
+        if not isinstance(kwargs, DictExpr):
+            return None
+        for key, value in kwargs.items:
+            if key is None:
+                found.append(Actual(value, ARG_STAR2, None, _type(ctx, value)))
+            elif isinstance(key, StrExpr):
+                found.append(Actual(value, ARG_NAMED, key.value, _type(ctx, value)))
+            else:
+                return None
+    return found
+
+
+def _sequence_items(ctx: MethodContext, args: Expression) -> list[Actual] | None:
+    if isinstance(args, (TupleExpr, ListExpr)):
+        items: list[Actual] = []
+        for item in args.items:
+            if isinstance(item, StarExpr):
+                items.append(Actual(item.expr, ARG_STAR, None, _type(ctx, item.expr)))
+            else:
+                items.append(Actual(item, ARG_POS, None, _type(ctx, item)))
+        return items
+    typ = get_proper_type(_type(ctx, args))
+    if isinstance(typ, TupleType) and typ.partial_fallback.type.fullname == "builtins.tuple":
+        return [Actual(args, ARG_POS, None, item) for item in typ.items]
+    return None
+
+
+def _check_arity(ctx: MethodContext, sig: CallableType, actuals: list[Actual], method: str) -> None:
+    """Let mypy check the packed arguments as if the task were called (arg-type, call-arg)."""
+    api = ctx.api
+    if not isinstance(api, TypeChecker):
+        return
+    callee = sig.copy_modified(name=f"{method} of {task_name(ctx.type, sig)}")
+    nodes: list[Expression] = [TempNode(a.type, context=a.expr) for a in actuals]
+    kinds = [a.kind for a in actuals]
+    names = [a.name for a in actuals]
+    # A call of its own as the context: mypy names arguments from the outer CallExpr.
+    call = CallExpr(NameExpr(callee.name or method), nodes, kinds, names)
+    call.set_line(ctx.context)
+    api.expr_checker.check_call(callee, nodes, kinds, call, names)
+
+
+def _pair(sig: CallableType, actuals: list[Actual]) -> list[tuple[int, Actual]]:
+    """(formal index, actual) for each argument bound to a named parameter (stars skipped)."""
+    mapping = map_actuals_to_formals(
+        [a.kind for a in actuals],
+        [a.name for a in actuals],
+        sig.arg_kinds,
+        sig.arg_names,
+        lambda i: actuals[i].type,
+    )
+    pairs: list[tuple[int, Actual]] = []
+    for formal, indexes in enumerate(mapping):
+        for index in indexes:
+            if actuals[index].kind in (ARG_STAR, ARG_STAR2):
+                continue
+            pairs.append((formal, actuals[index]))
+    return pairs
+
+
+def _formal_expr(ctx: MethodContext, name: str) -> Expression | None:
+    if name not in ctx.callee_arg_names:
+        return None
+    exprs = ctx.args[ctx.callee_arg_names.index(name)]
+    return exprs[0] if len(exprs) == 1 else None
+
+
+def _string_option(ctx: MethodContext, name: str) -> str | None:
+    expr = _formal_expr(ctx, name)
+    if isinstance(expr, StrExpr):
+        return expr.value
+    if expr is not None:
+        typ = get_proper_type(_type(ctx, expr))
+        if isinstance(typ, Instance) and typ.last_known_value is not None:
+            typ = typ.last_known_value
+        if isinstance(typ, LiteralType) and isinstance(typ.value, str):
+            return typ.value
+    return None
+
+
+def _type(ctx: MethodContext, expr: Expression) -> Type:
+    """An item of a literal ``args``/``kwargs``, inferred without the ``Any`` context it had."""
+    return ctx.api.get_expression_type(expr)
+
+
+def _result_as_it_arrives(
+    ctx: MethodContext, settings: Settings, lookup: Lookup, sig: CallableType, pydantic: bool
+) -> Type:
+    """``AsyncResult[R]`` becomes ``AsyncResult[<what the result serializer delivers>]``."""
+    result = get_proper_type(ctx.default_return_type)
+    if not isinstance(result, Instance) or len(result.args) != 1:
+        return ctx.default_return_type
+    arrives = arrival_type(ctx.api, settings, lookup, sig.ret_type, pydantic) or sig.ret_type
+    return result.copy_modified(args=[arrives])

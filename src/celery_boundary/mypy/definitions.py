@@ -1,0 +1,25 @@
+"""Task definitions: restore the task type, then judge its return annotation (result serializer)."""
+
+from __future__ import annotations
+
+from mypy.plugin import FunctionContext, MethodContext
+from mypy.types import CallableType, Instance, Type, get_proper_type
+
+from celery_boundary.mypy.boundary import check_return
+from celery_boundary.mypy.settings import Settings
+from celery_boundary.mypy.shapes_to_types import Lookup
+from celery_boundary.mypy.tasks import SIG, apply_task_options, options_of, restore_task
+
+
+def define_task(ctx: FunctionContext | MethodContext, settings: Settings, lookup: Lookup, factory: bool) -> Type:
+    """``@app.task`` / ``@shared_task`` (``factory``: the options form applied to the function)."""
+    assert factory is False or isinstance(ctx, FunctionContext)
+    result = apply_task_options(ctx, lookup) if isinstance(ctx, FunctionContext) and factory else restore_task(ctx, lookup)
+    task = get_proper_type(result)
+    if isinstance(task, Instance) and task.extra_attrs and SIG in task.extra_attrs.attrs:
+        sig = get_proper_type(task.extra_attrs.attrs[SIG])
+        if isinstance(sig, CallableType):
+            name = sig.name or task.type.name
+            pydantic = options_of(task).pydantic
+            check_return(ctx.api, settings, lookup, name, sig.ret_type, pydantic, ctx.context)
+    return result

@@ -1,0 +1,19 @@
+"""The mypy error codes of celery-boundary: celery-unserializable, celery-lossy, celery-internal.
+
+Defined once at module level so that ``# type: ignore[celery-lossy]`` and
+``disable_error_code = celery-lossy`` work (mypy 1.20 / 2.4). Their records live in core/rules.py.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from mypy.errorcodes import ErrorCode
+
+from celery_boundary.core import rules
+
+UNSERIALIZABLE: Final = ErrorCode(
+    "celery-unserializable", rules.get("celery-unserializable").summary, "Celery"
+)
+LOSSY: Final = ErrorCode("celery-lossy", rules.get("celery-lossy").summary, "Celery")
+INTERNAL: Final = ErrorCode("celery-internal", rules.get("celery-internal").summary, "Celery")

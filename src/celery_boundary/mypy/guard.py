@@ -1,0 +1,52 @@
+"""Never break mypy: a hook that fails reports one celery-internal error, then steps aside.
+
+An unexpected exception inside a hook becomes a single ``celery-internal`` error per run, at the
+code that triggered it, asking for a bug report; the hook then answers what mypy would have
+answered without the plugin.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import TypeVar
+
+from mypy.errors import CompileError
+from mypy.nodes import Context
+from mypy.plugin import CheckerPluginInterface
+
+from celery_boundary.mypy import errorcodes
+
+T = TypeVar("T")
+ISSUES = "https://github.com/celery-boundary/celery-boundary/issues"
+
+
+class Guard:
+    """Holds the 'already reported' flag for one plugin instance (one mypy run or daemon)."""
+
+    def __init__(self) -> None:
+        self.reported = False
+
+    def run(
+        self,
+        work: Callable[[], T],
+        fallback: Callable[[], T],
+        api: CheckerPluginInterface | None,
+        context: Context | None,
+    ) -> T:
+        try:
+            return work()
+        except CompileError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the whole point: the host tool must survive
+            if not self.reported and api is not None and context is not None:
+                self.reported = True
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                api.fail(
+                    f"celery-boundary failed here ({type(exc).__name__}: {exc} at "
+                    f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}); the check was skipped. "
+                    f"Please report it at {ISSUES}",
+                    context,
+                    code=errorcodes.INTERNAL,
+                )
+            return fallback()

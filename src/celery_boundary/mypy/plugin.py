@@ -1,0 +1,127 @@
+"""The mypy ``Plugin``: decides which function handles which hook, nothing more.
+
+Method hooks arrive named after the class that defines the method; the class is looked up and
+tested with ``has_base``, never compared by spelling.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Final
+
+from mypy.nodes import TypeInfo
+from mypy.options import Options
+from mypy.plugin import (
+    ClassDefContext,
+    FunctionContext,
+    FunctionSigContext,
+    MethodContext,
+    MethodSigContext,
+    Plugin,
+    ReportConfigContext,
+)
+from mypy.types import FunctionLike, Type
+
+from celery_boundary.core import config
+from celery_boundary.core import fullnames as fn
+from celery_boundary.mypy.bases import record_task_class
+from celery_boundary.mypy.calls import DIRECT, PACKED, check_task_call, rewrite_call_signature
+from celery_boundary.mypy.definitions import define_task
+from celery_boundary.mypy.guard import Guard
+from celery_boundary.mypy.settings import Settings, load_settings
+from celery_boundary.mypy.tasks import FACTORY, open_signature
+
+#: ``celery.shared_task`` is re-exported from ``celery.app`` (celery-types 0.26).
+SHARED_TASK: Final = frozenset({fn.CELERY_SHARED_TASK, "celery.shared_task"})
+APP_TASK: Final = f"{fn.CELERY_APP}.task"
+
+
+class CeleryBoundaryPlugin(Plugin):
+    def __init__(self, options: Options) -> None:
+        super().__init__(options)
+        try:
+            self.settings: Settings = load_settings(options)
+        except config.ConfigError as exc:
+            # One line, like mypy's own config errors; no traceback.
+            print(f"celery-boundary: error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        self.guard = Guard()
+        self.decorators = SHARED_TASK | frozenset(self.settings.config.task_decorators)
+
+    # --- lookups -----------------------------------------------------------------------------
+    def lookup_info(self, fullname: str) -> TypeInfo | None:
+        node = self.lookup_fully_qualified(fullname)
+        return node.node if node is not None and isinstance(node.node, TypeInfo) else None
+
+    def _celery_task_method(self, fullname: str) -> str | None:
+        """``celery.app.task.Task.delay`` -> ``delay`` when the defining class is Celery's own Task."""
+        owner, _, method = fullname.rpartition(".")
+        if method not in DIRECT and method not in PACKED:
+            return None
+        info = self.lookup_info(owner)
+        if info is None or not info.has_base(fn.CELERY_TASK) or not info.module_name.startswith("celery."):
+            return None
+        return method
+
+    # --- routes ------------------------------------------------------------------------------
+    def get_function_signature_hook(self, fullname: str) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        return open_signature if fullname in self.decorators else None
+
+    def get_method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
+        if fullname == APP_TASK:
+            return open_signature
+        method = self._celery_task_method(fullname)
+        if method is None:
+            return None
+        return partial(self._rewrite_call, method)
+
+    def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        if fullname in self.decorators:
+            return partial(self._define, False)
+        if fullname == FACTORY:
+            return partial(self._define, True)
+        return None
+
+    def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        if fullname == APP_TASK:
+            return partial(self._define, False)
+        method = self._celery_task_method(fullname)
+        if method is None:
+            return None
+        return partial(self._check_call, method)
+
+    def get_base_class_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
+        info = self.lookup_info(fullname)
+        if info is not None and info.has_base(fn.CELERY_TASK):
+            return record_task_class
+        return None
+
+    def report_config_data(self, ctx: ReportConfigContext) -> dict[str, Any]:
+        return self.settings.config_data()
+
+    # --- guarded handlers --------------------------------------------------------------------
+    def _define(self, factory: bool, ctx: FunctionContext | MethodContext) -> Type:
+        return self.guard.run(
+            lambda: define_task(ctx, self.settings, self.lookup_info, factory),
+            lambda: ctx.default_return_type,
+            ctx.api,
+            ctx.context,
+        )
+
+    def _rewrite_call(self, method: str, ctx: MethodSigContext) -> FunctionLike:
+        return self.guard.run(
+            lambda: rewrite_call_signature(ctx, method, self.lookup_info),
+            lambda: ctx.default_signature,
+            ctx.api,
+            ctx.context,
+        )
+
+    def _check_call(self, method: str, ctx: MethodContext) -> Type:
+        return self.guard.run(
+            lambda: check_task_call(ctx, method, self.settings, self.lookup_info),
+            lambda: ctx.default_return_type,
+            ctx.api,
+            ctx.context,
+        )
