@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import textwrap
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from celery_boundary.core.config import Config
 
 
 def write(root: Path, relative: str, text: str) -> Path:
@@ -16,3 +20,22 @@ def write(root: Path, relative: str, text: str) -> Path:
 def lines_of(text: str) -> list[str]:
     return [line for line in text.splitlines() if line]
 
+
+def stand_in_rules(tree: ast.Module, path: str, lines: Sequence[str], config: Config) -> Iterable[tuple[int, int, str]]:
+    """CB101 for ``<name>serializer = "pickle"``; CB201 for ``_private.delay(...)``."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and node.value.value == "pickle"
+            and any(isinstance(t, ast.Name) and t.id.endswith("serializer") for t in node.targets)
+        ):
+            yield node.lineno, node.col_offset, "CB101 pickle executes code on load; use json"
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "delay"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id.startswith("_")
+        ):
+            yield node.lineno, node.col_offset, f"CB201 private task {node.func.value.id} launched directly"

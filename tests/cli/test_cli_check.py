@@ -203,3 +203,23 @@ def test_no_progress_when_stderr_is_not_a_terminal(project: Path, capsys: pytest
         write(project, f"m{n}.py", "x = 1\n")
     _, _, err = run(capsys, "check")
     assert "\r" not in err
+
+
+def test_a_rule_crash_names_the_file_and_checks_the_rest(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from celery_boundary.report import rulerunner
+    from cli_helpers import stand_in_rules
+
+    def fragile(tree, path, lines, config):  # type: ignore[no-untyped-def]
+        if path == "odd.py":
+            raise ValueError("unexpected node")
+        return stand_in_rules(tree, path, lines, config)
+
+    monkeypatch.setattr(rulerunner, "_SOURCE", rulerunner.RuleSource(lambda text, config: True, fragile))
+    write(project, "odd.py", "x = 1\n")
+    write(project, "settings.py", SETTINGS)
+    status, out, err = run(capsys, "check", "-q")
+    assert status == 1
+    assert lines_of(out) == ["settings.py:1:1: CB101 pickle executes code on load; use json"]
+    assert "odd.py: skipped, internal error in the CB rules (ValueError('unexpected node')); please report it" in err

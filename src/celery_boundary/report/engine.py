@@ -54,8 +54,14 @@ def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult
     noqa = NoqaMap(text, lines)
     if noqa.skips_file():
         return FileResult(shown)
+    try:
+        raw = rulerunner.run_rules(tree, shown, lines, config)
+    except RecursionError:
+        return FileResult(shown, skipped="too deeply nested for the rules (RecursionError)")
+    except Exception as exc:  # never a traceback for one odd file: name it, check the rest
+        return FileResult(shown, skipped=f"internal error in the CB rules ({exc!r}); please report it")
     found = []
-    for line, col, message in rulerunner.run_rules(tree, shown, lines, config):
+    for line, col, message in raw:
         code, _, rest = message.partition(" ")
         if code not in chosen or noqa.silences(code, line):
             continue
