@@ -184,8 +184,17 @@ class _Adapter:
             mro=mro,
             traits=frozenset(traits),
             fields=fields,
+            native=self._native_base(cls),
             json_returns=json_returns,
         )
+
+    def _native_base(self, cls: type) -> Instance | None:
+        """``class Bag(dict[str, int])`` seen as ``dict[str, int]`` (what json/msgpack deliver)."""
+        for base in getattr(cls, "__orig_bases__", ()):
+            origin = typing.get_origin(base)
+            if origin in (dict, list):
+                return Instance(class_fullname(origin), tuple(self.convert(a) for a in typing.get_args(base)))
+        return None
 
 
 def _native_view(base: Instance, args: tuple[Shape, ...]) -> Instance | None:
