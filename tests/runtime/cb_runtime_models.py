@@ -244,3 +244,10 @@ class Mixed:
 
 
 register_preserializer(Mixed)
+
+
+class Envelope(BaseModel, Generic[T]):
+    payload: T
+
+
+register_preserializer(Envelope, include_subclasses=True)  # every parametrisation arrives as itself

@@ -20,6 +20,7 @@ from cb_runtime_models import (
     Created,
     Deleted,
     Dog,
+    Envelope,
     Event,
     Label,
     Mixed,
@@ -36,6 +37,8 @@ from cb_runtime_models import (
     Tree,
 )
 from cb_runtime_wire import envelope, read, round_trip
+
+from celery_boundary.runtime import dotted_name
 
 AWARE = datetime(2026, 11, 22, 5, 30, tzinfo=timezone(timedelta(hours=2)))
 
@@ -219,3 +222,32 @@ def test_unions_of_nested_classes(mixed: Mixed) -> None:
     assert_same(mixed, arrived)
     assert [type(item) for item in arrived.items] == [type(item) for item in mixed.items]
     assert type(arrived.either) is type(mixed.either)
+
+
+@pytest.mark.parametrize(
+    ("envelope_value", "expected_name"),
+    [
+        (Envelope[int](payload=3), "cb_runtime_models.Envelope[int]"),
+        (Envelope[str](payload="three"), "cb_runtime_models.Envelope[str]"),
+        (Envelope[Address](payload=Address(street="s", city="c")), "cb_runtime_models.Envelope[cb_runtime_models.Address]"),
+        (Envelope[list[int]](payload=[1]), "cb_runtime_models.Envelope[list[int]]"),
+    ],
+    ids=["int", "str", "Address", "list"],
+)
+def test_include_subclasses_keeps_the_parametrisation_of_a_generic_model(envelope_value: Any, expected_name: str) -> None:
+    assert envelope(envelope_value)["__value__"]["class"] == expected_name
+    assert_same(envelope_value, round_trip(envelope_value))
+
+
+def test_unknown_keys_from_a_newer_producer_are_ignored() -> None:
+    packed = envelope(make_shipment())
+    packed["__value__"]["added_later"] = {"x": 1}
+    packed["__value__"]["label"]["colour"] = "red"
+    assert_same(make_shipment(), read(json.dumps(packed)))
+
+
+def test_parametrised_names_do_not_depend_on_where_pydantic_created_them() -> None:
+    created_here = Envelope[tuple[int, str]]
+    assert created_here.__module__ == __name__  # pydantic 2.14: the reason names come from the origin
+    assert dotted_name(created_here) == "cb_runtime_models.Envelope[tuple[int, str]]"
+    assert_same(created_here(payload=(1, "a")), round_trip(created_here(payload=(1, "a"))))

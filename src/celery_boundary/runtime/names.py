@@ -18,8 +18,29 @@ _UNREACHABLE_MODULES: Final = frozenset({"__main__", "__mp_main__"})
 
 
 def dotted_name(cls: type) -> str:
-    """``pkg.mod.Outer.Inner``: the name a worker's import of ``pkg.mod`` makes reachable."""
+    """``pkg.mod.Outer.Inner``: the name a worker's import of ``pkg.mod`` makes reachable.
+
+    A parametrised pydantic generic model is named after its origin and arguments
+    (``pkg.mod.Box[int]``): pydantic gives ``Box[int]`` the ``__module__`` of whichever module
+    parametrised it first (pydantic 2.14), which can differ between the producer and the worker.
+    """
+    origin, args = _generic_origin(cls)
+    if origin is not None:
+        return f"{dotted_name(origin)}[{', '.join(_argument_name(arg) for arg in args)}]"
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _generic_origin(cls: type) -> tuple[type | None, tuple[object, ...]]:
+    metadata = getattr(cls, "__pydantic_generic_metadata__", None)
+    if isinstance(metadata, dict) and isinstance(metadata.get("origin"), type):
+        return metadata["origin"], tuple(metadata.get("args", ()))
+    return None, ()
+
+
+def _argument_name(arg: object) -> str:
+    if isinstance(arg, type) and not hasattr(arg, "__origin__"):
+        return arg.__qualname__ if arg.__module__ == "builtins" else dotted_name(arg)
+    return repr(arg)  # typing forms (list[int], Literal['a'], a TypeVar) repr the same in every process
 
 
 def marker_for(cls: type) -> str:
@@ -29,6 +50,13 @@ def marker_for(cls: type) -> str:
 
 def explain_unreachable(cls: type) -> str | None:
     """Why a worker could not reach ``cls`` by name, or None when it can."""
+    origin, args = _generic_origin(cls)
+    if origin is not None:
+        for part in (origin, *args):
+            why = explain_unreachable(part) if isinstance(part, type) else None
+            if why is not None:
+                return why
+        return None
     module = getattr(cls, "__module__", None)
     if not isinstance(module, str) or not module:
         return f"{cls!r} has no __module__, so no other process can find it by name"

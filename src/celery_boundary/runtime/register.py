@@ -214,19 +214,24 @@ def _subclass_codec(base: type, chosen: Preserializer[Any]) -> tuple[Callable[[A
     index = SubclassIndex(base)
     checked: weakref.WeakSet[type] = weakref.WeakSet([base])
 
-    def encode(obj: Any) -> Any:
-        concrete = type(obj)
+    def check(concrete: type) -> None:
         if concrete not in checked:
             why = explain_unreachable(concrete)
             if why is not None:
                 raise TypeError(f"cannot send a {concrete.__qualname__} as a registered {dotted_name(base)}: {why}")
             chosen.compatible_with(concrete)
             checked.add(concrete)
+
+    def encode(obj: Any) -> Any:
+        concrete = type(obj)
+        check(concrete)
         return {"class": dotted_name(concrete), "value": chosen.pack(obj, concrete)}
 
     def decode(data: Any) -> Any:
         if not isinstance(data, dict) or data.keys() != {"class", "value"}:
             raise ValueError(f"malformed {marker_for(base)} value: expected {{'class': ..., 'value': ...}}")
-        return chosen.unpack(data["value"], index.find(data["class"]))
+        concrete = index.find(data["class"])
+        check(concrete)
+        return chosen.unpack(data["value"], concrete)
 
     return encode, decode
