@@ -6,13 +6,16 @@ and only routes hooks; the checks live in the domain modules next to it.
 
 from __future__ import annotations
 
-from mypy.plugin import Plugin
-
 __version__ = "0.1.0"
+
+# Imported before ``plugin`` is defined: importing the submodule ``plugin`` binds that name on this
+# package, and the function below must win (mypy looks up ``plugin`` again on every load, e.g.
+# a second ``mypy.api.run`` in one process or the daemon).
+from mypy.plugin import Plugin  # noqa: E402
+
+from celery_boundary.mypy.plugin import CeleryBoundaryPlugin  # noqa: E402
 
 
 def plugin(version: str) -> type[Plugin]:
-    """mypy's entry point: the plugin class for this mypy ``version``."""
-    from celery_boundary.mypy.plugin import CeleryBoundaryPlugin
-
+    """mypy's entry point: the plugin class (the same for mypy 1.20+ and 2.x)."""
     return CeleryBoundaryPlugin

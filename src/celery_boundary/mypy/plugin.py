@@ -56,12 +56,20 @@ class CeleryBoundaryPlugin(Plugin):
         return node.node if node is not None and isinstance(node.node, TypeInfo) else None
 
     def _celery_task_method(self, fullname: str) -> str | None:
-        """``celery.app.task.Task.delay`` -> ``delay`` when the defining class is Celery's own Task."""
+        """``proj.tasks.MyTask.delay`` -> ``delay`` when Celery's own class defines ``delay``.
+
+        mypy 1.20 / 2.4 name method hooks after the *receiver's* class (``method_fullname``), so
+        the class that defines the method is found in its MRO: a base class overriding
+        ``apply_async`` (injecting or popping kwargs) gets no hook and no false positive.
+        """
         owner, _, method = fullname.rpartition(".")
         if method not in DIRECT and method not in PACKED:
             return None
         info = self.lookup_info(owner)
-        if info is None or not info.has_base(fn.CELERY_TASK) or not info.module_name.startswith("celery."):
+        if info is None or not info.has_base(fn.CELERY_TASK):
+            return None
+        defining = info.get_containing_type_info(method)
+        if defining is None or not defining.module_name.startswith("celery."):
             return None
         return method
 

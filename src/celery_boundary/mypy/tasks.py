@@ -233,7 +233,7 @@ def _class_run(task: Instance) -> CallableType | None:
         if node is not None and node.type is not None:
             method = get_proper_type(node.type)
             if isinstance(method, CallableType):
-                return bind_self(method, task)
+                return bind_self(method, task).copy_modified(name=task.type.name)
     return None
 
 
