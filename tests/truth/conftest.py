@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-import django
 import pytest
-from django.conf import settings
+import truth_django
 
-if not settings.configured:
-    settings.configure(
-        INSTALLED_APPS=["truthapp"],
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-        USE_I18N=True,
-        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
-    )
-    django.setup()
-
-
-def _create_tables() -> None:
-    from django.db import connection
-
-    from truthapp.models import Article
-
-    if Article._meta.db_table not in connection.introspection.table_names():
-        with connection.schema_editor() as editor:
-            editor.create_model(Article)
-        Article.objects.bulk_create([Article(pk=1, title="one"), Article(pk=2, title="two")])
-
-
-_create_tables()
+truth_django.configure()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
