@@ -6,6 +6,7 @@ or ``ConfigError`` and printed by the CLI as one line).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from typing import TextIO
 from celery_boundary.core import config as config_module
 from celery_boundary.report import baseline as baseline_module
 from celery_boundary.report.discovery import discover
-from celery_boundary.report.engine import Progress, check_files, iter_findings
+from celery_boundary.report import project
+from celery_boundary.report.engine import FileResult, Progress, check_files, facts_of, iter_findings
 from celery_boundary.report.errors import UsageError
 from celery_boundary.report.findings import Finding, select, with_source
 from celery_boundary.report.formats import renderer
@@ -56,6 +58,8 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
         if result.skipped:
             err.write(f"{result.path}: skipped, {result.skipped}\n")
     findings = list(iter_findings(results))
+    if project.CODE in chosen:
+        findings = project.apply_project_rules(_all_facts(files, results, settings), findings)
     if options.mypy:
         findings += _mypy_findings(options.paths, chosen)
     findings.sort()
@@ -74,6 +78,29 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
         files_with = len({finding.path for finding in findings})
         err.write(f"celery-boundary: {len(findings)} finding(s) in {files_with} of {len(files)} file(s)\n")
     return 1 if findings else 0
+
+
+def _all_facts(
+    files: Sequence[Path], results: Sequence[FileResult], settings: config_module.Config
+) -> list[project.ModuleFacts]:
+    """Facts of every parsed module, plus those of skipped modules that mention a public task."""
+    facts = [result.facts for result in results if result.facts is not None]
+    names = {task.name for module in facts for task in module.tasks}
+    if names:
+        mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
+        for path, result in zip(files, results):
+            if not result.parsed and _mentions(path, mentions):
+                extra = facts_of(path, settings)
+                if extra is not None:
+                    facts.append(extra)
+    return facts
+
+
+def _mentions(path: Path, pattern: re.Pattern[str]) -> bool:
+    try:
+        return pattern.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
 
 
 def _mypy_findings(paths: Sequence[str], chosen: frozenset[str]) -> list[Finding]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from celery_boundary.core.config import Config
-from celery_boundary.report import rulerunner
+from celery_boundary.report import project, rulerunner
 from celery_boundary.report.discovery import display
 from celery_boundary.report.findings import Finding
 from celery_boundary.report.noqa import NoqaMap
@@ -32,6 +32,10 @@ class FileResult:
     findings: tuple[Finding, ...] = ()
     #: Why the file was skipped (cannot be read or parsed), else None.
     skipped: str | None = None
+    #: What the project-wide pass needs from this module (None: not parsed, or not asked for).
+    facts: project.ModuleFacts | None = None
+    #: False when the substring pre-test showed that no per-module rule can match (not parsed).
+    parsed: bool = True
 
 
 def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult:
@@ -42,22 +46,19 @@ def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult
     except (OSError, UnicodeDecodeError, SyntaxError) as exc:
         return FileResult(shown, skipped=f"cannot be read: {exc}")
     if not rulerunner.might_apply(text, config):
-        return FileResult(shown)  # no rule can match: not even parsed
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in user code
-            tree = ast.parse(text, filename=shown)
-    except (SyntaxError, ValueError) as exc:
-        line = getattr(exc, "lineno", None)
-        return FileResult(shown, skipped=f"cannot be parsed (line {line}): {getattr(exc, 'msg', exc)}")
+        return FileResult(shown, parsed=False)  # no rule can match: not even parsed
+    tree, problem = _parse(text, shown)
+    if tree is None:
+        return FileResult(shown, skipped=problem)
     lines = text.splitlines()
     noqa = NoqaMap(text, lines)
+    facts = _facts(tree, path, shown, lines, config, noqa) if project.CODE in chosen else None
     if noqa.skips_file():
-        return FileResult(shown)
+        return FileResult(shown, facts=facts)
     try:
         raw = rulerunner.run_rules(tree, shown, lines, config)
     except RecursionError:
-        return FileResult(shown, skipped="too deeply nested for the rules (RecursionError)")
+        return FileResult(shown, skipped="too deeply nested for the rules (RecursionError)", facts=facts)
     except Exception as exc:  # never a traceback for one odd file: name it, check the rest
         return FileResult(shown, skipped=f"internal error in the CB rules ({exc!r}); please report it")
     found = []
@@ -67,7 +68,42 @@ def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult
             continue
         source = lines[line - 1] if 0 < line <= len(lines) else ""
         found.append(Finding(shown, line, col + 1, code, rest.strip(), source))
-    return FileResult(shown, tuple(sorted(found)))
+    return FileResult(shown, tuple(sorted(found)), facts=facts)
+
+
+def facts_of(path: Path, config: Config) -> project.ModuleFacts | None:
+    """Parse a file the pre-test skipped, for the project-wide pass only (it may use a task)."""
+    try:
+        text = importlib.util.decode_source(path.read_bytes())
+    except (OSError, UnicodeDecodeError, SyntaxError):
+        return None
+    shown = display(path)
+    tree, _ = _parse(text, shown)
+    if tree is None:
+        return None
+    lines = text.splitlines()
+    return _facts(tree, path, shown, lines, config, NoqaMap(text, lines))
+
+
+def _parse(text: str, shown: str) -> tuple[ast.Module | None, str]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in user code
+            return ast.parse(text, filename=shown), ""
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        return None, f"cannot be parsed (line {line}): {getattr(exc, 'msg', exc)}"
+
+
+def _facts(tree: ast.Module, path: Path, shown: str, lines: list[str], config: Config,
+           noqa: NoqaMap) -> project.ModuleFacts | None:
+    def silenced(line: int) -> bool:
+        return noqa.skips_file() or noqa.silences(project.CODE, line)
+
+    try:
+        return project.extract(tree, path, shown, lines, frozenset(config.task_decorators), silenced)
+    except Exception:  # RecursionError included: the module then takes no part in the project pass
+        return None
 
 
 def check_files(

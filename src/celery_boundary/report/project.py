@@ -1,0 +1,198 @@
+"""Project-wide CB202: what one module cannot see.
+
+The flake8 rule judges a task by the uses in its own module. ``check`` sees every module, so:
+
+- a public task that other modules use only as a receiving canvas link (``chain(a.s(), total.s())``)
+  and that nobody launches on its own is reported at its definition, even when its own module never
+  mentions it;
+- a per-module CB202 is withdrawn when another module launches the task on its own (``.delay()``, a
+  plain call, ``apply_async``) or names it in a string (``send_task("pkg.tasks.total")``, a beat entry),
+  or uses it in a way no rule understands (stored, passed on): silence when unsure.
+
+Each worker reduces a module to ``ModuleFacts`` (small, picklable); the project pass joins them.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from celery_boundary.analysis import canvas as cv
+from celery_boundary.analysis.index import ModuleIndex, Site, build_index
+from celery_boundary.analysis.names import APP, LOCAL
+from celery_boundary.report.findings import Finding
+
+CODE: Final = "CB202"
+_CANVAS_ONLY: Final = frozenset({cv.RECEIVING, cv.LINK})
+_DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    dotted: str
+    name: str
+    line: int
+    column: int
+    source_line: str
+    explicit_name: str | None
+    #: ``# noqa: CB202`` on the definition (or ``# flake8: noqa`` in the file).
+    silenced: bool = False
+
+
+@dataclass(frozen=True)
+class Use:
+    dotted: str
+    kind: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    path: str
+    module: str
+    #: Public function tasks the module defines (private ones cannot be CB202).
+    tasks: tuple[TaskFacts, ...]
+    uses: tuple[Use, ...]
+    #: String constants that look like dotted names (task names in send_task, beat entries).
+    strings: frozenset[str]
+
+
+@functools.lru_cache(maxsize=4096)
+def module_name(path: Path) -> str:
+    """Dotted module name: the file's stem under every parent folder that is a package."""
+    parts = [] if path.stem == "__init__" else [path.stem]
+    folder = path.resolve().parent
+    while (folder / "__init__.py").is_file():
+        parts.append(folder.name)
+        folder = folder.parent
+    return ".".join(reversed(parts)) or path.stem
+
+
+def extract(tree: ast.Module, path: Path, shown: str, lines: Sequence[str],
+            decorators: frozenset[str], silenced: Callable[[int], bool] = lambda line: False) -> ModuleFacts:
+    """The module's public tasks and every use of a task-like name, with its canvas position."""
+    module = module_name(path)
+    index = build_index(tree, decorators)
+    tasks = tuple(
+        TaskFacts(f"{module}.{task.name}", task.name, getattr(task.node, "lineno", 1),
+                  getattr(task.node, "col_offset", 0) + 1, _line(lines, getattr(task.node, "lineno", 1)),
+                  task.task_name, silenced(getattr(task.node, "lineno", 1)))
+        for task in index.tasks.values() if not task.private and not task.is_class
+    )
+    uses = _uses(index, module, path.name == "__init__.py")
+    strings = frozenset(s for s in index.strings if _DOTTED.fullmatch(s))
+    return ModuleFacts(shown, module, tasks, tuple(uses), strings)
+
+
+def _uses(index: ModuleIndex, module: str, is_package: bool) -> list[Use]:
+    seen: set[int] = set()
+    uses: list[Use] = []
+
+    def record(expr: ast.expr, site: Site | None, kind: str) -> None:
+        if id(expr) in seen:
+            return
+        scopes = site.scopes if site else ()
+        dotted = _absolute(index.names.resolve(expr, scopes), module, is_package)
+        if dotted is not None:
+            seen.add(id(expr))
+            uses.append(Use(dotted, kind, getattr(expr, "lineno", 0)))
+
+    for site in index.calls:
+        call = site.node
+        assert isinstance(call, ast.Call)
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)):
+            record(func.value, site, _kind(index, func.value, site))
+        if isinstance(func, (ast.Name, ast.Attribute)):
+            record(func, site, cv.ALONE)
+    for ref in index.task_refs:
+        assert isinstance(ref.node, ast.Name)
+        record(ref.node, ref, _kind(index, ref.node, ref))
+    # Any other mention of an imported name (stored, passed on): a use no rule understands.
+    for node in ast.walk(index.tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in index.names.imports:
+            expr: ast.expr = node
+            while True:
+                record(expr, None, cv.UNKNOWN)
+                parent = index.parent(expr)
+                if not (isinstance(parent, ast.Attribute) and parent.value is expr):
+                    break
+                expr = parent
+    return uses
+
+
+def _kind(index: ModuleIndex, expr: ast.expr, site: Site) -> str:
+    """How the task that ``expr`` names is used here (the flake8 rule's positions, no variables)."""
+    parent = index.parent(expr)
+    if isinstance(parent, ast.Attribute) and parent.value is expr:
+        call = index.parent(parent)
+        if isinstance(call, ast.Call) and call.func is parent:
+            if parent.attr in cv.SIGNATURE_METHODS:
+                return cv.position(index, call, site)
+            if parent.attr in cv.LAUNCH_METHODS or parent.attr == "apply":
+                return cv.ALONE
+        return cv.UNKNOWN
+    if isinstance(parent, ast.Call) and parent.func is expr:
+        return cv.ALONE
+    return cv.UNKNOWN
+
+
+def _absolute(resolved: str | None, module: str, is_package: bool) -> str | None:
+    if resolved is None or resolved.startswith(APP):
+        return None
+    if resolved.startswith(LOCAL + "."):
+        return f"{module}.{resolved[len(LOCAL) + 1:]}"
+    if resolved.startswith("."):  # relative import: ".tasks.total" from pkg.views -> pkg.tasks.total
+        dots = len(resolved) - len(resolved.lstrip("."))
+        package = module.split(".") if is_package else module.split(".")[:-1]
+        base = package[: len(package) - (dots - 1)] if dots > 1 else package
+        rest = resolved[dots:]
+        return ".".join([*base, rest]) if rest else ".".join(base)
+    return resolved
+
+
+def apply_project_rules(facts: Iterable[ModuleFacts], findings: list[Finding]) -> list[Finding]:
+    """``findings`` with per-module CB202 withdrawn where other modules disagree, plus the new ones."""
+    modules = list(facts)
+    tasks = {task.dotted: (module, task) for module in modules for task in module.tasks}
+    uses: dict[str, list[tuple[ModuleFacts, Use]]] = {}
+    for module in modules:
+        for use in module.uses:
+            if use.dotted in tasks:
+                uses.setdefault(use.dotted, []).append((module, use))
+    reported = {(f.path, f.line) for f in findings if f.code == CODE}
+    withdrawn: set[tuple[str, int]] = set()
+    added: list[Finding] = []
+    for dotted, (home, task) in tasks.items():
+        elsewhere = [(m, u) for m, u in uses.get(dotted, ()) if m.module != home.module]
+        named = any(_names(s, task) for m in modules if m.module != home.module for s in m.strings)
+        if (home.path, task.line) in reported:
+            if named or any(u.kind not in _CANVAS_ONLY for _, u in elsewhere):
+                withdrawn.add((home.path, task.line))
+            continue
+        kinds = {u.kind for _, u in uses.get(dotted, ())}
+        if not elsewhere or not kinds <= _CANVAS_ONLY or cv.RECEIVING not in kinds:
+            continue
+        if task.silenced or named or any(_names(s, task) for s in home.strings):
+            continue
+        where = ", ".join(sorted({f"{m.path}:{u.line}" for m, u in elsewhere})[:3])
+        added.append(Finding(home.path, task.line, task.column, CODE, (
+            f"task {task.name!r} is used in this project only as a canvas link that receives another "
+            f"task's result ({where}), and is never launched on its own: make it private (rename it "
+            f"'_{task.name}' in every module that references it) so that nobody launches it without its input"
+        ), task.source_line))
+    kept = [f for f in findings if not (f.code == CODE and (f.path, f.line) in withdrawn)]
+    return sorted(kept + added)
+
+
+def _names(text: str, task: TaskFacts) -> bool:
+    return text in (task.explicit_name, task.name, task.dotted) or text.endswith("." + task.name)
+
+
+def _line(lines: Sequence[str], number: int) -> str:
+    return lines[number - 1] if 0 < number <= len(lines) else ""
