@@ -125,7 +125,9 @@ def _report(
     elif verdict.outcome is Outcome.UNKNOWN and not settings.config.trust_any:
         for problem in verdict.of(Outcome.UNKNOWN):
             if "trust_any" in problem.reason:
-                message = f"{head} is not checked: {_explain(problem, verdict, result)}"
+                where = f" at {problem.where}" if problem.where else ""
+                fix = f". Fix: {problem.fix}" if problem.fix else ""
+                message = f"{head} holds {problem.type_text}{where}, not checked with trust_any = false{fix}"
                 api.fail(message, context, code=errorcodes.UNSERIALIZABLE)
                 return
 
