@@ -282,6 +282,13 @@ ROWS: tuple[Row, ...] = (
     Row("dict[bool, str]", dict[bool, str], lambda: [{True: "y", False: "n"}], vacuous=lambda: [{}]),
     Row("dict[None, str]", dict[None, str], lambda: [{None: "nothing"}], vacuous=lambda: [{}]),
     Row("dict[tuple[int, int], str]", dict[tuple[int, int], str], lambda: [{(1, 2): "a"}], vacuous=lambda: [{}]),
+    Row("dict[StrEnum, str]", dict[Mood, str], lambda: [{Mood.HAPPY: "yes"}], vacuous=lambda: [{}]),
+    Row("dict[IntEnum, str]", dict[Level, str], lambda: [{Level.LOW: "low", Level.HIGH: "high"}], vacuous=lambda: [{}]),
+    Row("dict[bytes, str]", dict[bytes, str], lambda: [{b"k": "v", b"\xff": "w"}], vacuous=lambda: [{}]),
+    Row("dict[date, str]", dict[datetime.date, str], lambda: [{datetime.date(2024, 1, 2): "x"}], vacuous=lambda: [{}]),
+    Row("dict[UUID, str]", dict[uuid.UUID, str], lambda: [{uuid.UUID(int=5): "x"}], vacuous=lambda: [{}]),
+    Row("dict[NamedTuple, str]", dict[Point, str], lambda: [{Point(1, 2): "x"}], vacuous=lambda: [{}]),
+    Row("set[tuple[int, int]]", set[tuple[int, int]], lambda: [{(1, 2), (3, 4)}]),
     Row(
         "Mapping[str, int]",
         Mapping[str, int],
@@ -369,6 +376,8 @@ ROWS: tuple[Row, ...] = (
     Row("Counter", collections.Counter[str], lambda: [collections.Counter("abca")]),
     Row("str subclass", Name, lambda: [Name("x"), Name("")]),
     Row("dict subclass", Bag, lambda: [Bag(a=1), Bag()]),
+    Row("exception", ValueError, lambda: [ValueError("bad", 1), ValueError()]),
+    Row("type[...] (a class)", type[Address], lambda: [Address, int]),
     Row("complex", complex, lambda: [1 + 2j, 0j]),
     Row("range", range, lambda: [range(3), range(0)]),
     # registered types (kombu.utils.json.register_type, json only)

@@ -123,6 +123,9 @@ def same(a: object, b: object) -> bool:
         return pairs is not None and all(same(ka, kb) and same(a[ka], b[kb]) for ka, kb in pairs)
     if _is_queryset(a):
         return a.model is b.model and list(a) == list(b)  # type: ignore[attr-defined]
+    if isinstance(a, BaseException):
+        assert isinstance(b, BaseException)
+        return same(a.args, b.args)
     if isinstance(a, memoryview):
         assert isinstance(b, memoryview)
         return a.tobytes() == b.tobytes()

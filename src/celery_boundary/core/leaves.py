@@ -166,7 +166,23 @@ def _visit_container(walk: Walk, inst: Instance, where: str) -> Shape | None:
         visit(walk, item, f"{where}[*]")
         return None
     arrived = visit(walk, item, f"{where}[*]")
+    if arrived is not None and inst.fullname == fn.SET and _has_list(arrived):
+        # yaml (PyYAML 6) writes a tuple in a set as a sequence, and safe_load cannot hash it.
+        walk.report(
+            Outcome.NOT_CARRIED,
+            item,
+            f"{where}[*]",
+            "yaml writes a tuple inside a set as a list, which safe_load cannot put in a set: the worker fails to decode",
+            "pass a list of lists and rebuild the set of tuples in the task",
+        )
+        return None
     return None if arrived is None else Instance(inst.fullname, (arrived,))
+
+
+def _has_list(shape: Shape) -> bool:
+    if isinstance(shape, UnionShape):
+        return any(_has_list(item) for item in shape.items)
+    return isinstance(shape, Instance) and shape.fullname == fn.LIST
 
 
 def _visit_dict(walk: Walk, inst: Instance, key: Shape, value: Shape, where: str) -> Shape | None:
@@ -192,7 +208,7 @@ def _visit_key(walk: Walk, key: Shape, where: str) -> Shape | None:
     if kind == "str-subclass" and ser in (JSON, MSGPACK):
         walk.report(Outcome.LOSSY, key, at, "a str subclass key arrives as a plain str", "", builtin("str"))
         return builtin("str")
-    if ser is JSON and kind in ("number", "bool", "none"):
+    if ser is JSON and kind in ("number", "number-subclass", "bool", "none"):
         walk.report(
             Outcome.LOSSY,
             key,
@@ -206,7 +222,8 @@ def _visit_key(walk: Walk, key: Shape, where: str) -> Shape | None:
         return key
     if ser is YAML and kind in ("number", "bool", "none", "bytes", "date"):
         return key
-    if ser is MSGPACK and kind in ("number", "bool", "none", "str-subclass", "tuple"):
+    if ser is MSGPACK and kind in ("number", "number-subclass", "bool", "none", "tuple", "tuple-subclass"):
+        # msgpack 1.x packs these keys, then unpackb(strict_map_key=True) refuses them.
         reason = "msgpack's decoder accepts only str or bytes map keys: the worker fails to decode"
     elif ser is YAML and kind == "tuple":
         # safe_dump writes the tuple key as a sequence; safe_load cannot hash it (PyYAML 6).
@@ -233,6 +250,12 @@ def _key_kind(key: Shape) -> str:
         return "date"
     if key.is_a(fn.STR):
         return "str-subclass"
+    if key.is_a(fn.INT) or key.is_a(fn.FLOAT):
+        return "number-subclass"  # IntEnum, IntFlag: json writes int.__repr__ (kombu 5.7.0, CPython 3.11)
+    if key.fullname == fn.TUPLE:
+        return "tuple"
+    if key.is_a(fn.TUPLE):
+        return "tuple-subclass"
     return "other"
 
 
