@@ -1,0 +1,156 @@
+"""Diagnostics survive mypy's cache and daemon: cold run, edited call site, warm run, dmypy.
+
+The trap (FACTS, mypy 2.4.1): a module loaded from the cache runs no hooks, so whatever a plugin
+learned from hooks there is gone in a warm run. The plugin reads registrations from the app
+module's source at start-up and fingerprints it in ``report_config_data``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from mypy import api
+
+APP = """\
+from dataclasses import dataclass
+from celery import Celery
+from celery_boundary.runtime import register_preserializer
+
+app = Celery("proj")
+
+
+@dataclass
+class Address:
+    street: str
+
+
+@dataclass
+class Secret:
+    value: str
+
+
+register_preserializer(Address)
+"""
+
+TASKS = """\
+from proj.app import app
+
+
+@app.task
+def accept(value: object) -> None: ...
+"""
+
+CALLS = """\
+from proj.app import Address, Secret
+from proj.tasks import accept
+
+accept.delay(Address("x"))
+accept.delay(Secret("s"))
+"""
+
+SECRET_ERROR = (
+    'calls.py:5: error: "accept.delay" argument "value" (Secret) cannot cross with the json serializer'
+)
+
+
+def write_project(root: Path) -> None:
+    (root / "proj").mkdir()
+    (root / "proj" / "__init__.py").write_text("")
+    (root / "proj" / "app.py").write_text(APP)
+    (root / "proj" / "tasks.py").write_text(TASKS)
+    (root / "calls.py").write_text(CALLS)
+    (root / "mypy.ini").write_text("[mypy]\nplugins = celery_boundary.mypy\n\n[celery_boundary]\napp = proj.app\n")
+
+
+def run_mypy(root: Path) -> list[str]:
+    stdout, _, _ = api.run(["--cache-dir", str(root / ".mypy_cache"), "--config-file", str(root / "mypy.ini"), "calls.py", "proj"])
+    return [line for line in stdout.splitlines() if ": error:" in line or ": note:" in line]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_cold_edit_warm_give_identical_diagnostics(project: Path) -> None:
+    cold = run_mypy(project)
+    assert len(cold) == 1 and cold[0].startswith(SECRET_ERROR), cold
+    # Edit only the call site: the app module (the registration) now comes from the cache.
+    (project / "calls.py").write_text(CALLS + "\n# edited\n")
+    warm = run_mypy(project)
+    assert warm == cold
+
+
+def test_editing_the_registration_invalidates_the_cache(project: Path) -> None:
+    assert len(run_mypy(project)) == 1
+    app = (project / "proj" / "app.py").read_text()
+    (project / "proj" / "app.py").write_text(app.replace("register_preserializer(Address)", "register_preserializer(Address)\nregister_preserializer(Secret)"))
+    assert run_mypy(project) == []
+    (project / "proj" / "app.py").write_text(app.replace("register_preserializer(Address)", ""))
+    after = run_mypy(project)
+    assert len(after) == 2 and all("cannot cross with the json serializer" in line for line in after), after
+
+
+def test_daemon_keeps_the_diagnostics(project: Path) -> None:
+    status = project / ".dmypy.json"
+    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(status)]
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    try:
+        first = subprocess.run(
+            [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"],
+            capture_output=True, text=True, cwd=project, env=env, timeout=120,
+        )
+        (project / "calls.py").write_text(CALLS + "\n# edited\n")
+        second = subprocess.run(
+            [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"],
+            capture_output=True, text=True, cwd=project, env=env, timeout=120,
+        )
+    finally:
+        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=project, env=env, timeout=60)
+    for result in (first, second):
+        errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+        assert len(errors) == 1 and errors[0].startswith(SECRET_ERROR), result.stdout + result.stderr
+
+
+def test_bad_configuration_is_one_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "mypy.ini").write_text("[mypy]\nplugins = celery_boundary.mypy\n\n[celery_boundary]\nlossy = sometimes\n")
+    _, _, status = api.run(["--cache-dir", str(project / ".mypy_cache"), "--config-file", str(project / "mypy.ini"), "calls.py"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.strip().splitlines() == [
+        f"celery-boundary: error: {project / 'mypy.ini'}: [celery_boundary] lossy must be one of error, off, not 'sometimes'"
+    ]
+
+
+def test_an_internal_failure_is_one_celery_internal_error(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sys.modules["celery_boundary.mypy.calls"], "check_argument", explode)
+    lines = run_mypy(project)
+    internal = [line for line in lines if "[celery-internal]" in line]
+    assert len(internal) == 1, lines
+    assert "RuntimeError: boom" in internal[0] and "Please report it" in internal[0]
+    assert not any("Traceback" in line for line in lines)
+
+
+def test_report_config_data_changes_with_inputs(project: Path) -> None:
+    from mypy.options import Options
+
+    from celery_boundary.mypy.settings import load_settings
+
+    options = Options()
+    options.config_file = str(project / "mypy.ini")
+    before = load_settings(options).config_data()
+    (project / "proj" / "app.py").write_text(APP + textwrap.dedent("\napp.conf.task_serializer = 'pickle'\n"))
+    after = load_settings(options).config_data()
+    assert before["app_fingerprint"] != after["app_fingerprint"]
+    assert (before["serializer"], after["serializer"]) == ("json", "pickle")
+    assert set(before["versions"]) == {"python", "celery", "kombu", "pydantic"}
