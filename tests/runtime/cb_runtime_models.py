@@ -251,3 +251,16 @@ class Envelope(BaseModel, Generic[T]):
 
 
 register_preserializer(Envelope, include_subclasses=True)  # every parametrisation arrives as itself
+
+
+@dataclass
+class Invoice:
+    """Registered classes inside a dataclass travel in their own kombu envelope."""
+
+    total: Money
+    lines: list[Money]
+    anchor: Cell | None = None
+    history: list[Event] = field(default_factory=list)  # registered with include_subclasses=True
+
+
+register_preserializer(Invoice)

@@ -22,6 +22,7 @@ from cb_runtime_models import (
     Dog,
     Envelope,
     Event,
+    Invoice,
     Label,
     Mixed,
     Money,
@@ -255,3 +256,17 @@ def test_parametrised_names_do_not_depend_on_where_pydantic_created_them() -> No
     assert created_here.__module__ == __name__  # the reason names are built from the origin
     assert dotted_name(created_here) == "cb_runtime_models.Envelope[tuple[int, str]]"
     assert_same(created_here(payload=(1, "a")), round_trip(created_here(payload=(1, "a"))))
+
+
+def test_registered_classes_inside_a_dataclass_keep_their_own_registration() -> None:
+    created = Created(at=AWARE, by="ann")
+    invoice = Invoice(Money(300, "EUR"), [Money(100, "EUR"), Money(200, "EUR")], Cell(1, 1), [created])
+    packed = envelope(invoice)["__value__"]
+    # Their own preserializers ("300 EUR", "R1C1"), not the field-by-field dataclass codec.
+    assert packed["total"] == {"__type__": "cb:cb_runtime_models.Money", "__value__": "300 EUR"}
+    assert packed["anchor"] == {"__type__": "cb:cb_runtime_models.Cell", "__value__": "R1C1"}
+    arrived = round_trip(invoice)
+    assert_same(invoice, arrived)
+    assert type(arrived.lines[1]) is Money and type(arrived.anchor) is Cell
+    assert type(arrived.history[0]) is Created  # include_subclasses applies inside too
+    assert_same(Invoice(Money(1, "GBP"), []), round_trip(Invoice(Money(1, "GBP"), [])))

@@ -90,7 +90,11 @@ def _attrs_specs(cls: type) -> list[FieldSpec]:
 
 
 def _rewrite(annotation: Any) -> Any:
-    """Swap nested dataclasses and attrs classes for this codec, wherever they sit in a type."""
+    """Wherever a class sits in a type: a class registered with kombu travels in kombu's envelope
+    (so its own registration applies: its preserializer, include_subclasses); an unregistered
+    dataclass or attrs class uses this codec; everything else is pydantic's."""
+    if _registered_with_kombu(annotation):
+        return Annotated[annotation, _ThroughKombu(annotation)]
     if is_dataclass_type(annotation) or is_attrs_class(annotation):
         return Annotated[annotation, _NestedCodec(annotation)]
     origin = typing.get_origin(annotation)
@@ -130,6 +134,57 @@ class _NestedCodec:
                 # In a union, this tells pydantic to try the next member (pydantic-core 2.x).
                 raise PydanticSerializationUnexpectedValue(f"expected {cls.__qualname__}, got {type(obj).__qualname__}")
             return codec_for(cls).pack(obj)
+
+        return core_schema.no_info_plain_validator_function(
+            unpack,
+            serialization=core_schema.plain_serializer_function_ser_schema(pack, when_used="always"),
+        )
+
+
+def _registered_with_kombu(annotation: Any) -> bool:
+    """A class with a kombu registration (ours or a plain register_type), other than the types
+    pydantic writes itself from the annotation (kombu also registers datetime, Decimal, UUID)."""
+    if not isinstance(annotation, type) or typing.get_origin(annotation) is not None:
+        return False
+    if annotation.__module__ in _PYDANTIC_NATIVE_MODULES:
+        return False
+    from kombu.utils import json as kombu_json
+
+    encoders: dict[type, Any] = getattr(kombu_json, "_encoders", {})
+    return any(isinstance(known, type) and issubclass(annotation, known) for known in encoders)
+
+
+_PYDANTIC_NATIVE_MODULES = frozenset({"builtins", "datetime", "decimal", "uuid", "pathlib", "ipaddress", "enum"})
+
+
+class _ThroughKombu:
+    """``Annotated`` metadata: the value is written as kombu's own envelope, which kombu's decoder
+    turns back into the object before the outer value is unpacked (it decodes innermost first)."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        import json
+
+        from kombu.utils import json as kombu_json
+        from pydantic_core import PydanticSerializationUnexpectedValue, core_schema
+
+        cls = self.cls
+
+        def unpack(data: Any) -> Any:
+            if isinstance(data, cls):
+                return data
+            if isinstance(data, dict) and data.keys() == {"__type__", "__value__"}:
+                decoded = kombu_json.loads(json.dumps(data))
+                if isinstance(decoded, cls):
+                    return decoded
+            raise ValueError(f"expected a {cls.__qualname__} in kombu's envelope, got {data!r}")
+
+        def pack(obj: Any) -> Any:
+            if not isinstance(obj, cls):
+                raise PydanticSerializationUnexpectedValue(f"expected {cls.__qualname__}, got {type(obj).__qualname__}")
+            return json.loads(kombu_json.dumps(obj))
 
         return core_schema.no_info_plain_validator_function(
             unpack,
@@ -193,16 +248,23 @@ _CODECS: weakref.WeakKeyDictionary[type, FieldsCodec] = weakref.WeakKeyDictionar
 
 
 def check_fields(cls: type) -> None:
-    """Refuse now what can never be packed; leave for first use what is merely not defined yet."""
+    """Refuse now what can never be packed; leave for first use what is merely not defined yet.
+
+    The codec built here is thrown away: the one used for messages is built on first use, when the
+    registrations made after this one (nested classes, the class itself) are known too.
+    """
     try:
-        codec_for(cls).adapter()
+        FieldsCodec(cls, _specs(cls)).adapter()
     except AnnotationsNotReady:
         pass
+
+
+def _specs(cls: type) -> list[FieldSpec]:
+    return _attrs_specs(cls) if is_attrs_class(cls) else _dataclass_specs(cls)
 
 
 def codec_for(cls: type) -> FieldsCodec:
     codec = _CODECS.get(cls)
     if codec is None:
-        specs = _attrs_specs(cls) if is_attrs_class(cls) else _dataclass_specs(cls)
-        codec = _CODECS[cls] = FieldsCodec(cls, specs)
+        codec = _CODECS[cls] = FieldsCodec(cls, _specs(cls))
     return codec
