@@ -261,6 +261,7 @@ class Invoice:
     lines: list[Money]
     anchor: Cell | None = None
     history: list[Event] = field(default_factory=list)  # registered with include_subclasses=True
+    pet: Dog | None = None  # Animal's registration would deliver an Animal: Dog keeps the field codec
 
 
 register_preserializer(Invoice)

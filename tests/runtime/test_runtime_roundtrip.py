@@ -269,4 +269,7 @@ def test_registered_classes_inside_a_dataclass_keep_their_own_registration() -> 
     assert_same(invoice, arrived)
     assert type(arrived.lines[1]) is Money and type(arrived.anchor) is Cell
     assert type(arrived.history[0]) is Created  # include_subclasses applies inside too
+    with_pet = Invoice(Money(1, "GBP"), [], pet=Dog("rex", good=False))
+    assert envelope(with_pet)["__value__"]["pet"] == {"name": "rex", "good": False}
+    assert_same(with_pet, round_trip(with_pet))
     assert_same(Invoice(Money(1, "GBP"), []), round_trip(Invoice(Money(1, "GBP"), [])))

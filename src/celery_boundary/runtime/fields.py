@@ -142,16 +142,23 @@ class _NestedCodec:
 
 
 def _registered_with_kombu(annotation: Any) -> bool:
-    """A class with a kombu registration (ours or a plain register_type), other than the types
-    pydantic writes itself from the annotation (kombu also registers datetime, Decimal, UUID)."""
+    """A class that kombu's registry (ours or a plain register_type) carries as itself, other than
+    the types pydantic writes itself from the annotation (kombu also registers datetime, Decimal, UUID)."""
     if not isinstance(annotation, type) or typing.get_origin(annotation) is not None:
         return False
     if annotation.__module__ in _PYDANTIC_NATIVE_MODULES:
         return False
     from kombu.utils import json as kombu_json
 
+    from celery_boundary.runtime.register import keeps_subclasses
+
     encoders: dict[type, Any] = getattr(kombu_json, "_encoders", {})
-    return any(isinstance(known, type) and issubclass(annotation, known) for known in encoders)
+    for known in encoders:  # kombu takes the first match (5.7.0)
+        if isinstance(known, type) and issubclass(annotation, known):
+            # Only if the class arrives as itself: a subclass of an exact registration would
+            # arrive as its parent there, so it keeps the field-by-field codec instead.
+            return known is annotation or keeps_subclasses(known)
+    return False
 
 
 _PYDANTIC_NATIVE_MODULES = frozenset({"builtins", "datetime", "decimal", "uuid", "pathlib", "ipaddress", "enum"})

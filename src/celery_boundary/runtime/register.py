@@ -51,6 +51,12 @@ class RegisteredType:
 _REGISTERED: dict[type, RegisteredType] = {}
 
 
+def keeps_subclasses(cls: type) -> bool:
+    """True when ``cls`` was registered here with ``include_subclasses=True``."""
+    entry = _REGISTERED.get(cls)
+    return entry is not None and entry.include_subclasses
+
+
 def registered_types() -> tuple[RegisteredType, ...]:
     """Every class registered through ``register_preserializer`` in this process, oldest first."""
     return tuple(_REGISTERED.values())
