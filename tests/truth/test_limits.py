@@ -15,7 +15,8 @@ from truth_check import TRIED, roundtrip, same
 from celery_boundary.core.annotations import shape_of
 from celery_boundary.core.verdicts import Outcome, judge
 
-BIG = 10 ** (sys.get_int_max_str_digits() - 1)  # the largest power of ten with 4300 digits
+DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+BIG = 10 ** (DIGITS - 1)  # the largest power of ten with 4300 digits
 HUGE = BIG * 10
 
 

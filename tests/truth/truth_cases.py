@@ -19,6 +19,7 @@ import decimal
 import enum
 import io
 import pathlib
+import sys
 import tempfile
 import threading
 import types
@@ -54,6 +55,14 @@ from celery_boundary.core import fullnames as fn
 from celery_boundary.core.registry import EMPTY, Registration, Registry
 from celery_boundary.core.shapes import builtin
 from truthapp.models import Article
+
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # the same thing to every serializer: a str subclass that is an Enum
+
+    class StrEnum(str, enum.Enum):
+        pass
+
 
 SERIALIZERS = ("json", "msgpack", "yaml", "pickle", "truth-custom")
 
@@ -117,7 +126,7 @@ class Color(enum.Enum):
     BLUE = 2
 
 
-class Mood(enum.StrEnum):
+class Mood(StrEnum):
     HAPPY = "happy"
 
 
@@ -162,6 +171,10 @@ class Name(str):
 
 
 class Bag(dict[str, int]):
+    pass
+
+
+class Blob(bytes):
     pass
 
 
@@ -217,7 +230,7 @@ class Token:
         return type(other) is Token and other.value == self.value
 
 
-class RegMood(enum.StrEnum):
+class RegMood(StrEnum):
     CALM = "calm"
 
 
@@ -375,6 +388,8 @@ ROWS: tuple[Row, ...] = (
     Row("defaultdict", collections.defaultdict[str, list[int]], lambda: [collections.defaultdict(list, a=[1])]),
     Row("Counter", collections.Counter[str], lambda: [collections.Counter("abca")]),
     Row("str subclass", Name, lambda: [Name("x"), Name("")]),
+    Row("bytes subclass", Blob, lambda: [Blob(b"x"), Blob(b"\xff")]),
+    Row("deque", collections.deque[int], lambda: [collections.deque([1, 2]), collections.deque()]),
     Row("dict subclass", Bag, lambda: [Bag(a=1), Bag()]),
     Row("exception", ValueError, lambda: [ValueError("bad", 1), ValueError()]),
     Row("type[...] (a class)", type[Address], lambda: [Address, int]),

@@ -366,9 +366,21 @@ def _visit_json_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
             arrives,
         )
         return arrives
-    if inst.fullname == fn.BYTES or inst.is_a(fn.BYTES):
-        return inst
+    if inst.is_a(fn.BYTES):  # kombu's bytes rule uses isinstance; the decoder builds plain bytes
+        return _bytes_subclass(walk, inst, where)
     return _visit_other_object(walk, inst, where)
+
+
+def _bytes_subclass(walk: Walk, inst: Instance, where: str) -> Shape:
+    walk.report(
+        Outcome.LOSSY,
+        inst,
+        where,
+        f"{walk.serializer.name} sends a bytes subclass as bytes: it arrives as bytes",
+        "annotate the parameter as bytes, or rebuild the value in the task",
+        builtin("bytes"),
+    )
+    return builtin("bytes")
 
 
 def _visit_other_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
@@ -377,6 +389,8 @@ def _visit_other_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
     if ser is MSGPACK and inst.fullname in (fn.BYTEARRAY, fn.MEMORYVIEW):
         walk.report(Outcome.LOSSY, inst, where, "msgpack sends it as bin: it arrives as bytes", "", builtin("bytes"))
         return builtin("bytes")
+    if ser is MSGPACK and inst.is_a(fn.BYTES):
+        return _bytes_subclass(walk, inst, where)
     if ser is YAML and inst.fullname in (fn.DATETIME, fn.DATE):
         return inst
     if Trait.PROTOCOL in inst.traits:
