@@ -19,7 +19,8 @@ from cli_helpers import stand_in_rules
 @pytest.fixture
 def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
     # Process-pool workers are forked on Linux, so they inherit the patched source too.
-    monkeypatch.setattr(rulerunner, "_SOURCE", rulerunner.RuleSource(lambda text, config: True, stand_in_rules))
+    source = rulerunner.RuleSource(lambda text, config: True, lambda *args: (stand_in_rules(*args), None))
+    monkeypatch.setattr(rulerunner, "_SOURCE", source)
 
 
 @pytest.fixture

@@ -214,7 +214,7 @@ def test_a_rule_crash_names_the_file_and_checks_the_rest(
     def fragile(tree, path, lines, config):  # type: ignore[no-untyped-def]
         if path == "odd.py":
             raise ValueError("unexpected node")
-        return stand_in_rules(tree, path, lines, config)
+        return stand_in_rules(tree, path, lines, config), None
 
     monkeypatch.setattr(rulerunner, "_SOURCE", rulerunner.RuleSource(lambda text, config: True, fragile))
     write(project, "odd.py", "x = 1\n")

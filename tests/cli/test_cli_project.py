@@ -110,3 +110,10 @@ def test_project_findings_survive_the_pool(shop: Path, capsys: pytest.CaptureFix
     for n in range(8):
         write(shop, f"shop/filler{n}.py", "from celery import shared_task\n")
     assert [(p, line) for p, line, _ in cb202(capsys, "--jobs", "2")] == [("shop/jobs.py", 10)]
+
+
+def test_a_bare_word_equal_to_the_task_name_in_another_module_is_not_a_launch(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(shop, "shop/report.py", "ROW = {'total': 0, 'count': 1}\n")
+    assert [(p, line) for p, line, _ in cb202(capsys)] == [("shop/jobs.py", 10)]

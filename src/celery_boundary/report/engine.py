@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Final, TextIO
 
+from celery_boundary.analysis.index import ModuleIndex
 from celery_boundary.core.config import Config
 from celery_boundary.report import project, rulerunner
 from celery_boundary.report.discovery import display
@@ -52,15 +53,17 @@ def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult
         return FileResult(shown, skipped=problem)
     lines = text.splitlines()
     noqa = NoqaMap(text, lines)
-    facts = _facts(tree, path, shown, lines, config, noqa) if project.CODE in chosen else None
+    wanted = project.CODE in chosen
     if noqa.skips_file():
-        return FileResult(shown, facts=facts)
+        return FileResult(shown, facts=_facts(tree, path, shown, lines, config, noqa) if wanted else None)
     try:
-        raw = rulerunner.run_rules(tree, shown, lines, config)
+        raw, index = rulerunner.run_rules(tree, shown, lines, config)
     except RecursionError:
+        facts = _facts(tree, path, shown, lines, config, noqa) if wanted else None
         return FileResult(shown, skipped="too deeply nested for the rules (RecursionError)", facts=facts)
     except Exception as exc:  # never a traceback for one odd file: name it, check the rest
         return FileResult(shown, skipped=f"internal error in the CB rules ({exc!r}); please report it")
+    facts = _facts(tree, path, shown, lines, config, noqa, index) if wanted else None
     found = []
     for line, col, message in raw:
         code, _, rest = message.partition(" ")
@@ -96,12 +99,12 @@ def _parse(text: str, shown: str) -> tuple[ast.Module | None, str]:
 
 
 def _facts(tree: ast.Module, path: Path, shown: str, lines: list[str], config: Config,
-           noqa: NoqaMap) -> project.ModuleFacts | None:
+           noqa: NoqaMap, index: ModuleIndex | None = None) -> project.ModuleFacts | None:
     def silenced(line: int) -> bool:
         return noqa.skips_file() or noqa.silences(project.CODE, line)
 
     try:
-        return project.extract(tree, path, shown, lines, frozenset(config.task_decorators), silenced)
+        return project.extract(tree, path, shown, lines, frozenset(config.task_decorators), silenced, index)
     except Exception:  # RecursionError included: the module then takes no part in the project pass
         return None
 

@@ -74,10 +74,11 @@ def module_name(path: Path) -> str:
 
 
 def extract(tree: ast.Module, path: Path, shown: str, lines: Sequence[str],
-            decorators: frozenset[str], silenced: Callable[[int], bool] = lambda line: False) -> ModuleFacts:
+            decorators: frozenset[str], silenced: Callable[[int], bool] = lambda line: False,
+            index: ModuleIndex | None = None) -> ModuleFacts:
     """The module's public tasks and every use of a task-like name, with its canvas position."""
     module = module_name(path)
-    index = build_index(tree, decorators)
+    index = index or build_index(tree, decorators)
     tasks = tuple(
         TaskFacts(f"{module}.{task.name}", task.name, getattr(task.node, "lineno", 1),
                   getattr(task.node, "col_offset", 0) + 1, _line(lines, getattr(task.node, "lineno", 1)),
@@ -114,7 +115,7 @@ def _uses(index: ModuleIndex, module: str, is_package: bool) -> list[Use]:
         assert isinstance(ref.node, ast.Name)
         record(ref.node, ref, _kind(index, ref.node, ref))
     # Any other mention of an imported name (stored, passed on): a use no rule understands.
-    for node in ast.walk(index.tree):
+    for node in list(index.parents):  # every node but the module: cheaper than another ast.walk
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in index.names.imports:
             expr: ast.expr = node
             while True:
@@ -165,12 +166,14 @@ def apply_project_rules(facts: Iterable[ModuleFacts], findings: list[Finding]) -
         for use in module.uses:
             if use.dotted in tasks:
                 uses.setdefault(use.dotted, []).append((module, use))
+    naming = _strings_by_last_part(modules)
     reported = {(f.path, f.line) for f in findings if f.code == CODE}
     withdrawn: set[tuple[str, int]] = set()
     added: list[Finding] = []
     for dotted, (home, task) in tasks.items():
         elsewhere = [(m, u) for m, u in uses.get(dotted, ()) if m.module != home.module]
-        named = any(_names(s, task) for m in modules if m.module != home.module for s in m.strings)
+        naming_modules = _naming_modules(naming, task, home.module)
+        named = any(module != home.module for module in naming_modules)
         if (home.path, task.line) in reported:
             if named or any(u.kind not in _CANVAS_ONLY for _, u in elsewhere):
                 withdrawn.add((home.path, task.line))
@@ -178,7 +181,7 @@ def apply_project_rules(facts: Iterable[ModuleFacts], findings: list[Finding]) -
         kinds = {u.kind for _, u in uses.get(dotted, ())}
         if not elsewhere or not kinds <= _CANVAS_ONLY or cv.RECEIVING not in kinds:
             continue
-        if task.silenced or named or any(_names(s, task) for s in home.strings):
+        if task.silenced or named or home.module in naming_modules:
             continue
         where = ", ".join(sorted({f"{m.path}:{u.line}" for m, u in elsewhere})[:3])
         added.append(Finding(home.path, task.line, task.column, CODE, (
@@ -190,8 +193,28 @@ def apply_project_rules(facts: Iterable[ModuleFacts], findings: list[Finding]) -
     return sorted(kept + added)
 
 
-def _names(text: str, task: TaskFacts) -> bool:
-    return text in (task.explicit_name, task.name, task.dotted) or text.endswith("." + task.name)
+def _strings_by_last_part(modules: Sequence[ModuleFacts]) -> dict[str, set[str]]:
+    """Every string -> the modules holding it, and ``".last"`` -> modules holding a dotted string
+    ending in that part (``"pkg.tasks.total"`` is found under ``".total"``)."""
+    found: dict[str, set[str]] = {}
+    for module in modules:
+        for text in module.strings:
+            found.setdefault(text, set()).add(module.module)
+            if "." in text:
+                found.setdefault("." + text.rsplit(".", 1)[-1], set()).add(module.module)
+    return found
+
+
+def _naming_modules(naming: dict[str, set[str]], task: TaskFacts, home: str) -> set[str]:
+    """Modules with a string that names the task: a dotted path ending in its name, its ``name=``,
+    or (in its own module only, as the flake8 rule reads it) the bare name: elsewhere a bare
+    "total" is far more often a dict key than a task name."""
+    modules = set(naming.get("." + task.name, ()))
+    if task.explicit_name:
+        modules |= naming.get(task.explicit_name, set())
+    if home in naming.get(task.name, ()):
+        modules.add(home)
+    return modules
 
 
 def _line(lines: Sequence[str], number: int) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from celery_boundary.analysis.index import ModuleIndex, build_index
 from celery_boundary.core.config import Config
 
 #: A raw diagnostic: 1-based line, 0-based column (flake8's convention), "CODE message".
@@ -30,7 +31,8 @@ class RuleSource:
     """The per-module rules, bound to the settings read from ``[tool.celery_boundary]``."""
 
     might_apply: Callable[[str, Config], bool]
-    run: Callable[[ast.Module, str, Sequence[str], Config], Iterable[Raw]]
+    #: Raw findings, and the module index the rules built (reused by the project pass), if any.
+    run: Callable[[ast.Module, str, Sequence[str], Config], tuple[Iterable[Raw], ModuleIndex | None]]
 
 
 def might_apply(text: str, config: Config) -> bool:
@@ -38,9 +40,10 @@ def might_apply(text: str, config: Config) -> bool:
     return load_source().might_apply(text, config)
 
 
-def run_rules(tree: ast.Module, path: str, lines: Sequence[str], config: Config) -> list[Raw]:
-    """Every CB diagnostic the per-module rules find in one parsed file."""
-    return list(load_source().run(tree, path, lines, config))
+def run_rules(tree: ast.Module, path: str, lines: Sequence[str], config: Config) -> tuple[list[Raw], ModuleIndex | None]:
+    """Every CB diagnostic the per-module rules find in one parsed file, and their module index."""
+    raw, index = load_source().run(tree, path, lines, config)
+    return list(raw), index
 
 
 _SOURCE: RuleSource | None = None
@@ -59,6 +62,9 @@ def _bind_visitors() -> RuleSource:
         visitors: Any = importlib.import_module(RULES_MODULE)
         settings_class: Any = visitors.Settings
         check_tree, pre_test = visitors.check_tree, visitors.might_apply
+        # One index walk for the rules and the project pass: run the rule groups over an index we
+        # keep, as check_tree does (flake8/visitors/__init__.py); without them, check_tree itself.
+        groups: tuple[Any, ...] | None = getattr(visitors, "_GROUPS", None)
     except (ImportError, AttributeError) as exc:
         raise RulesUnavailable(f"the CB rules cannot be loaded from {RULES_MODULE}: {exc}") from None
     cache: dict[Config, Any] = {}
@@ -71,8 +77,14 @@ def _bind_visitors() -> RuleSource:
     def applies(text: str, config: Config) -> bool:
         return bool(pre_test(text, settings_for(config)))
 
-    def run(tree: ast.Module, path: str, lines: Sequence[str], config: Config) -> Iterable[Raw]:
-        for finding in check_tree(tree, settings_for(config)):
-            yield int(finding.line), int(finding.col), f"{finding.code} {finding.message}"
+    def run(tree: ast.Module, path: str, lines: Sequence[str], config: Config) -> tuple[list[Raw], ModuleIndex | None]:
+        settings = settings_for(config)
+        index = None
+        if groups is not None:
+            index = build_index(tree, settings.task_decorators)
+            findings = sorted({finding for group in groups for finding in group(index, settings)})
+        else:
+            findings = check_tree(tree, settings)
+        return [(int(f.line), int(f.col), f"{f.code} {f.message}") for f in findings], index
 
     return RuleSource(applies, run)
