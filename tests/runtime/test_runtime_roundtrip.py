@@ -273,3 +273,23 @@ def test_registered_classes_inside_a_dataclass_keep_their_own_registration() -> 
     assert envelope(with_pet)["__value__"]["pet"] == {"name": "rex", "good": False}
     assert_same(with_pet, round_trip(with_pet))
     assert_same(Invoice(Money(1, "GBP"), []), round_trip(Invoice(Money(1, "GBP"), [])))
+
+
+@pytest.mark.parametrize("serializer", ["msgpack", "yaml"])
+def test_other_serializers_ignore_the_registration(serializer: str) -> None:
+    """Documented limit: register_type is a feature of kombu's json encoder only."""
+    from kombu.exceptions import EncodeError
+    from kombu.serialization import dumps
+
+    for value in (Address(street="a", city="b"), Tree(1), Color.RED):
+        with pytest.raises(EncodeError):
+            dumps(value, serializer=serializer)
+
+
+def test_a_zone_name_is_lost_but_the_offset_kept() -> None:
+    from zoneinfo import ZoneInfo
+
+    when = datetime(2026, 7, 1, 12, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    arrived = round_trip(make_shipment(sent_at=when)).sent_at
+    assert arrived == when and arrived.utcoffset() == timedelta(hours=2)
+    assert not isinstance(arrived.tzinfo, ZoneInfo)

@@ -5,13 +5,14 @@ pydantic, following the field's annotation (``TypeAdapter`` over a TypedDict of 
 rebuilt from JSON the same way. That is what makes nested values come back as themselves: a
 ``tuple[int, str]`` field is a tuple again (kombu alone would deliver a list), ``set[int]`` and
 ``dict[int, date]`` survive, enums come back by value, datetimes from ISO strings, nested pydantic
-models, dataclasses and attrs classes as themselves. Nested dataclasses and attrs classes use this
-same codec (pydantic cannot build attrs classes by itself), so they need no registration of their own.
+models, dataclasses and attrs classes as themselves. Unregistered nested dataclasses and attrs
+classes use this same codec (pydantic cannot build attrs classes by itself); a nested class that
+kombu's registry carries as itself travels in its own kombu envelope, so its registration applies.
 
 Limits (pydantic 2.14): a field annotated ``Any`` / ``object`` / a bare TypeVar arrives as the JSON
 form of its value (a ``datetime`` arrives as ``str``); a field whose type pydantic cannot describe
-is refused on first use with pydantic's explanation; ``init=False`` fields are not sent (the class
-recomputes them); NaN and infinities become ``None`` (pydantic's ``ser_json_inf_nan`` default).
+is refused at registration, naming the field; ``init=False`` fields are not sent (the class
+recomputes them).
 
 pydantic is imported on first use only, so importing the runtime stays cheap.
 """
