@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,14 +21,14 @@ PROJECTS = ("shop", "newsroom")
 CB_CODES = {rule.code for rule in rules.RULES if rule.code.startswith("CB")}
 
 
-def expected(project: Path) -> set[tuple[str, int, str]]:
-    """(path, line, code) for each ``# expect: CODE`` comment naming a CB rule."""
+def expected(project: Path, codes: set[str] = CB_CODES) -> set[tuple[str, int, str]]:
+    """(path, line, code) for each ``# expect: CODE`` comment naming one of ``codes``."""
     found = set()
     for path in sorted(project.rglob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             match = re.search(r"# expect: ([\w, -]+)$", line)
             for code in (match.group(1).replace(",", " ").split() if match else ()):
-                if code in CB_CODES:
+                if code in codes:
                     found.add((path.relative_to(project).as_posix(), number, code))
     return found
 
@@ -81,3 +82,28 @@ def test_a_file_no_rule_can_match_is_not_even_parsed(tmp_path: Path, capsys: pyt
     write(tmp_path, "config.py", "task_serializer = (\n")
     assert main(["check", "-q"]) == 0
     assert capsys.readouterr().err == "config.py: skipped, cannot be parsed (line 1): '(' was never closed\n"
+
+
+def test_check_with_mypy_finds_every_seeded_boundary_mistake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real plugin through ``--mypy``: CB and celery-* codes in one report (mypy's own arg-type
+    expectations stay mypy's). A copy, so mypy's cache is not written into fixtures/."""
+    project = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "shop", project, ignore=shutil.ignore_patterns(".mypy_cache", "__pycache__"))
+    (project / ".git").mkdir()
+    monkeypatch.chdir(project)
+    status = main(["check", "-q", "--mypy", "--select", "CB,celery-", "--format", "json"])
+    found = {(f["path"], _def_line(project / f["path"], f["line"]), f["code"])
+             for f in json.loads(capsys.readouterr().out)}
+    wanted = expected(project, codes=CB_CODES | {r.code for r in rules.RULES if r.code.startswith("celery-")})
+    assert any(code.startswith("celery-") for _, _, code in wanted)
+    assert (status, found) == (1, wanted)
+
+
+def _def_line(path: Path, line: int) -> int:
+    """mypy (1.20 / 2.4) reports a decorated function at its first decorator; the fixtures mark the def."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    while line <= len(lines) and lines[line - 1].lstrip().startswith("@"):
+        line += 1
+    return line
