@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 import truth_cases
 from truth_cases import ROWS, SERIALIZERS, Row
-from truth_check import CUSTOM, TRIED, Crossing, conforms, roundtrip, same
+from truth_check import CUSTOM, TRIED, Crossing, conforms, parts_at, roundtrip, same
 
 from celery_boundary.core.annotations import shape_of
 from celery_boundary.core.shapes import describe
@@ -86,6 +86,8 @@ def check_agreement(
         step = "loads" if fails_on_decode(verdict) else "dumps"
         for value, crossing in crossings:
             assert crossing.failed_at == step, f"{head} (fails at {step}), but {describe_crossing(value, crossing)}"
+            located = [p.located for p in verdict.of(Outcome.NOT_CARRIED) if parts_at(value, p.where)]
+            assert located, f"{head}: no problem location {[p.where for p in verdict.problems]} exists in {value!r}"
         for value, crossing in vacuous:
             assert crossing.failed_at is None, f"{head}; the vacuous value {describe_crossing(value, crossing)}"
     else:

@@ -7,14 +7,13 @@ a part at the place a NOT_CARRIED problem is located, and cross otherwise.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from truth_check import TRIED, Crossing, conforms, roundtrip, same
+from truth_check import TRIED, Crossing, conforms, parts_at, roundtrip, same
 
 from celery_boundary.core.annotations import shape_of
 from celery_boundary.core.shapes import describe
@@ -77,30 +76,6 @@ def _container(draw: st.DrawFn, depth: int) -> Pair:
         return tuple[item_ann, second_ann], st.tuples(item, second)
     key_ann, key = draw(st.sampled_from(KEYS))
     return dict[key_ann, item_ann], st.dictionaries(key, item, max_size=3)  # type: ignore[valid-type]
-
-
-# --- where inside a value a problem sits -------------------------------------------------------
-
-_STEP = re.compile(r"\[\*\]|\[(\d+)\]|\{key\}")
-
-
-def parts_at(value: object, where: str) -> list[object]:
-    """The parts of ``value`` at a problem's location (``[*]``, ``[0]``, ``{key}``)."""
-    current = [value]
-    for match in _STEP.finditer(where):
-        step, index = match.group(0), match.group(1)
-        found: list[object] = []
-        for part in current:
-            if step == "{key}" and isinstance(part, dict):
-                found.extend(part)
-            elif step == "[*]" and isinstance(part, dict):
-                found.extend(part.values())
-            elif step == "[*]" and isinstance(part, (list, tuple, set, frozenset)):
-                found.extend(part)
-            elif index is not None and isinstance(part, tuple) and int(index) < len(part):
-                found.append(part[int(index)])
-        current = found
-    return current
 
 
 def expected_failure(verdict: Verdict, value: object) -> str | None:

@@ -15,6 +15,7 @@ import decimal
 import importlib
 import io
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,3 +249,32 @@ def _resolve(fullname: str) -> type:
         assert isinstance(target, type), fullname
         return target
     raise LookupError(fullname)
+
+
+# --- parts_at: where inside a value a problem sits ---------------------------------------------
+
+_STEP = re.compile(r"\[\*\]|\[(\d+)\]|\{key\}|\['([^']*)'\]|\.(\w+)")
+
+
+def parts_at(value: object, where: str) -> list[object]:
+    """The parts of ``value`` at a problem's location, in the core's path syntax: ``[*]`` list item
+    or dict value, ``[0]`` tuple index, ``{key}`` dict key, ``['k']`` TypedDict key, ``.f`` field."""
+    current = [value]
+    for match in _STEP.finditer(where):
+        step, index, key, name = match.group(0), match.group(1), match.group(2), match.group(3)
+        found: list[object] = []
+        for part in current:
+            if step == "{key}" and isinstance(part, dict):
+                found.extend(part)
+            elif step == "[*]" and isinstance(part, dict):
+                found.extend(part.values())
+            elif step == "[*]" and isinstance(part, (list, tuple, set, frozenset)):
+                found.extend(part)
+            elif index is not None and isinstance(part, tuple) and int(index) < len(part):
+                found.append(part[int(index)])
+            elif key is not None and isinstance(part, dict) and key in part:
+                found.append(part[key])
+            elif name is not None and hasattr(part, name):
+                found.append(getattr(part, name))
+        current = found
+    return current
