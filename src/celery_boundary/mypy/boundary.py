@@ -93,7 +93,7 @@ def _any() -> Type:
 
 
 def _judge(settings: Settings, shape: Shape, serializer: str) -> Verdict:
-    return judge(shape, serializer, registry=settings.registry, trust_any=settings.config.trust_any)
+    return judge(shape, serializer, registry=settings.effective_registry, trust_any=settings.config.trust_any)
 
 
 def _report(

@@ -30,6 +30,7 @@ from celery_boundary.mypy.bases import record_task_class
 from celery_boundary.mypy.calls import DIRECT, PACKED, check_task_call, rewrite_call_signature
 from celery_boundary.mypy.definitions import define_task
 from celery_boundary.mypy.guard import Guard
+from celery_boundary.mypy.registrations import LocalRegistrations
 from celery_boundary.mypy.settings import Settings, load_settings
 from celery_boundary.mypy.tasks import FACTORY, open_signature
 
@@ -48,6 +49,7 @@ class CeleryBoundaryPlugin(Plugin):
             print(f"celery-boundary: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
         self.guard = Guard()
+        self.local = LocalRegistrations()
         self.decorators = SHARED_TASK | frozenset(self.settings.config.task_decorators)
 
     # --- lookups -----------------------------------------------------------------------------
@@ -109,10 +111,13 @@ class CeleryBoundaryPlugin(Plugin):
     def report_config_data(self, ctx: ReportConfigContext) -> dict[str, Any]:
         return self.settings.config_data()
 
+    def _settings_for(self, ctx: FunctionContext | MethodContext) -> Settings:
+        return self.settings.with_module(self.local.of(ctx.api))
+
     # --- guarded handlers --------------------------------------------------------------------
     def _define(self, factory: bool, ctx: FunctionContext | MethodContext) -> Type:
         return self.guard.run(
-            lambda: define_task(ctx, self.settings, self.lookup_info, factory),
+            lambda: define_task(ctx, self._settings_for(ctx), self.lookup_info, factory),
             lambda: ctx.default_return_type,
             ctx.api,
             ctx.context,
@@ -128,7 +133,7 @@ class CeleryBoundaryPlugin(Plugin):
 
     def _check_call(self, method: str, ctx: MethodContext) -> Type:
         return self.guard.run(
-            lambda: check_task_call(ctx, method, self.settings, self.lookup_info),
+            lambda: check_task_call(ctx, method, self._settings_for(ctx), self.lookup_info),
             lambda: ctx.default_return_type,
             ctx.api,
             ctx.context,

@@ -8,7 +8,7 @@ verdict (config, celery/kombu/pydantic versions, the app sources read) must be i
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,15 @@ class Settings:
     app: AppFacts
     registry: Registry
     versions: dict[str, str]
+    #: ``registry`` plus the registrations of the module being checked (see ``with_module``).
+    local: tuple[Registration, ...] = ()
+
+    @property
+    def effective_registry(self) -> Registry:
+        return self.registry.add(*self.local) if self.local else self.registry
+
+    def with_module(self, registrations: tuple[Registration, ...]) -> Settings:
+        return self if registrations == self.local else replace(self, local=registrations)
 
     @property
     def task_serializer(self) -> str:

@@ -1,0 +1,91 @@
+"""Registrations made in the module being checked, read from mypy's own tree of it.
+
+The app module (config ``app``) is read from source at start-up (``appscan``); this adds the
+``register_type`` / ``register_preserializer`` calls (and class decorators) at the top level of the
+module that holds the call site. That module is being checked, so its tree is fresh: the result is
+the same in cold and warm runs. Names are mypy's resolved fullnames, so aliases are followed.
+"""
+
+from __future__ import annotations
+
+from mypy.nodes import CallExpr, ClassDef, Expression, ExpressionStmt, MypyFile, NameExpr, RefExpr, Statement
+
+from celery_boundary.core.registry import Registration
+from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES, REGISTER_TYPE_NAMES
+
+
+def module_registrations(tree: MypyFile) -> tuple[Registration, ...]:
+    found: list[Registration] = []
+    for stmt in tree.defs:
+        found.extend(_from_statement(stmt, tree.fullname))
+    return tuple(found)
+
+
+def _from_statement(stmt: Statement, module: str) -> list[Registration]:
+    if isinstance(stmt, ExpressionStmt) and isinstance(stmt.expr, CallExpr):
+        return _from_call(stmt.expr, module)
+    if isinstance(stmt, ClassDef):
+        found = []
+        for decorator in stmt.decorators:
+            target = decorator.callee if isinstance(decorator, CallExpr) else decorator
+            if _fullname(target) in PRESERIALIZER_NAMES:
+                keeps = isinstance(decorator, CallExpr) and _flag(decorator, "include_subclasses")
+                found.append(Registration(stmt.fullname, "preserializer", keeps, None, f"register_preserializer in {module}"))
+        return found
+    return []
+
+
+def _from_call(call: CallExpr, module: str) -> list[Registration]:
+    callee = _fullname(call.callee)
+    if not call.args or callee is None:
+        return []
+    target = _fullname(call.args[0])
+    if target is None:
+        return []
+    if callee in REGISTER_TYPE_NAMES:
+        marker = _marker(call)
+        return [Registration(target, marker, False, None, f"kombu register_type in {module}")]
+    if callee in PRESERIALIZER_NAMES:
+        keeps = _flag(call, "include_subclasses")
+        return [Registration(target, "preserializer", keeps, None, f"register_preserializer in {module}")]
+    return []
+
+
+def _fullname(expr: Expression) -> str | None:
+    return expr.fullname or None if isinstance(expr, RefExpr) else None
+
+
+def _flag(call: CallExpr, name: str) -> bool:
+    for arg_name, arg in zip(call.arg_names, call.args):
+        if arg_name == name:
+            return isinstance(arg, NameExpr) and arg.fullname == "builtins.True"
+    return False
+
+
+def _marker(call: CallExpr) -> str | None:
+    """kombu: ``register_type(T, marker, encoder, decoder)``; a None marker is one-way (5.3.7+)."""
+    marker: Expression | None = call.args[1] if len(call.args) > 1 and call.arg_names[1] is None else None
+    for arg_name, arg in zip(call.arg_names, call.args):
+        if arg_name == "marker":
+            marker = arg
+    if isinstance(marker, NameExpr) and marker.fullname == "builtins.None":
+        return None
+    return "registered"
+
+
+class LocalRegistrations:
+    """``module_registrations`` of the module being checked, computed once per tree."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[int, tuple[Registration, ...]]] = {}
+
+    def of(self, api: object) -> tuple[Registration, ...]:
+        tree = getattr(api, "tree", None)  # mypy.checker.TypeChecker.tree (1.20, 2.4)
+        if not isinstance(tree, MypyFile):
+            return ()
+        cached = self._seen.get(tree.fullname)
+        if cached is not None and cached[0] == id(tree):
+            return cached[1]
+        found = module_registrations(tree)
+        self._seen[tree.fullname] = (id(tree), found)
+        return found
