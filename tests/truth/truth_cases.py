@@ -54,6 +54,7 @@ from typing_extensions import NotRequired, TypedDict
 from celery_boundary.core import fullnames as fn
 from celery_boundary.core.registry import EMPTY, Registration, Registry
 from celery_boundary.core.shapes import builtin
+import truth_preserialized as P
 from truthapp.models import Article
 
 if sys.version_info >= (3, 11):
@@ -424,6 +425,40 @@ async def _agen_body() -> AsyncIterator[int]:
 def _agen() -> AsyncIterator[int]:
     return _agen_body()
 
+
+ROWS += (
+    Row(
+        "register_preserializer: pydantic model",
+        P.Invoice,
+        lambda: [P.Invoice(number="A1", lines=[1, 2]), P.Invoice(number="")],
+        registry=P.registry_of(P.Invoice),
+    ),
+    Row(
+        "register_preserializer: dataclass",
+        P.Shipment,
+        lambda: [P.Shipment(1.5, ("a",)), P.Shipment(0.0)],
+        registry=P.registry_of(P.Shipment),
+    ),
+    Row("register_preserializer: attrs class", P.Crate, lambda: [P.Crate(3)], registry=P.registry_of(P.Crate)),
+    Row(
+        "register_preserializer: Enum",
+        P.Channel,
+        lambda: [P.Channel.EMAIL, P.Channel.SMS],
+        registry=P.registry_of(P.Channel),
+    ),
+    Row(
+        "register_preserializer: subclass, include_subclasses=True",
+        P.Signup,
+        lambda: [P.Signup(1, "a@b.c")],
+        registry=P.registry_of(P.Event),
+    ),
+    Row(
+        "register_preserializer: subclass of an exact registration",
+        P.Memo,
+        lambda: [P.Memo("hi")],
+        registry=P.registry_of(P.Note),
+    ),
+)
 
 assert len({row.name for row in ROWS}) == len(ROWS), "row names are test ids: keep them unique"
 assert fn.DATETIME == "datetime.datetime"

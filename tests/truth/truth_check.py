@@ -182,7 +182,8 @@ def conforms(value: object, shape: Shape) -> bool:
         return shape.bound is None or conforms(value, shape.bound)
     if isinstance(shape, LiteralShape):
         if shape.fallback.is_a(fn.ENUM):
-            return isinstance(value, _resolve(shape.fallback.fullname)) and value.name in shape.values  # type: ignore[attr-defined]
+            enum_class = _resolve(shape.fallback.fullname)
+            return isinstance(value, enum_class) and getattr(value, "name", None) in shape.values
         return any(type(value) is type(v) and value == v for v in shape.values)
     if isinstance(shape, CallableShape):
         return callable(value)

@@ -40,7 +40,8 @@ _WORDS = {
 
 def cell(row: truth_cases.Row, serializer: str) -> str:
     """One table cell: ``carried``, ``lossy → list[int]``, ``not carried`` or ``unknown``."""
-    verdict = judge(shape_of(row.annotation, vars(truth_cases)), serializer, registry=row.registry, trust_any=row.trust_any)
+    shape = shape_of(row.annotation, vars(truth_cases))
+    verdict = judge(shape, serializer, registry=row.registry, trust_any=row.trust_any)
     word = _WORDS[verdict.outcome]
     if row.trusted and verdict.outcome is Outcome.CARRIED:
         return "carried (trusted)"
