@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from celery_boundary.report.engine import FileResult, Progress, check_files, fac
 from celery_boundary.report.errors import UsageError
 from celery_boundary.report.findings import Finding, select, with_source
 from celery_boundary.report.formats import renderer
+from celery_boundary.report.mypy_merge import run_mypy  # imports mypy only when run
 from celery_boundary.report.selection import expand
 
 
@@ -50,6 +52,8 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     accepted = baseline_module.load_baseline(options.baseline) if options.baseline else None
     files = discover(options.paths, (*settings.exclude, *options.exclude))
 
+    # mypy (seconds) runs in its own process while this one runs the ast rules: both cores busy.
+    typed = _start_mypy(files) if options.mypy and files else None
     progress = Progress.maybe(len(files), options.quiet, err)
     results = check_files(files, settings, chosen, jobs=options.jobs, progress=progress)
     if progress:
@@ -60,8 +64,8 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     findings = list(iter_findings(results))
     if project.CODE in chosen:
         findings = project.apply_project_rules(_all_facts(files, results, settings), findings)
-    if options.mypy:
-        findings += _mypy_findings(options.paths, chosen)
+    if typed is not None:
+        findings += _mypy_findings(typed.result(), chosen)
     findings.sort()
 
     if options.write_baseline:
@@ -103,12 +107,19 @@ def _mentions(path: Path, pattern: re.Pattern[str]) -> bool:
         return False
 
 
-def _mypy_findings(paths: Sequence[str], chosen: frozenset[str]) -> list[Finding]:
-    from celery_boundary.report.mypy_merge import run_mypy  # lazy: imports mypy
+def _start_mypy(files: Sequence[Path]) -> Future[list[Finding]]:
+    """mypy over exactly the files ``check`` reads (so ``exclude`` applies), in a child process that
+    alone imports mypy; a mypy that cannot run raises UsageError from ``result()``."""
+    pool = ProcessPoolExecutor(max_workers=1)
+    future = pool.submit(run_mypy, [str(path) for path in files])
+    pool.shutdown(wait=False)  # the submitted run still completes
+    return future
 
+
+def _mypy_findings(found: Sequence[Finding], chosen: frozenset[str]) -> list[Finding]:
     merged = []
     lines_of: dict[str, list[str]] = {}
-    for finding in select(run_mypy(paths or (".",)), chosen):
+    for finding in select(found, chosen):
         if finding.path not in lines_of:
             try:
                 lines_of[finding.path] = Path(finding.path).read_text(encoding="utf-8").splitlines()
