@@ -202,6 +202,14 @@ def _local_sequence() -> Sequence[int]:
     return LocalSeq()
 
 
+def _local_supports_int() -> SupportsInt:
+    class Meters:  # defined in a function: pickle cannot find it by name
+        def __int__(self) -> int:
+            return 3
+
+    return Meters()
+
+
 def _text_file() -> IO[str]:
     handle = tempfile.TemporaryFile("w+")
     handle.write("x")
@@ -348,7 +356,7 @@ ROWS: tuple[Row, ...] = (
     Row("Any (trust_any=False)", Any, _ANY_VALUES, trust_any=False),
     Row("object (trusted)", object, _ANY_VALUES, trusted=True),
     Row("object (trust_any=False)", object, _ANY_VALUES, trust_any=False),
-    Row("Protocol (SupportsInt)", SupportsInt, lambda: [1, 2.5, Fraction(1, 3)]),
+    Row("Protocol (SupportsInt)", SupportsInt, lambda: [1, 2.5, Fraction(1, 3), _local_supports_int()]),
     Row("Callable", Callable[[str], str], lambda: [shout, lambda s: s, len]),
     Row("Generator", Generator[int, None, None], lambda: [_numbers(), (i for i in range(2))]),
     Row("Iterator[int]", Iterator[int], lambda: [_numbers(), iter([1, 2])]),

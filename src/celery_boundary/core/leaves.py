@@ -93,7 +93,7 @@ def _visit_pickled(walk: Walk, inst: Instance, where: str) -> Shape | None:
     """
     if inst.fullname in fn.IN_MEMORY_FILES:
         return inst
-    abstract = inst.fullname in _PICKLE_ABSTRACT
+    abstract = inst.fullname in _PICKLE_ABSTRACT or Trait.PROTOCOL in inst.traits
     if not abstract and (inst.is_any_of(fn.GENERATORS | fn.FILES | fn.LOCKS) or inst.fullname == fn.MEMORYVIEW):
         _refuse_handle(walk, inst, where)
         return None
@@ -105,7 +105,7 @@ def _visit_pickled(walk: Walk, inst: Instance, where: str) -> Shape | None:
             Outcome.UNKNOWN,
             inst,
             where,
-            "an abstract type: pickle carries most implementations, not all "
+            "an abstract type or protocol: pickle carries most implementations, not all "
             "(mappingproxy, dict views, generators, open files and classes defined in a function fail)",
         )
     return inst
