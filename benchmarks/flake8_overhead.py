@@ -1,0 +1,95 @@
+"""Overhead of the CB rules inside flake8: the same flake8 run on the same files with the
+celery-boundary plugin and without it, in the same session, printed as a ratio (target <= 1.05x).
+Not a test.
+
+    python benchmarks/flake8_overhead.py [--repeat N] [--jobs N] [PATH ...]
+
+Default corpus (>= 100 k lines): the installed ``celery`` and ``kombu`` packages - nearly every file
+mentions Celery, so the plugin's substring pre-test passes and every rule runs (its worst case) - plus
+part of the standard library (where the pre-test skips most files: the cost a user pays on the rest
+of a project). "Without" runs flake8 with the plugin filtered out of flake8's plugin discovery; both
+commands run ``--repeat`` times, alternating, and the best time of each counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+SITE = Path(sysconfig.get_paths()["purelib"])
+DEFAULT = [SITE / "celery", SITE / "kombu", STDLIB / "asyncio", STDLIB / "email", STDLIB / "logging",
+           STDLIB / "unittest", STDLIB / "concurrent", STDLIB / "json"]
+
+# Run flake8's own main(); with "without", drop our entry point from plugin discovery first.
+_RUNNER = """
+import sys
+import flake8.plugins.finder as finder
+if sys.argv[1] == "without":
+    found = finder.find_plugins
+    finder.find_plugins = lambda cfg, opts: [
+        p for p in found(cfg, opts) if not p.entry_point.value.startswith("celery_boundary")]
+from flake8.main.cli import main
+main(sys.argv[2:])
+"""
+
+
+def count_lines(paths: list[Path]) -> tuple[int, int]:
+    files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*.py"))]
+    lines = sum(len(f.read_bytes().splitlines()) for f in files)
+    return len(files), lines
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(mode: str, paths: list[Path], jobs: int) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of flake8, CB findings). CPU time is what the ratio uses: on a
+    shared 2-core machine wall time moves with whatever else runs."""
+    args = [sys.executable, "-c", _RUNNER, mode, "--isolated", "--jobs", str(jobs), "--exit-zero",
+            "--select", "E,W,F,C90,CB", *map(str, paths)]
+    cpu = _children_cpu()
+    start = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    cpu = _children_cpu() - cpu
+    if done.returncode != 0:
+        raise SystemExit(f"flake8 failed ({mode}): {done.stderr[-2000:]}")
+    cb = sum(1 for line in done.stdout.splitlines() if ": CB" in line)
+    return elapsed, cpu, cb
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=1)
+    options = parser.parse_args(argv)
+    paths = options.paths or [p for p in DEFAULT if p.exists()]
+    files, lines = count_lines(paths)
+    print(f"corpus: {files} files, {lines:,} lines ({', '.join(p.name for p in paths)})")
+    wall = {"without": float("inf"), "with": float("inf")}
+    cpu = dict(wall)
+    findings = 0
+    for _ in range(options.repeat):
+        for mode in ("without", "with"):
+            elapsed, used, cb = run(mode, paths, options.jobs)
+            wall[mode] = min(wall[mode], elapsed)
+            cpu[mode] = min(cpu[mode], used)
+            findings = cb if mode == "with" else findings
+    print(f"wall (best of {options.repeat}): without CB {wall['without']:.2f} s, with CB {wall['with']:.2f} s, "
+          f"ratio {wall['with'] / wall['without']:.3f}x")
+    print(f"CPU  (best of {options.repeat}): without CB {cpu['without']:.2f} s, with CB {cpu['with']:.2f} s, "
+          f"ratio {cpu['with'] / cpu['without']:.3f}x (target <= 1.05x); CB findings: {findings}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
