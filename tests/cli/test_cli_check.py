@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from cli_helpers import lines_of, write
 
 from celery_boundary.cli import main
+from celery_boundary.report.check import CheckOptions, run_check
+from celery_boundary.report.engine import Progress
 
 pytestmark = pytest.mark.usefixtures("stand_in")
 
@@ -223,3 +226,32 @@ def test_a_rule_crash_names_the_file_and_checks_the_rest(
     assert status == 1
     assert lines_of(out) == ["settings.py:1:1: CB101 pickle executes code on load; use json"]
     assert "odd.py: skipped, internal error in the CB rules (ValueError('unexpected node')); please report it" in err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_and_is_cleared(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    for n in range(30):
+        write(project, f"m{n:02}.py", "x = 1\n")
+    terminal, out = _Terminal(), io.StringIO()
+    assert run_check(CheckOptions(), stdout=out, stderr=terminal) == 0
+    shown = terminal.getvalue()
+    assert "\r  25/30 files" in shown and "\r  30/30 files" in shown
+    assert shown.split("\r")[-2].strip() == ""  # the last progress line is blanked before the summary
+    assert out.getvalue() == ""
+
+
+@pytest.mark.parametrize(("quiet", "ci", "tty"), [(True, None, True), (False, "true", True), (False, None, False)])
+def test_no_progress_when_quiet_in_ci_or_off_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, quiet: bool, ci: str | None, tty: bool
+) -> None:
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    stream = _Terminal() if tty else io.StringIO()
+    assert Progress.maybe(30, quiet, stream) is None

@@ -44,8 +44,8 @@ class Crossing:
 def check_argument(
     api: CheckerPluginInterface, settings: Settings, lookup: Lookup, crossing: Crossing, sent: Type, context: Context
 ) -> None:
-    if crossing.pydantic and crossing.expected is not None and _is_model(crossing.expected):
-        if _is_model(sent) and settings.celery_version < PYDANTIC_CALL_SITE_DUMP:
+    if crossing.pydantic and crossing.expected is not None and is_model(sent) and _accepts_model(crossing.expected):
+        if settings.celery_version < PYDANTIC_CALL_SITE_DUMP:
             version = settings.versions.get("celery", "?")
             api.fail(
                 f'"{crossing.task}" argument "{crossing.param}" is a pydantic model: Celery {version} '
@@ -69,7 +69,7 @@ def check_return(
     pydantic: bool,
     context: Context,
 ) -> None:
-    if pydantic and _is_model(returned):
+    if pydantic and is_model(returned):
         return  # Celery returns model_dump(mode="json"): .get() gets a dict (5.5+)
     verdict = _judge(settings, shape_of(returned), settings.result_serializer)
     head = f'Task "{task}" return value ({verdict.judged})'
@@ -80,7 +80,7 @@ def arrival_type(
     api: CheckerPluginInterface, settings: Settings, lookup: Lookup, returned: Type, pydantic: bool
 ) -> Type | None:
     """What ``.get()`` delivers for a task returning ``returned`` (None: keep the declared type)."""
-    if pydantic and _is_model(returned):
+    if pydantic and is_model(returned):
         return api.named_generic_type("builtins.dict", [api.named_generic_type("builtins.str", []), _any()])
     verdict = _judge(settings, shape_of(returned), settings.result_serializer)
     if verdict.outcome is not Outcome.LOSSY or verdict.arrives is None:
@@ -157,14 +157,20 @@ def _arrival_fits(verdict: Verdict, expected: Type | None, lookup: Lookup) -> bo
     return arrived is not None and is_subtype(arrived, expected)
 
 
-def _is_model(typ: Type) -> bool:
+def is_model(typ: Type) -> bool:
     proper = get_proper_type(typ)
     if isinstance(proper, UnionType):
         items = [get_proper_type(item) for item in proper.items]
-        return any(_is_model(item) for item in items) and all(
-            _is_model(item) or _is_none(item) for item in items
+        return any(is_model(item) for item in items) and all(
+            is_model(item) or _is_none(item) for item in items
         )
     return isinstance(proper, Instance) and proper.type.has_base(fn.PYDANTIC_BASE_MODEL)
+
+
+def _accepts_model(expected: Type) -> bool:
+    proper = get_proper_type(expected)
+    items = proper.items if isinstance(proper, UnionType) else [proper]
+    return any(is_model(item) for item in items)
 
 
 def _is_none(typ: Type) -> bool:

@@ -36,8 +36,11 @@ from mypy.types import (
     Type,
     TypeOfAny,
     TypeType,
+    UnionType,
     get_proper_type,
 )
+
+from celery_boundary.mypy.boundary import is_model
 
 from celery_boundary.core import fullnames as fn
 
@@ -114,7 +117,20 @@ def make_task(api: CheckerPluginInterface, fun: Type, options: TaskOptions, look
         return task_instance(api, options.base, None, options)
     if options.bind:
         sig = drop_self(sig)
+    if options.pydantic:
+        sig = accept_model_dicts(api, sig)
     return task_instance(api, options.base, sig, options)
+
+
+def accept_model_dicts(api: CheckerPluginInterface, sig: CallableType) -> CallableType:
+    """pydantic=True (Celery 5.5+): a model parameter is validated from the dict that arrives."""
+    if not any(is_model(t) for t in sig.arg_types):
+        return sig
+    as_dict = api.named_generic_type(
+        "builtins.dict", [api.named_generic_type("builtins.str", []), AnyType(TypeOfAny.special_form)]
+    )
+    types = [UnionType.make_union([t, as_dict]) if is_model(t) else t for t in sig.arg_types]
+    return sig.copy_modified(arg_types=types)
 
 
 def drop_self(sig: CallableType) -> CallableType:

@@ -183,7 +183,8 @@ def apply_project_rules(facts: Iterable[ModuleFacts], findings: list[Finding]) -
             continue
         if task.silenced or named or home.module in naming_modules:
             continue
-        where = ", ".join(sorted({f"{m.path}:{u.line}" for m, u in elsewhere})[:3])
+        places = sorted({f"{m.path}:{u.line}" for m, u in elsewhere})
+        where = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
         added.append(Finding(home.path, task.line, task.column, CODE, (
             f"task {task.name!r} is used in this project only as a canvas link that receives another "
             f"task's result ({where}), and is never launched on its own: make it private (rename it "

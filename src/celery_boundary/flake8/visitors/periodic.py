@@ -65,7 +65,8 @@ def _check_assignment(site: Site, expiring: set[str]) -> Iterator[Finding]:
             key = string_of(target.slice)
             if key is not None and is_schedule_setting(key):
                 yield from _check_schedule(node.value, expiring)
-            elif isinstance(target.value, ast.Attribute) and is_schedule_setting(target.value.attr):
+            elif isinstance(target.value, (ast.Attribute, ast.Name)) and is_schedule_setting(
+                    target.value.attr if isinstance(target.value, ast.Attribute) else target.value.id):
                 # ``app.conf.beat_schedule["name"] = {...}``: one entry
                 yield from _check_entry(target.slice, node.value, expiring)
 

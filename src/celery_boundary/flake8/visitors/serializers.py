@@ -86,6 +86,10 @@ class _Pickles:
             reason = "pickle"
         elif value in self.custom:
             reason = f"{value!r} ({self.custom[value]})"
+        elif "pickle" in value.lower():
+            # Registered in another module (paperless-ngx's "signed-pickle" lives in celery.py,
+            # its setting in settings.py): the name says what it loads.
+            reason = f"{value!r} (a pickle variant by its name; signed or not, loading it runs code)"
         else:
             return None
         return f"{reason} {literal.note}".strip()
