@@ -68,6 +68,9 @@ def _signed_loads(data):
 register("signed_pickle", _signed_dumps, _signed_loads, "application/x-signed-pickle")
 app.conf.result_serializer = "signed_pickle"  # CB101
 
+# Registered in another module: a name with "pickle" in it is taken at its word.
+CELERY_RESULT_SERIALIZER = "signed-pickle"  # CB101
+
 # Data-only serializers are fine, and so is a serializer registered without pickle.
 register("plainjson", lambda o: str(o), lambda s: s, "application/x-plain")
 app.conf.task_serializer = "json"

@@ -17,5 +17,7 @@ app.conf.accept_content += ["pickle"]  # CB102
 other = Celery("other", accept_content=["json", "yaml"])
 app.setup_security(allowed_serializers=["json", "pickle"])  # CB102
 
+app.conf.accept_content = ["json", "application/x-signed-pickle"]  # CB102
+
 # From the environment: unknown, silent
 CELERY_ACCEPT_CONTENT = os.environ.get("ACCEPT", "json").split(",")
