@@ -27,6 +27,9 @@ def tasks_of(source: str, decorators: frozenset[str] = frozenset()) -> set[str]:
         "from flask import Flask\ncelery = make_celery(Flask('x'))\n@celery.task\ndef t(): pass",
         "from celery import shared_task\ndef impl(): pass\nt = shared_task(impl)",
         "from celery import Task\nclass t(Task):\n    def run(self): pass",
+        "from celery import Celery\napp = Celery()\ntask = app.task\n@task(bind=True)\ndef t(self): pass",
+        "from celery import shared_task\njob = shared_task\n@job\ndef t(): pass",
+        "from celery import current_app\n@current_app.task\ndef t(): pass",
         "from proj.base import BaseTask\nclass t(BaseTask):\n    def run(self): pass",
     ],
 )

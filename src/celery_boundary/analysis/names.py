@@ -159,6 +159,8 @@ class Names:
             return False
         if resolved in TASK_DECORATORS or resolved in self.user_decorators:
             return True
+        if resolved in (f"{APP}.task", "celery.current_app.task"):
+            return True
         if not resolved.endswith(".task") or not isinstance(expr, ast.Attribute):
             return False
         base = resolved[: -len(".task")]
@@ -214,10 +216,16 @@ def _record_assignment(names: Names, kinds: dict[str, str], stmt: ast.Assign | a
         # ``Celery(...)``, and factories such as Flask's ``celery = make_celery(app)``.
         is_app = resolved == APP_CLASS or "celery" in called.lower() and called != "Celery" or (
             resolved is not None and resolved.endswith(".Celery") and not resolved.startswith(LOCAL))
-    elif value is not None:
-        is_app = names.resolve(value) == "celery.current_app" if isinstance(
-            value, (ast.Name, ast.Attribute)) else False
+    alias: str | None = None
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        alias = names.resolve(value)
+        is_app = alias == "celery.current_app" or alias == APP
+        if is_app or alias is None or alias.startswith(LOCAL):
+            alias = None  # ``task = shared_task`` / ``task = app.task`` keep what they name
     for target in targets:
+        if alias is not None and isinstance(target, ast.Name):
+            _bind(names, kinds, target.id, "alias", alias)
+            continue
         for name in _target_names(target):
             _bind(names, kinds, name, "app" if is_app else "assign", None)
             if is_app:

@@ -2,6 +2,7 @@
 from celery import Celery, shared_task
 from celery.schedules import crontab
 from celery.task import periodic_task
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 app = Celery("proj")
 
@@ -59,3 +60,25 @@ def legacy():  # CB401
 @periodic_task(run_every=60, expires=30)
 def legacy_with_expiry():
     return None
+
+
+def install(every):
+    interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(name="tick", task="proj.tasks.tick", interval=interval)  # CB401
+    PeriodicTask.objects.create(name="t2", task="proj.tasks.tick", interval=interval, expire_seconds=9)
+    PeriodicTask.objects.update_or_create(name="t3", defaults={"task": "proj.tasks.tick"})  # CB401
+    PeriodicTask.objects.update_or_create(name="t4", defaults={"task": "t", "expire_seconds": 9})
+    PeriodicTask.objects.get_or_create(name="t5")
+    PeriodicTask(name="t6", task="proj.tasks.tick", interval=interval).save()  # CB401
+
+
+aliased_task = app.task
+
+
+@aliased_task
+def via_alias():
+    return None
+
+
+def schedule_alias(sender):
+    sender.add_periodic_task(5.0, via_alias.s())  # CB401

@@ -83,6 +83,40 @@ def _check_call(index: ModuleIndex, site: Site, expiring: set[str]) -> Iterator[
             yield from _check_schedule(call.args[0], expiring)
     if method == "add_periodic_task":
         yield from _check_add_periodic_task(index, call, site, expiring)
+    elif method in _DB_CREATE or method == "PeriodicTask":
+        yield from _check_database_entry(index, call, site)
+
+
+#: django-celery-beat's model: a row is a schedule entry; ``expires`` (a datetime) or
+#: ``expire_seconds`` (django-celery-beat >= 2.2) give it an expiry.
+_PERIODIC_MODEL = "django_celery_beat.models.PeriodicTask"
+_DB_CREATE = frozenset({"create", "get_or_create", "update_or_create"})
+_DB_EXPIRY = frozenset({"expires", "expire_seconds"})
+
+
+def _check_database_entry(index: ModuleIndex, call: ast.Call, site: Site) -> Iterator[Finding]:
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in _DB_CREATE:
+        manager = func.value
+        if not (isinstance(manager, ast.Attribute) and manager.attr == "objects"):
+            return
+        model = manager.value
+    else:
+        model = func
+    if index.resolve(model, site) != _PERIODIC_MODEL:
+        return
+    keywords = {kw.arg: kw.value for kw in call.keywords}
+    if None in keywords or _DB_EXPIRY & set(keywords):
+        return
+    if "defaults" in keywords:
+        items = dict_items(keywords["defaults"])
+        if items is None or any(k is None or string_of(k) in _DB_EXPIRY for k, _ in items):
+            return
+    if "task" not in keywords and "defaults" not in keywords:
+        return  # a lookup by name only: the row is made elsewhere
+    yield report(call, "CB401", (
+        f"django-celery-beat PeriodicTask without expiry: {_WHY}; pass expire_seconds=<seconds, at "
+        "most the period> (or expires=<datetime>)"))
 
 
 def _check_schedule(value: ast.expr, expiring: set[str]) -> Iterator[Finding]:
