@@ -1,4 +1,5 @@
-"""Hypothesis: nested containers of scalars (3 deep; str/int/float/bool/None keys) agree with kombu json/msgpack/yaml.
+"""Hypothesis: nested containers of scalars (3 deep; str/int/float/bool/None keys) agree with kombu's
+json, msgpack and yaml (and pickle, which carries all of them).
 
 A strategy draws an annotation and a value of it together. The check is the same as the row test,
 made exact for nested empties: a value must fail (at the step the core names) exactly when it holds
@@ -113,6 +114,6 @@ def _property(serializer: str) -> Callable[[tuple[Any, Any]], None]:
     return run
 
 
-@pytest.mark.parametrize("serializer", ["json", "msgpack", "yaml"])
+@pytest.mark.parametrize("serializer", ["json", "msgpack", "yaml", "pickle"])
 def test_nested_containers_agree_with_kombu(serializer: str) -> None:
     _property(serializer)()
