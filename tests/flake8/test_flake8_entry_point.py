@@ -77,3 +77,30 @@ def test_plugin_imports_no_heavy_module() -> None:
             "print(','.join(m for m in ('celery', 'kombu', 'libcst', 'mypy') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_the_substring_pretest_skips_only_modules_no_rule_can_match() -> None:
+    from celery_boundary.flake8.visitors import Settings, might_apply
+
+    assert not might_apply("import os\n\ndef f(x):\n    return x.get('a')\n", Settings())
+    assert might_apply("from proj import tasks\ntasks._step.delay(1)\n", Settings())
+    assert might_apply("CELERY_ACCEPT_CONTENT = ['pickle']\n", Settings())
+    assert not might_apply("from proj.jobs import job\n", Settings())
+    assert might_apply("from proj.jobs import job\n", Settings(task_decorators=frozenset({"proj.jobs.job"})))
+
+
+def test_an_internal_error_is_reported_once_and_flake8_goes_on(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import ast
+
+    from celery_boundary.flake8 import plugin
+
+    def explode(tree: ast.Module, settings: object) -> list[object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(plugin, "check_tree", explode)
+    monkeypatch.setattr(plugin.Plugin, "_warned", set())
+    source = "task_serializer = 'pickle'\n"
+    for _ in range(2):
+        found = list(plugin.Plugin(ast.parse(source), [source], "x.py").run())
+        assert found == []
+    assert capsys.readouterr().err.count("internal error on x.py") == 1

@@ -47,6 +47,7 @@ def test_task_definitions_are_found(source: str) -> None:
         "import asyncio\nclass t(asyncio.Task): pass",
         "from celery import shared_task\n@shared_task\ndef t(): pass\nt = 3",  # rebound: unknown
         "def task(f): return f\n@task\ndef t(): pass",
+        "from proj.queue import huey\n@huey.task()\ndef t(): pass",
     ],
 )
 def test_non_celery_tasks_are_not_tasks(source: str) -> None:

@@ -171,6 +171,7 @@ class Names:
         root = base.lstrip(".").split(".")[0]
         return (
             isinstance(expr.value, ast.Name)
+            and "huey" not in expr.value.id.lower()  # ``from proj.queue import huey``
             and not base.startswith(LOCAL)
             and root not in FOREIGN_TASK_PACKAGES
             and base != "celery"
