@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.core.registry import Registration
@@ -67,6 +67,8 @@ def scan_app(module: str, roots: Sequence[Path]) -> AppFacts:
             continue
         reader = _ModuleReader(name, path.name == "__init__.py")
         reader.visit(tree)
+        for source_module, namespace in reader.config_sources:
+            _read_config_module(facts, reader, source_module, namespace, roots, digest)
         facts.registrations.extend(reader.registrations)
         if name == module.split(":")[0]:
             facts.task_serializer = reader.settings.get("task")
@@ -74,6 +76,39 @@ def scan_app(module: str, roots: Sequence[Path]) -> AppFacts:
         queue.extend(m for m in reader.imported if find_module(m, roots) is not None)
     facts.fingerprint = digest.hexdigest()[:16]
     return facts
+
+
+def _read_config_module(
+    facts: AppFacts, reader: _ModuleReader, module: str, namespace: str | None, roots: Sequence[Path], digest: Any
+) -> None:
+    """``config_from_object("proj.celeryconfig")`` or Django settings (``namespace="CELERY"``).
+
+    With a namespace Celery reads ``CELERY_TASK_SERIALIZER`` first, then the bare key (celery 5.7).
+    """
+    if module == "django.conf:settings" or module == "django.conf.settings":
+        module = reader.django_settings or ""
+    path = find_module(module.split(":")[0], roots) if module else None
+    if path is None:
+        return
+    source = path.read_bytes()
+    digest.update(f"{module}:{len(source)}\n".encode() + source)
+    facts.files.append(str(path))
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except (SyntaxError, ValueError):
+        return
+    values: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    values[target.id] = stmt.value.value
+    for kind, keys in (("task", TASK_KEYS), ("result", RESULT_KEYS)):
+        names = [f"{namespace}_{keys[0].upper()}", keys[0]] if namespace else list(keys)
+        found = next((values[n] for n in names if n in values), None)
+        if found is not None:
+            # Explicit app.conf assignments in the app module are taken to win (they usually follow).
+            reader.settings.setdefault(kind, found)
 
 
 def find_module(name: str, roots: Iterable[Path]) -> Path | None:
@@ -94,6 +129,10 @@ class _ModuleReader(ast.NodeVisitor):
         self.imported: list[str] = []
         self.settings: dict[str, str] = {}
         self.registrations: list[Registration] = []
+        #: ``config_from_object`` targets in source order, with their namespace.
+        self.config_sources: list[tuple[str, str | None]] = []
+        #: ``os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")``.
+        self.django_settings: str | None = None
 
     # --- imports: local name -> dotted name --------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -134,6 +173,18 @@ class _ModuleReader(ast.NodeVisitor):
             self._register_expr(node.args[0], marker, False, "kombu register_type")
         elif callee in PRESERIALIZER_NAMES and node.args:
             self._register_expr(node.args[0], "preserializer", _flag(node, "include_subclasses"), "register_preserializer")
+        elif isinstance(node.func, ast.Attribute) and node.func.attr == "config_from_object" and node.args:
+            target = node.args[0]
+            if isinstance(target, ast.Constant) and isinstance(target.value, str):
+                namespace = next(
+                    (k.value.value for k in node.keywords if k.arg == "namespace" and isinstance(k.value, ast.Constant)),
+                    None,
+                )
+                self.config_sources.append((target.value, namespace if isinstance(namespace, str) else None))
+        elif isinstance(node.func, ast.Attribute) and node.func.attr == "setdefault" and len(node.args) == 2:
+            key, value = node.args
+            if isinstance(key, ast.Constant) and key.value == "DJANGO_SETTINGS_MODULE" and isinstance(value, ast.Constant):
+                self.django_settings = str(value.value)
         elif callee is not None and callee.endswith("Celery"):
             self._read_settings(node.keywords)
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "update" and _is_conf(node.func.value):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mypy.nodes import Decorator
 from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import CallableType, Instance, Type, get_proper_type
 
@@ -21,5 +22,7 @@ def define_task(ctx: FunctionContext | MethodContext, settings: Settings, lookup
         if isinstance(sig, CallableType):
             name = sig.name or task.type.name
             pydantic = options_of(task).pydantic
-            check_return(ctx.api, settings, lookup, name, sig.ret_type, pydantic, ctx.context)
+            # Reported on the ``def`` line (mypy's Decorator node sits on the first decorator).
+            where = ctx.context.func if isinstance(ctx.context, Decorator) else ctx.context
+            check_return(ctx.api, settings, lookup, name, sig.ret_type, pydantic, where)
     return result
