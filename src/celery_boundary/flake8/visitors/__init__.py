@@ -9,13 +9,15 @@ from __future__ import annotations
 import ast
 from typing import Final
 
-from celery_boundary.analysis.index import build_index
+from celery_boundary.analysis.index import ModuleIndex, build_index
 from celery_boundary.flake8.visitors import canvas, periodic, serializers, thin_tasks
 from celery_boundary.flake8.visitors.common import Finding, Settings
 
-__all__ = ["Finding", "Settings", "check_source", "check_tree", "might_apply"]
+__all__ = ["GROUPS", "Finding", "Settings", "check_index", "check_source", "check_tree", "might_apply"]
 
-_GROUPS: Final = (serializers.check, canvas.check, thin_tasks.check, periodic.check)
+#: The rule groups; each reads a ``ModuleIndex`` and yields findings.
+GROUPS: Final = (serializers.check, canvas.check, thin_tasks.check, periodic.check)
+_GROUPS: Final = GROUPS  # the name report/rulerunner.py reads
 #: A module that contains none of these (lower-cased) cannot trigger any CB rule: every rule
 #: needs a Celery import, a task decorator, a launch method or a setting name.
 _KEYWORDS: Final = ("celery", "_task", ".task", "serializ", "accept_content", "delay", "apply_async",
@@ -33,9 +35,12 @@ def might_apply(text: str, settings: Settings) -> bool:
 def check_tree(tree: ast.Module, settings: Settings | None = None) -> list[Finding]:
     """Every CB finding in one module, sorted by position."""
     settings = settings or Settings()
-    index = build_index(tree, settings.task_decorators)
-    findings = {finding for group in _GROUPS for finding in group(index, settings)}
-    return sorted(findings)
+    return check_index(build_index(tree, settings.task_decorators), settings)
+
+
+def check_index(index: ModuleIndex, settings: Settings) -> list[Finding]:
+    """Every CB finding over an index already built (the project-wide pass keeps the index)."""
+    return sorted({finding for group in GROUPS for finding in group(index, settings)})
 
 
 def check_source(source: str, settings: Settings | None = None, filename: str = "<source>") -> list[Finding]:
