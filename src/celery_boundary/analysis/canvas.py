@@ -87,7 +87,7 @@ def _describe(index: ModuleIndex, expr: ast.expr, site: Site) -> str:
     if isinstance(expr, ast.Name):
         return expr.id
     if isinstance(expr, ast.BinOp):
-        return "a | b"
+        return "(a | b)"
     if isinstance(expr, ast.Call):
         resolved = index.resolve(expr.func, site) or ""
         return f"{resolved.rsplit('.', 1)[-1] or 'canvas'}(...)"
