@@ -3,6 +3,7 @@
 
     celery-boundary check [PATHS] [--format text|json|sarif|github] [--select/--ignore CODES]
                           [--baseline FILE] [--write-baseline FILE] [--jobs N] [--mypy] [--quiet]
+    celery-boundary fix [PATHS] [--select/--ignore CODES] [--diff] [--unsafe-fixes]
     celery-boundary rules
     celery-boundary rule CODE
 """
@@ -49,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--mypy", action="store_true", help="also run mypy with the plugin and merge it")
     check.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary line")
 
+    fix = commands.add_parser("fix", help="apply the libcst fixes (safe ones by default)")
+    fix.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    fix.add_argument("--select", default="", metavar="CODES", help="fix only these codes or prefixes")
+    fix.add_argument("--ignore", default="", metavar="CODES", help="do not fix these codes or prefixes")
+    fix.add_argument("--exclude", default="", metavar="PATTERNS", help="also skip these fnmatch patterns")
+    fix.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml or setup.cfg to read")
+    fix.add_argument("--diff", action="store_true", help="print a diff instead of writing (exit 1 if any)")
+    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes marked unsafe (CB101-CB103)")
+    fix.add_argument("--quiet", "-q", action="store_true", help="no summary line")
+
     commands.add_parser("rules", help="list every rule: code, slug, tools, default, fix")
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", metavar="CODE")
@@ -84,6 +95,15 @@ def _route(args: argparse.Namespace) -> int:
             mypy=args.mypy, quiet=args.quiet,
         )
         return run_check(options)
+    if args.command == "fix":
+        from celery_boundary.report.fix import FixOptions, run_fix
+        from celery_boundary.report.selection import parse_codes
+
+        return run_fix(FixOptions(
+            paths=tuple(args.paths), select=parse_codes(args.select), ignore=parse_codes(args.ignore),
+            exclude=parse_codes(args.exclude), config=args.config, diff=args.diff,
+            unsafe_fixes=args.unsafe_fixes, quiet=args.quiet,
+        ))
     from celery_boundary.report import catalog
 
     if args.command == "rules":

@@ -1,0 +1,7 @@
+"""libcst fixes behind ``celery-boundary fix``: one module per fix, each a transformer that edits only
+the statements a (non-silenced) finding points at, so ``noqa`` is honoured and a second run changes
+nothing. Imported only by ``fix`` (libcst costs ~160 ms to import, FACTS.md).
+
+- ``pickle_json``: CB101-CB103, pickle -> json (unsafe: queued pickle messages, see docs/rules)
+- ``beat_expiry``: CB401, ``expires`` = the period for periodic entries with a numeric schedule (safe)
+"""

@@ -1,0 +1,136 @@
+"""``celery-boundary fix``: find the fixable findings the way ``check`` does (noqa honoured), then
+rewrite only the files that have one, with libcst, keeping comments and formatting.
+
+Safe fixes apply by default; unsafe ones (CB101-CB103: queued pickle messages) only with
+``--unsafe-fixes`` (ruff's convention). A file is written atomically (a temporary file in the same
+folder, then ``os.replace``), and only when the result still parses. ``--diff`` writes nothing and
+prints a unified diff (exit 1 when there is one).
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import sys
+import tempfile
+import warnings
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from celery_boundary.core import config as config_module
+from celery_boundary.core import rules
+from celery_boundary.report.discovery import discover
+from celery_boundary.report.engine import check_files, iter_findings
+from celery_boundary.report.errors import UsageError
+from celery_boundary.report.findings import Finding
+from celery_boundary.report.selection import expand
+
+#: Codes with a codemod today (CB202's rename is not implemented yet).
+IMPLEMENTED = frozenset({"CB101", "CB102", "CB103", "CB401"})
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    paths: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    config: Path | None = None
+    diff: bool = False
+    unsafe_fixes: bool = False
+    quiet: bool = False
+
+
+def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    settings = config_module.load(options.config) if options.config else config_module.load(start=Path.cwd())
+    wanted = expand(options.select, options.ignore) & IMPLEMENTED
+    unsafe = {code for code in wanted if rules.get(code).fix is rules.FixSafety.UNSAFE}
+    applied = wanted if options.unsafe_fixes else wanted - unsafe
+    files = discover(options.paths, (*settings.exclude, *options.exclude))
+    findings = list(iter_findings(check_files(files, settings, frozenset(wanted), jobs=1)))
+    held_back = [f for f in findings if f.code not in applied]
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        if finding.code in applied:
+            by_file[finding.path].append(finding)
+
+    changed_files = fixed = 0
+    for shown, found in sorted(by_file.items()):
+        before = Path(shown).read_bytes()
+        after, count = fix_source(before, found)
+        if count == 0 or after == before:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(after)
+        except SyntaxError:  # never write code that does not parse: leave the file as it was
+            err.write(f"{shown}: fix skipped, the result would not parse; please report it\n")
+            continue
+        changed_files += 1
+        fixed += count
+        if options.diff:
+            out.writelines(_diff(shown, before, after))
+        else:
+            write_atomically(Path(shown), after)
+    if not options.quiet:
+        verb = "would fix" if options.diff else "fixed"
+        err.write(f"celery-boundary: {verb} {fixed} place(s) in {changed_files} file(s)\n")
+        if held_back:
+            err.write(f"celery-boundary: {len(held_back)} more finding(s) have unsafe fixes "
+                      f"({', '.join(sorted({f.code for f in held_back}))}); review docs/rules and rerun "
+                      "with --unsafe-fixes\n")
+    return 1 if options.diff and changed_files else 0
+
+
+def fix_source(source: bytes, findings: Sequence[Finding]) -> tuple[bytes, int]:
+    """Apply every implemented fix for ``findings`` (all in this file) to ``source``."""
+    import libcst as cst  # lazy: only `fix` pays for libcst
+    from libcst.metadata import MetadataWrapper
+
+    from celery_boundary.codemods import beat_expiry, pickle_json
+
+    lines: dict[str, set[int]] = defaultdict(set)
+    for finding in findings:
+        lines[finding.code].add(finding.line)
+    frozen = {code: frozenset(numbers) for code, numbers in lines.items()}
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        return source, 0
+    count = 0
+    for transformer_class, codes in ((pickle_json.PickleToJson, pickle_json.CODES),
+                                     (beat_expiry.BeatExpiry, beat_expiry.CODES)):
+        if not any(code in frozen for code in codes):
+            continue
+        transformer = transformer_class(frozen)
+        module = MetadataWrapper(module).visit(transformer)
+        count += transformer.changed
+    return module.bytes, count
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` in one step: an interrupted run leaves the old file or the new, never half."""
+    mode = path.stat().st_mode
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"{path}: cannot write the fix: {exc.strerror or exc}") from None
+
+
+def _diff(shown: str, before: bytes, after: bytes) -> list[str]:
+    old = before.decode("utf-8", "replace").splitlines(keepends=True)
+    new = after.decode("utf-8", "replace").splitlines(keepends=True)
+    return list(difflib.unified_diff(old, new, f"a/{shown}", f"b/{shown}"))
