@@ -19,7 +19,8 @@ def test_same_tells_types_apart_recursively() -> None:
     assert not same((1, 2), [1, 2])
     assert not same({"a": [1, (2, "x")]}, {"a": [1, [2, "x"]]})
     assert not same({1: "a"}, {"1": "a"})
-    assert not same({1: "a", True: "b"}, {1: "a", "true": "b"})
+    assert not same({True: "b"}, {1: "b"})
+    assert not same({None: "a", 1.5: "b"}, {"null": "a", "1.5": "b"})
     assert not same(Point(1, 2), [1, 2])
     assert not same(SpecialMoney("1", "EUR"), Money("1", "EUR"))
 

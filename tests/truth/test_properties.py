@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from truth_check import TRIED, Crossing, conforms, parts_at, roundtrip, same
+from truth_check import TRIED, Crossing, conforms, expected_failure, roundtrip, same
 
 from celery_boundary.core.annotations import shape_of
 from celery_boundary.core.shapes import describe
-from celery_boundary.core.verdicts import Outcome, Problem, Verdict, judge
+from celery_boundary.core.verdicts import Outcome, judge
 
 Pair = tuple[Any, st.SearchStrategy[Any]]  # (annotation, strategy for its values)
 
@@ -77,16 +77,6 @@ def _container(draw: st.DrawFn, depth: int) -> Pair:
         return tuple[item_ann, second_ann], st.tuples(item, second)
     key_ann, key = draw(st.sampled_from(KEYS))
     return dict[key_ann, item_ann], st.dictionaries(key, item, max_size=3)  # type: ignore[valid-type]
-
-
-def expected_failure(verdict: Verdict, value: object) -> str | None:
-    """The step that must fail for this value: dumps, loads (decode), or None (it crosses)."""
-    steps = {_step(p) for p in verdict.of(Outcome.NOT_CARRIED) if parts_at(value, p.where)}
-    return "dumps" if "dumps" in steps else ("loads" if "loads" in steps else None)
-
-
-def _step(problem: Problem) -> str:
-    return "loads" if "decode" in problem.reason else "dumps"
 
 
 def check(annotation: object, value: object, serializer: str) -> None:

@@ -18,9 +18,9 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from celery.exceptions import TimeoutError as CeleryTimeout
 from kombu.exceptions import EncodeError
-from test_kombu import fails_on_decode, values_of, verdict_for
+from test_kombu import values_of, verdict_for
 from truth_cases import ROWS, Row
-from truth_check import TRIED, conforms, same
+from truth_check import TRIED, conforms, expected_failure, same
 
 from celery_boundary.core.shapes import describe
 from celery_boundary.core.verdicts import Outcome, Verdict
@@ -80,12 +80,16 @@ def test_worker_agrees_with_the_verdict(row: Row, echo: Echo) -> None:
     # A row whose outcome depends on the value sends all its values, to show that it does.
     keep = None if row.trusted or verdict.outcome is Outcome.UNKNOWN else PER_ROW
     with values_of(lambda: row.values()[:keep]) as values, values_of(lambda: row.vacuous()[:1]) as vacuous:
-        lost = verdict.outcome is Outcome.NOT_CARRIED and fails_on_decode(verdict)
-        wait = UNDECODABLE_WAIT if lost else 10.0
-        sent = [(value, echo.send(value, wait)) for value in values]
+        sent = [(value, echo.send(value, wait_for(verdict, value))) for value in values]
         sent_vacuous = [(value, echo.send(value)) for value in vacuous]
     TRIED[f"{row.name} [worker]"] += len(sent) + len(sent_vacuous)
     check_worker_agreement(verdict, row, sent, sent_vacuous)
+
+
+def wait_for(verdict: Verdict, value: object) -> float:
+    """Short for a message the worker is expected to reject, long otherwise."""
+    undecodable = verdict.outcome is Outcome.NOT_CARRIED and expected_failure(verdict, value) == "loads"
+    return UNDECODABLE_WAIT if undecodable else 10.0
 
 
 def check_worker_agreement(
@@ -110,8 +114,8 @@ def check_worker_agreement(
                 f"{head} (arrives as {describe(verdict.arrives)}), but {value!r} -> {how} {got!r}"
             )
     else:
-        expected = "lost" if fails_on_decode(verdict) else "refused"
         for value, (how, got) in sent:
+            expected = "lost" if expected_failure(verdict, value) == "loads" else "refused"
             assert how == expected, f"{head} (expected {expected}), but {value!r} -> {how} {got!r}"
         for value, (how, got) in vacuous:
             assert how == "arrived", f"{head}; the vacuous value {value!r} -> {how} {got!r}"

@@ -39,6 +39,7 @@ from celery_boundary.core.shapes import (
     UnionShape,
     UnknownShape,
 )
+from celery_boundary.core.verdicts import Outcome, Problem, Verdict
 
 #: Values pushed through the runtime, per "row / serializer / where" (printed at the end of the run).
 TRIED: collections.Counter[str] = collections.Counter()
@@ -279,3 +280,13 @@ def parts_at(value: object, where: str) -> list[object]:
                 found.append(getattr(part, name))
         current = found
     return current
+
+
+def expected_failure(verdict: Verdict, value: object) -> str | None:
+    """The step that must fail for this value: dumps, loads (decode), or None (it crosses)."""
+    steps = {_step(p) for p in verdict.of(Outcome.NOT_CARRIED) if parts_at(value, p.where)}
+    return "dumps" if "dumps" in steps else ("loads" if "loads" in steps else None)
+
+
+def _step(problem: Problem) -> str:
+    return "loads" if "decode" in problem.reason else "dumps"
