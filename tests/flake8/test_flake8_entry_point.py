@@ -22,9 +22,16 @@ def flake8(*args: str, cwd: Path = HERE) -> tuple[set[tuple[int, str]], str]:
 
 
 def test_entry_point_reports_the_example_codes() -> None:
-    path = EXAMPLES / "CB203.py"
-    rows, _ = flake8("--select", "CB", str(path))
-    assert rows == expected(path.read_text(encoding="utf-8"))
+    paths = [p for p in sorted(EXAMPLES.glob("*.py")) if not p.read_text(encoding="utf-8").startswith("# cb-")]
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "CB", "--format", "%(path)s:%(row)d:%(code)s",
+         *map(str, paths)], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    got: dict[str, set[tuple[int, str]]] = {str(p): set() for p in paths}
+    for line in done.stdout.splitlines():
+        path, row, code = line.rsplit(":", 2)
+        got[path].add((int(row), code))
+    assert got == {str(p): expected(p.read_text(encoding="utf-8")) for p in paths}
 
 
 def test_noqa_silences_only_the_named_code() -> None:

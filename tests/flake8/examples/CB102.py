@@ -14,6 +14,8 @@ app.conf.update(accept_content=["pickle"])  # CB102
 app.conf["result_accept_content"] = ["json", "pickle"]  # CB102
 app.config_from_object({"accept_content": ["pickle"]})  # CB102
 app.conf.accept_content += ["pickle"]  # CB102
+app.conf.accept_content.append("pickle")  # CB102
+CELERY_ACCEPT_CONTENT.extend(["json", "pickle"])  # CB102
 other = Celery("other", accept_content=["json", "yaml"])
 app.setup_security(allowed_serializers=["json", "pickle"])  # CB102
 

@@ -194,6 +194,14 @@ def _check_call(index: ModuleIndex, site: Site, pickles: _Pickles, constants: di
             elif kw.arg == "allowed_serializers":
                 yield from _check_setting("accept_content", kw.value, kw.value, pickles, constants)
         return
+    if method in ("append", "add", "extend", "insert") and isinstance(call.func, ast.Attribute):
+        # ``app.conf.accept_content.append("pickle")``
+        holder = call.func.value
+        name = holder.attr if isinstance(holder, ast.Attribute) else holder.id if isinstance(
+            holder, ast.Name) and not site.scopes else None
+        if name is not None and setting_kind(name) == "accept":
+            for arg in call.args:
+                yield from _check_setting(name, arg, arg, pickles, constants)
     for kw in call.keywords:
         if kw.arg is None:
             continue
