@@ -103,6 +103,9 @@ def check_worker_agreement(
     if row.trusted or verdict.outcome is Outcome.UNKNOWN:
         outcomes = {how for _, (how, _) in everything}
         assert "arrived" in outcomes and outcomes - {"arrived"}, f"{head}: should vary by value, got {everything!r}"
+        for value, (how, got) in everything:
+            if how == "arrived" and verdict.arrives is not None:
+                assert conforms(got, verdict.arrives), f"{head}, but {value!r} -> {got!r}"
         return
     if verdict.outcome is Outcome.CARRIED:
         for value, (how, got) in everything:
