@@ -146,15 +146,14 @@ def _check_setting(name: str, value: ast.expr | None, where: ast.AST, pickles: _
             continue
         if kind == "serializer":
             yield report(where, "CB101", (
-                f"{name} is {why}: a worker loading a pickled message runs whatever code the "
-                "message names, so anyone who can publish to the broker owns the worker; use "
-                "'json' (pass ids and plain data, or register a preserializer) or, for a signed "
-                "serializer you accept on purpose, list it in trusted_serializers"))
+                f"{name} is {why}: loading a pickled message runs the code it names, so whoever "
+                "can publish to the broker runs code on the worker; use 'json' and pass ids or "
+                "plain data (a signed serializer you accept on purpose goes in trusted_serializers)"))
         else:
             yield report(where, "CB102", (
-                f"{name} accepts {why}: a worker that accepts pickle executes code from any "
-                "message on the broker even when your own producers send json; accept only "
-                "['json'] (or list a signed serializer in trusted_serializers)"))
+                f"{name} accepts {why}: the worker then runs code from any pickled message on the "
+                "broker, even when your own producers send json; accept only ['json'] (a signed "
+                "serializer you accept on purpose goes in trusted_serializers)"))
 
 
 def _check_assignment(site: Site, pickles: _Pickles, constants: dict[str, str]) -> Iterator[Finding]:
@@ -251,7 +250,7 @@ def _check_task(name: str, options: dict[str, ast.expr], is_class: bool, pickles
     for literal in literal_strings(value, constants):
         why = pickles.why(literal)
         if why is not None:
-            where = f"task class {name!r} sets serializer" if is_class else f"task {name!r} uses serializer="
+            where = f"task class {name!r} sets serializer to" if is_class else f"task {name!r} chooses"
             yield report(literal.node, "CB103", (
                 f"{where} {why}: every message of this task is pickled, so the worker must accept "
                 "pickle and runs code from any message on the broker; pass ids and plain data "
