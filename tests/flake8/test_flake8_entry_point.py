@@ -111,3 +111,15 @@ def test_an_internal_error_is_reported_once_and_flake8_goes_on(monkeypatch, caps
         found = list(plugin.Plugin(ast.parse(source), [source], "x.py").run())
         assert found == []
     assert capsys.readouterr().err.count("internal error on x.py") == 1
+
+
+def test_each_file_uses_the_nearest_tool_celery_boundary_table(tmp_path: Path) -> None:
+    source = "from proj.jobs import job\n\n\n@job\ndef _step(x):\n    return x\n\n\n_step(1)\n"
+    for name, decorators in (("one", "['proj.jobs.job']"), ("two", "[]")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text(f"[tool.celery_boundary]\ntask_decorators = {decorators}\n")
+        (tmp_path / name / "t.py").write_text(source)
+    done = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "CB",
+                           "--format", "%(path)s:%(row)d:%(code)s", "one", "two"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.stdout.split() == ["one/t.py:9:CB201"], done.stderr

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import logging
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 from celery_boundary import __version__
@@ -32,6 +34,8 @@ class Plugin:
     name = "celery-boundary"
     version = __version__
     settings: ClassVar[Settings] = Settings()
+    #: The ``--cb-*`` values given on the command line or in flake8's configuration.
+    overrides: ClassVar[dict[str, Any]] = {}
     _warned: ClassVar[set[str]] = set()
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str = "<stdin>") -> None:
@@ -55,19 +59,34 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        cls.settings = settings_from(options, load_config())
+        cls.overrides = overrides_from(options)
+        cls.settings = settings_for(load_config(None), cls.overrides)
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
-        if not isinstance(self.tree, ast.Module) or not might_apply("".join(self.lines), self.settings):
+        if not isinstance(self.tree, ast.Module):
+            return
+        settings = self._settings()
+        if not might_apply("".join(self.lines), settings):
             return
         try:
-            findings = check_tree(self.tree, self.settings)
+            findings = check_tree(self.tree, settings)
         except Exception as exc:  # never crash flake8 on odd input: say so once and stay silent
             self._warn(f"celery-boundary: internal error on {self.filename}: {exc!r}; "
                        "please report it (the CB rules skipped this file)")
             return
         for finding in findings:
             yield finding.line, finding.col, finding.text, type(self)
+
+    def _settings(self) -> Settings:
+        """The settings of the ``[tool.celery_boundary]`` nearest to the checked file (a monorepo
+        may hold several), falling back to the one found from the working directory."""
+        if self.filename in ("stdin", "-", "<stdin>"):
+            return self.settings
+        directory = Path(self.filename).resolve().parent
+        config = load_config(directory)
+        if config.source is None:
+            return self.settings
+        return settings_for(config, self.overrides)
 
     @classmethod
     def _warn(cls, text: str) -> None:
@@ -76,19 +95,28 @@ class Plugin:
             print(text, file=sys.stderr)
 
 
-def load_config() -> config_module.Config:
-    """``[tool.celery_boundary]`` found from the working directory (where flake8 finds its own
-    configuration); a bad file is reported once on stderr and the defaults apply."""
+@functools.lru_cache(maxsize=512)
+def load_config(directory: Path | None) -> config_module.Config:
+    """``[tool.celery_boundary]`` found from ``directory`` (None: the working directory, where flake8
+    finds its own configuration), once per directory; a bad file is reported once on stderr and
+    the defaults apply."""
     try:
-        return config_module.load()
+        return config_module.load(start=directory)
     except config_module.ConfigError as exc:
         Plugin._warn(f"celery-boundary: {exc} (flake8 CB rules use the defaults)")
         return config_module.Config()
 
 
+def settings_for(config: config_module.Config, overrides: dict[str, Any]) -> Settings:
+    return Settings(**{**Settings.from_config(config).__dict__, **overrides})
+
+
 def settings_from(options: argparse.Namespace, config: config_module.Config) -> Settings:
     """The config file's values, overridden by the ``--cb-*`` flags that were given."""
-    base = Settings.from_config(config)
+    return settings_for(config, overrides_from(options))
+
+
+def overrides_from(options: argparse.Namespace) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in ("task_decorators", "trusted_serializers"):
         given = getattr(options, f"cb_{key}", None)
@@ -98,4 +126,4 @@ def settings_from(options: argparse.Namespace, config: config_module.Config) -> 
         given = getattr(options, f"cb_max_task_{key}", None)
         if given is not None:
             values[f"max_task_{key}"] = int(given)
-    return Settings(**{**base.__dict__, **values})
+    return values
