@@ -1,0 +1,147 @@
+"""mypy with vs without the celery-boundary plugin, in the same run: cold and warm cache.
+
+    python benchmarks/mypy_overhead.py [--modules 300] [--repeat 1]
+
+Generates a project (task modules and caller modules: >= 300 modules, >= 1,000 tasks, >= 5,000
+calls), then times ``python -m mypy`` on it with ``plugins = celery_boundary.mypy`` and without,
+cold (empty cache) and warm (second run, one call-site module edited), and on each project in
+fixtures/. Prints the ratios; targets are <= 1.03x cold and <= 1.05x warm. Each configuration
+runs in its own process, alternating, so drift on the machine hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TASKS_PER_MODULE = 10
+CALLS_PER_CALLER = 25
+
+TASK_MODULE = '''\
+from dataclasses import dataclass
+from celery import shared_task
+from proj.app import app
+
+
+@dataclass
+class Item{n}:
+    sku: str
+    count: int
+
+'''
+
+TASK_TEMPLATES = (
+    "@app.task\ndef add_{n}_{i}(x: int, y: int = 0) -> int:\n    return x + y\n\n",
+    "@app.task(bind=True, max_retries=3)\ndef tag_{n}_{i}(self, name: str, tags: list[str]) -> dict[str, int]:\n"
+    "    return {{t: 1 for t in tags}}\n\n",
+    "@shared_task\ndef ship_{n}_{i}(sku: str, *, count: int = 1) -> tuple[str, int]:\n    return (sku, count)\n\n",
+)
+
+CALL_TEMPLATES = (
+    "add_{m}_{i}.delay({k}, {k})",
+    "add_{m}_{i}.apply_async(args=[{k}, 2], countdown=1)",
+    "tag_{m}_{j}.delay('n{k}', ['a', 'b'])",
+    "ship_{m}_{l}.s('sku{k}', count={k})",
+    "ship_{m}_{l}.apply_async(('sku',), {{'count': {k}}})",
+)
+
+
+def generate(root: Path, modules: int) -> tuple[int, int, int]:
+    """Write the project; return (modules, tasks, calls)."""
+    proj = root / "proj"
+    proj.mkdir(parents=True)
+    (proj / "__init__.py").write_text("")
+    (proj / "app.py").write_text(
+        'from celery import Celery\n\napp = Celery("proj")\napp.conf.update(task_serializer="json")\n'
+    )
+    task_modules = max(1, modules // 3)
+    caller_modules = modules - task_modules
+    tasks = calls = 0
+    for n in range(task_modules):
+        body = [TASK_MODULE.format(n=n)]
+        for i in range(TASKS_PER_MODULE):
+            body.append(TASK_TEMPLATES[i % 3].format(n=n, i=i))
+            tasks += 1
+        (proj / f"tasks_{n}.py").write_text("".join(body))
+    for c in range(caller_modules):
+        m = c % task_modules
+        lines = [f"from proj.tasks_{m} import *  # noqa: F403\n", "\n", "def run() -> None:\n"]
+        for k in range(CALLS_PER_CALLER):
+            template = CALL_TEMPLATES[k % len(CALL_TEMPLATES)]
+            i = (k % 3) * 3
+            lines.append("    " + template.format(m=m, i=i, j=i + 1, l=i + 2, k=k) + "\n")
+            calls += 1
+        (proj / f"callers_{c}.py").write_text("".join(lines))
+    return 2 + task_modules + caller_modules, tasks, calls
+
+
+def write_config(root: Path, plugin: bool) -> Path:
+    config = root / ("with.ini" if plugin else "without.ini")
+    plugins = "plugins = celery_boundary.mypy\n" if plugin else ""
+    config.write_text(f"[mypy]\n{plugins}check_untyped_defs = true\n")
+    return config
+
+
+def mypy(cwd: Path, config: Path, cache: Path, targets: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(config), "--cache-dir", str(cache), *targets],
+        cwd=cwd,
+        capture_output=True,
+        check=False,
+    )
+    return time.perf_counter() - start
+
+
+def compare(cwd: Path, targets: list[str], touch: Path | None, repeat: int) -> dict[str, float]:
+    """Best-of-``repeat`` times for (with, without) x (cold, warm)."""
+    configs = {name: write_config(cwd, name == "with") for name in ("with", "without")}
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        for name, config in configs.items():
+            cache = cwd / f".cache_{name}"
+            shutil.rmtree(cache, ignore_errors=True)
+            cold = mypy(cwd, config, cache, targets)
+            if touch is not None:
+                touch.write_text(touch.read_text() + "\n# edited\n")
+            warm = mypy(cwd, config, cache, targets)
+            best[f"{name} cold"] = min(best.get(f"{name} cold", cold), cold)
+            best[f"{name} warm"] = min(best.get(f"{name} warm", warm), warm)
+    return best
+
+
+def report(title: str, best: dict[str, float]) -> None:
+    cold = best["with cold"] / best["without cold"]
+    warm = best["with warm"] / best["without warm"]
+    print(
+        f"{title}: cold {best['with cold']:.2f}s vs {best['without cold']:.2f}s = {cold:.3f}x (target 1.03x); "
+        f"warm {best['with warm']:.2f}s vs {best['without warm']:.2f}s = {warm:.3f}x (target 1.05x)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modules", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        count, tasks, calls = generate(root, args.modules)
+        print(f"generated: {count} modules, {tasks} tasks, {calls} calls")
+        report("generated", compare(root, ["proj"], root / "proj" / "callers_0.py", args.repeat))
+        for project in sorted(p for p in (ROOT / "fixtures").iterdir() if (p / "pyproject.toml").is_file()):
+            copy = root / "fixtures" / project.name
+            shutil.copytree(project, copy)
+            packages = sorted(p.name for p in copy.iterdir() if (p / "__init__.py").is_file())
+            first = next(iter(sorted(copy.glob("*/views.py"))), None)
+            report(f"fixtures/{project.name}", compare(copy, packages, first, args.repeat))
+
+
+if __name__ == "__main__":
+    main()
