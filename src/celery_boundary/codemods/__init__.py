@@ -3,5 +3,7 @@ the statements a (non-silenced) finding points at, so ``noqa`` is honoured and a
 nothing. Imported only by ``fix`` (libcst costs ~160 ms to import, FACTS.md).
 
 - ``pickle_json``: CB101-CB103, pickle -> json (unsafe: queued pickle messages, see docs/rules)
+- ``private_task``: CB202, rename a chain-only task to ``_name`` in every module (safe; keeps its
+  registered name with ``name=``)
 - ``beat_expiry``: CB401, ``expires`` = the period for periodic entries with a numeric schedule (safe)
 """

@@ -63,7 +63,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
             err.write(f"{result.path}: skipped, {result.skipped}\n")
     findings = list(iter_findings(results))
     if project.CODE in chosen:
-        findings = project.apply_project_rules(_all_facts(files, results, settings), findings)
+        findings = project.apply_project_rules(collect_facts(files, results, settings), findings)
     if typed is not None:
         findings += _mypy_findings(typed.result(), chosen)
     findings.sort()
@@ -84,7 +84,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     return 1 if findings else 0
 
 
-def _all_facts(
+def collect_facts(
     files: Sequence[Path], results: Sequence[FileResult], settings: config_module.Config
 ) -> list[project.ModuleFacts]:
     """Facts of every parsed module, plus those of skipped modules that mention a public task."""

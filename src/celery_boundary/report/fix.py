@@ -1,6 +1,7 @@
 """``celery-boundary fix``: find the fixable findings the way ``check`` does (noqa honoured), then
 rewrite only the files that have one, with libcst, keeping comments and formatting.
 
+CB202 renames a chain-only task in every module that references it (``rename_task``).
 Safe fixes apply by default; unsafe ones (CB101-CB103: queued pickle messages) only with
 ``--unsafe-fixes`` (ruff's convention). A file is written atomically (a temporary file in the same
 folder, then ``os.replace``), and only when the result still parses. ``--diff`` writes nothing and
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import re
 import sys
 import tempfile
 import warnings
@@ -23,14 +25,16 @@ from typing import TextIO
 
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
-from celery_boundary.report.discovery import discover
+from celery_boundary.report import project
+from celery_boundary.report.check import collect_facts
+from celery_boundary.report.discovery import discover, display
 from celery_boundary.report.engine import check_files, iter_findings
 from celery_boundary.report.errors import UsageError
 from celery_boundary.report.findings import Finding
 from celery_boundary.report.selection import expand
 
-#: Codes with a codemod today (CB202's rename is not implemented yet).
-IMPLEMENTED = frozenset({"CB101", "CB102", "CB103", "CB401"})
+#: Codes with a codemod.
+IMPLEMENTED = frozenset({"CB101", "CB102", "CB103", "CB202", "CB401"})
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,16 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     unsafe = {code for code in wanted if rules.get(code).fix is rules.FixSafety.UNSAFE}
     applied = wanted if options.unsafe_fixes else wanted - unsafe
     files = discover(options.paths, (*settings.exclude, *options.exclude))
-    findings = list(iter_findings(check_files(files, settings, frozenset(wanted), jobs=1)))
+    results = check_files(files, settings, frozenset(wanted), jobs=1)
+    findings = list(iter_findings(results))
+    facts: list[project.ModuleFacts] = []
+    if project.CODE in wanted:
+        facts = collect_facts(files, results, settings)
+        findings = project.apply_project_rules(facts, findings)
     held_back = [f for f in findings if f.code not in applied]
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
-        if finding.code in applied:
+        if finding.code in applied and finding.code != project.CODE:
             by_file[finding.path].append(finding)
 
     changed_files = fixed = 0
@@ -78,6 +87,10 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
             out.writelines(_diff(shown, before, after))
         else:
             write_atomically(Path(shown), after)
+    for finding in (f for f in findings if f.code == project.CODE and project.CODE in applied):
+        renamed = rename_task(finding, facts, files, settings, options.diff, out, err)
+        changed_files += renamed
+        fixed += 1 if renamed else 0
     if not options.quiet:
         verb = "would fix" if options.diff else "fixed"
         err.write(f"celery-boundary: {verb} {fixed} place(s) in {changed_files} file(s)\n")
@@ -134,3 +147,59 @@ def _diff(shown: str, before: bytes, after: bytes) -> list[str]:
     old = before.decode("utf-8", "replace").splitlines(keepends=True)
     new = after.decode("utf-8", "replace").splitlines(keepends=True)
     return list(difflib.unified_diff(old, new, f"a/{shown}", f"b/{shown}"))
+
+
+def rename_task(finding: Finding, facts: Sequence[project.ModuleFacts], files: Sequence[Path],
+                settings: config_module.Config, diff: bool, out: TextIO, err: TextIO) -> int:
+    """CB202: rename the task at ``finding`` in every module that uses it; returns files changed."""
+    import libcst as cst  # lazy: only `fix` pays for libcst
+    from libcst.metadata import MetadataWrapper
+
+    from celery_boundary.codemods.private_task import RenameTask
+
+    home = next((m for m in facts if m.path == finding.path), None)
+    task = next((t for t in home.tasks if t.line == finding.line), None) if home else None
+    if home is None or task is None:
+        return 0
+    old, new = task.name, f"_{task.name}"
+    involved = {home.path} | {m.path for m in facts for use in m.uses if use.dotted == task.dotted}
+    word = re.compile(rf"\b{re.escape(old)}\b")
+    for path in files:
+        shown = display(path)
+        if shown not in involved and _mentions(path, word):
+            err.write(f"{finding.path}:{finding.line}: CB202 not renamed: {shown} mentions {old!r} in a way "
+                      "the fix cannot follow (a star import, a string, another object of that name)\n")
+            return 0
+    rewritten: dict[str, tuple[bytes, bytes]] = {}
+    for shown in sorted(involved):
+        before = Path(shown).read_bytes()
+        try:
+            module = cst.parse_module(before)
+        except cst.ParserSyntaxError:
+            return 0
+        transformer = RenameTask(project.module_name(Path(shown)), shown.endswith("__init__.py"), home.module,
+                                 old, new, frozenset(settings.task_decorators))
+        after = MetadataWrapper(module).visit(transformer).bytes
+        if transformer.refusal:
+            err.write(f"{finding.path}:{finding.line}: CB202 not renamed: {transformer.refusal}\n")
+            return 0
+        try:
+            ast.parse(after)
+        except SyntaxError:
+            err.write(f"{finding.path}:{finding.line}: CB202 not renamed: the result would not parse\n")
+            return 0
+        if after != before:
+            rewritten[shown] = (before, after)
+    for shown, (before, after) in rewritten.items():
+        if diff:
+            out.writelines(_diff(shown, before, after))
+        else:
+            write_atomically(Path(shown), after)
+    return len(rewritten)
+
+
+def _mentions(path: Path, pattern: re.Pattern[str]) -> bool:
+    try:
+        return pattern.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False

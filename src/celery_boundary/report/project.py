@@ -24,12 +24,14 @@ from typing import Final
 
 from celery_boundary.analysis import canvas as cv
 from celery_boundary.analysis.index import ModuleIndex, Site, build_index
-from celery_boundary.analysis.names import APP, LOCAL
+from celery_boundary.analysis.names import APP, LOCAL, ScopeNode
 from celery_boundary.report.findings import Finding
 
 CODE: Final = "CB202"
 _CANVAS_ONLY: Final = frozenset({cv.RECEIVING, cv.LINK})
 _DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")
+_SCOPE_TYPES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
+                       ast.DictComp, ast.GeneratorExp)
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,25 @@ def _uses(index: ModuleIndex, module: str, is_package: bool) -> list[Use]:
     for node in list(index.parents):  # every node but the module: cheaper than another ast.walk
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in index.names.imports:
             expr: ast.expr = node
+            site = Site(node, _scopes_of(index, node), None)
             while True:
-                record(expr, None, cv.UNKNOWN)
+                record(expr, site, cv.UNKNOWN)
                 parent = index.parent(expr)
                 if not (isinstance(parent, ast.Attribute) and parent.value is expr):
                     break
                 expr = parent
     return uses
+
+
+def _scopes_of(index: ModuleIndex, node: ast.AST) -> tuple[ScopeNode, ...]:
+    """The functions and comprehensions around ``node``, outermost first (their locals shadow)."""
+    found: list[ScopeNode] = []
+    parent = index.parent(node)
+    while parent is not None:
+        if isinstance(parent, _SCOPE_TYPES):
+            found.append(parent)
+        parent = index.parent(parent)
+    return tuple(reversed(found))
 
 
 def _kind(index: ModuleIndex, expr: ast.expr, site: Site) -> str:
