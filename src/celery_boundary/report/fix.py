@@ -68,7 +68,8 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
         if finding.code in applied and finding.code != project.CODE:
             by_file[finding.path].append(finding)
 
-    changed_files = fixed = 0
+    changed: set[str] = set()
+    fixed = 0
     for shown, found in sorted(by_file.items()):
         before = Path(shown).read_bytes()
         after, count = fix_source(before, found)
@@ -81,7 +82,7 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
         except SyntaxError:  # never write code that does not parse: leave the file as it was
             err.write(f"{shown}: fix skipped, the result would not parse; please report it\n")
             continue
-        changed_files += 1
+        changed.add(shown)
         fixed += count
         if options.diff:
             out.writelines(_diff(shown, before, after))
@@ -89,16 +90,16 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
             write_atomically(Path(shown), after)
     for finding in (f for f in findings if f.code == project.CODE and project.CODE in applied):
         renamed = rename_task(finding, facts, files, settings, options.diff, out, err)
-        changed_files += renamed
+        changed.update(renamed)
         fixed += 1 if renamed else 0
     if not options.quiet:
         verb = "would fix" if options.diff else "fixed"
-        err.write(f"celery-boundary: {verb} {fixed} place(s) in {changed_files} file(s)\n")
+        err.write(f"celery-boundary: {verb} {fixed} place(s) in {len(changed)} file(s)\n")
         if held_back:
             err.write(f"celery-boundary: {len(held_back)} more finding(s) have unsafe fixes "
                       f"({', '.join(sorted({f.code for f in held_back}))}); review docs/rules and rerun "
                       "with --unsafe-fixes\n")
-    return 1 if options.diff and changed_files else 0
+    return 1 if options.diff and changed else 0
 
 
 def fix_source(source: bytes, findings: Sequence[Finding]) -> tuple[bytes, int]:
@@ -150,8 +151,8 @@ def _diff(shown: str, before: bytes, after: bytes) -> list[str]:
 
 
 def rename_task(finding: Finding, facts: Sequence[project.ModuleFacts], files: Sequence[Path],
-                settings: config_module.Config, diff: bool, out: TextIO, err: TextIO) -> int:
-    """CB202: rename the task at ``finding`` in every module that uses it; returns files changed."""
+                settings: config_module.Config, diff: bool, out: TextIO, err: TextIO) -> set[str]:
+    """CB202: rename the task at ``finding`` in every module that uses it; returns the files changed."""
     import libcst as cst  # lazy: only `fix` pays for libcst
     from libcst.metadata import MetadataWrapper
 
@@ -160,7 +161,7 @@ def rename_task(finding: Finding, facts: Sequence[project.ModuleFacts], files: S
     home = next((m for m in facts if m.path == finding.path), None)
     task = next((t for t in home.tasks if t.line == finding.line), None) if home else None
     if home is None or task is None:
-        return 0
+        return set()
     old, new = task.name, f"_{task.name}"
     involved = {home.path} | {m.path for m in facts for use in m.uses if use.dotted == task.dotted}
     word = re.compile(rf"\b{re.escape(old)}\b")
@@ -169,25 +170,25 @@ def rename_task(finding: Finding, facts: Sequence[project.ModuleFacts], files: S
         if shown not in involved and _mentions(path, word):
             err.write(f"{finding.path}:{finding.line}: CB202 not renamed: {shown} mentions {old!r} in a way "
                       "the fix cannot follow (a star import, a string, another object of that name)\n")
-            return 0
+            return set()
     rewritten: dict[str, tuple[bytes, bytes]] = {}
     for shown in sorted(involved):
         before = Path(shown).read_bytes()
         try:
             module = cst.parse_module(before)
         except cst.ParserSyntaxError:
-            return 0
+            return set()
         transformer = RenameTask(project.module_name(Path(shown)), shown.endswith("__init__.py"), home.module,
                                  old, new, frozenset(settings.task_decorators))
         after = MetadataWrapper(module).visit(transformer).bytes
         if transformer.refusal:
             err.write(f"{finding.path}:{finding.line}: CB202 not renamed: {transformer.refusal}\n")
-            return 0
+            return set()
         try:
             ast.parse(after)
         except SyntaxError:
             err.write(f"{finding.path}:{finding.line}: CB202 not renamed: the result would not parse\n")
-            return 0
+            return set()
         if after != before:
             rewritten[shown] = (before, after)
     for shown, (before, after) in rewritten.items():
@@ -195,7 +196,7 @@ def rename_task(finding: Finding, facts: Sequence[project.ModuleFacts], files: S
             out.writelines(_diff(shown, before, after))
         else:
             write_atomically(Path(shown), after)
-    return len(rewritten)
+    return set(rewritten)
 
 
 def _mentions(path: Path, pattern: re.Pattern[str]) -> bool:
