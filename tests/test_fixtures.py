@@ -57,3 +57,30 @@ def test_flake8_finds_exactly_the_seeded_mistakes(name: str) -> None:
     want = expected(project, flake8=True)
     assert want, "a fixture project without seeded CB mistakes proves nothing"
     assert run_flake8(project) == want
+
+
+MYPY_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[\w-]+)\]$")
+
+
+def run_mypy(project: Path, tmp_path: Path) -> set[Finding]:
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "--show-error-codes", "--no-error-summary", *packages(project)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    rows = set()
+    for line in done.stdout.splitlines():
+        match = MYPY_LINE.match(line)
+        assert match, f"unexpected mypy output: {line}"
+        rows.add((Path(match["path"]).as_posix(), int(match["line"]), match["code"]))
+    return rows
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_mypy_with_the_plugin_finds_exactly_the_seeded_mistakes(name: str, tmp_path: Path) -> None:
+    project = FIXTURES / name
+    want = expected(project, flake8=False)
+    assert any(code.startswith("celery-") for _, _, code in want)
+    assert run_mypy(project, tmp_path) == want
