@@ -17,6 +17,7 @@ from typing import Final
 
 from mypy.argmap import map_actuals_to_formals
 from mypy.checker import TypeChecker
+from mypy.erasetype import erase_typevars
 from mypy.subtypes import is_subtype
 from mypy.nodes import (
     ARG_NAMED,
@@ -92,7 +93,15 @@ def rewrite_call_signature(ctx: MethodSigContext, method: str, lookup: Lookup) -
         )
     if method == "s":
         sig = make_partial(sig)
-    return sig.copy_modified(ret_type=default.ret_type, name=name, fallback=default.fallback)
+    return sig.copy_modified(ret_type=_returning(default.ret_type, sig), name=name, fallback=default.fallback)
+
+
+def _returning(default: Type, sig: CallableType) -> Type:
+    """``AsyncResult[R]`` / ``Signature[R]`` with the task's own R, so a generic task's R is inferred."""
+    result = get_proper_type(default)
+    if isinstance(result, Instance) and len(result.args) == 1:
+        return result.copy_modified(args=[sig.ret_type])
+    return default
 
 
 def make_partial(sig: CallableType) -> CallableType:
@@ -129,7 +138,7 @@ def check_task_call(ctx: MethodContext, method: str, settings: Settings, lookup:
         per_call = None
     serializer = per_call or options.serializer or class_serializer(ctx.type) or settings.task_serializer
     for formal, actual in _pair(sig, actuals or []):
-        if not is_subtype(actual.type, sig.arg_types[formal]):
+        if not is_subtype(actual.type, erase_typevars(sig.arg_types[formal])):
             continue  # mypy reports arg-type here already: one error per mistake
         param = sig.arg_names[formal] or f"#{formal + 1}"
         crossing = Crossing(name, param, serializer, sig.arg_types[formal], options.pydantic)
@@ -251,5 +260,6 @@ def _result_as_it_arrives(
     result = get_proper_type(ctx.default_return_type)
     if not isinstance(result, Instance) or len(result.args) != 1:
         return ctx.default_return_type
-    arrives = arrival_type(ctx.api, settings, lookup, sig.ret_type, pydantic) or sig.ret_type
-    return result.copy_modified(args=[arrives])
+    returned = result.args[0]  # R as inferred for this call (a generic task's T is solved)
+    arrives = arrival_type(ctx.api, settings, lookup, returned, pydantic)
+    return result if arrives is None else result.copy_modified(args=[arrives])

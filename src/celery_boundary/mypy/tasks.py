@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from mypy.maptype import map_instance_to_supertype
-from mypy.nodes import ARG_POS, ARG_STAR, ARG_STAR2, Expression, NameExpr, StrExpr, TypeInfo
+from mypy.nodes import ARG_POS, ARG_STAR, ARG_STAR2, Context, Decorator, Expression, NameExpr, StrExpr, TypeInfo
 from mypy.plugin import CheckerPluginInterface, FunctionContext, FunctionSigContext, MethodContext, MethodSigContext
 from mypy.typeops import bind_self
 from mypy.types import (
@@ -91,7 +91,7 @@ def restore_task(ctx: FunctionContext | MethodContext, lookup: LookupInfo) -> Ty
     if options.base is None:
         return ctx.default_return_type
     if len(positional) == 1 and not keywords:
-        return make_task(ctx.api, ctx.arg_types[0][0], options, lookup)
+        return make_task(ctx.api, ctx.arg_types[0][0], options, lookup, _decorated_name(ctx.context))
     if positional:
         return ctx.default_return_type
     placeholder = task_instance(ctx.api, options.base, None, options)
@@ -107,14 +107,23 @@ def apply_task_options(ctx: FunctionContext, lookup: LookupInfo) -> Type:
         return ctx.default_return_type
     options = options_of(placeholder)
     options = TaskOptions(options.serializer, options.pydantic, options.bind, placeholder.type)
-    return make_task(ctx.api, ctx.arg_types[0][0], options, lookup)
+    return make_task(ctx.api, ctx.arg_types[0][0], options, lookup, _decorated_name(ctx.context))
 
 
-def make_task(api: CheckerPluginInterface, fun: Type, options: TaskOptions, lookup: LookupInfo) -> Type:
+def _decorated_name(context: Context) -> str | None:
+    """mypy checks a decorator application with the Decorator node as context (1.20 / 2.4)."""
+    return context.func.name if isinstance(context, Decorator) else None
+
+
+def make_task(
+    api: CheckerPluginInterface, fun: Type, options: TaskOptions, lookup: LookupInfo, name: str | None = None
+) -> Type:
     assert options.base is not None
     sig = get_proper_type(fun)
     if not isinstance(sig, CallableType):
         return task_instance(api, options.base, None, options)
+    if sig.name is None and name is not None:
+        sig = sig.copy_modified(name=name)  # a decorator under the task returned an anonymous callable
     if options.bind:
         sig = drop_self(sig)
     if options.pydantic:
