@@ -174,6 +174,29 @@ def _module_function(tree: ast.Module, expr: ast.expr) -> DefNode | None:
     return None
 
 
+#: Leaf singletons (Load, Store, Add, Eq, ...) carry nothing: not indexed, not descended into.
+_LEAVES = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
+_CALL, _NAME, _CONST, _ASSIGN, _DICT, _BINOP, _CLASS, _SCOPE = range(8)
+_KINDS: dict[type, int] = {
+    ast.Call: _CALL, ast.Name: _NAME, ast.Constant: _CONST, ast.Assign: _ASSIGN, ast.AnnAssign: _ASSIGN,
+    ast.AugAssign: _ASSIGN, ast.Dict: _DICT, ast.BinOp: _BINOP, ast.ClassDef: _CLASS,
+    **{scope: _SCOPE for scope in _SCOPES},
+}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes`` without the generator and without the leaf singletons."""
+    found: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            if not isinstance(value, _LEAVES):
+                found.append(value)
+        elif isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, _LEAVES))
+    return found
+
+
 def _walk(index: ModuleIndex) -> None:
     """Iterative (deeply nested expressions exceed the recursion limit) walk filling the index."""
     tasks_by_function = {id(t.function): t for t in index.tasks.values() if t.function is not None}
@@ -181,36 +204,39 @@ def _walk(index: ModuleIndex) -> None:
     parents = index.parents
     calls, assigns, dicts, classes = index.calls, index.assigns, index.dicts, index.classes
     pipes, refs, strings = index.pipes, index.task_refs, index.strings
+    kinds = _KINDS
     stack: list[tuple[ast.AST, tuple[ScopeNode, ...], TaskDef | None]] = [(index.tree, (), None)]
     while stack:
         node, scopes, task = stack.pop()
-        for child in ast.iter_child_nodes(node):
+        for child in _children(node):
             parents[child] = node
-            child_scopes, child_task = scopes, task
-            if isinstance(child, ast.Call):
-                calls.append(Site(child, scopes, task))
-            elif isinstance(child, ast.Name):
-                if child.id in task_names and isinstance(child.ctx, ast.Load):
+            kind = kinds.get(type(child))
+            if kind is None:
+                stack.append((child, scopes, task))
+            elif kind == _NAME:
+                if child.id in task_names and isinstance(child.ctx, ast.Load):  # type: ignore[attr-defined]
                     refs.append(Site(child, scopes, task))
-                continue
-            elif isinstance(child, ast.Constant):
-                if isinstance(child.value, str) and len(child.value) < 200:
-                    strings.add(child.value)
-                continue
-            elif isinstance(child, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                assigns.append(Site(child, scopes, task))
-            elif isinstance(child, ast.Dict):
-                dicts.append(Site(child, scopes, task))
-            elif isinstance(child, ast.BinOp):
-                if isinstance(child.op, ast.BitOr):
-                    pipes.append(Site(child, scopes, task))
-            elif isinstance(child, ast.ClassDef):
-                classes.append(Site(child, scopes, task))
-            elif isinstance(child, _SCOPES):
-                child_scopes = scopes + (child,)
-                if task is None:
-                    child_task = tasks_by_function.get(id(child))
-            stack.append((child, child_scopes, child_task))
+            elif kind == _CONST:
+                value = child.value  # type: ignore[attr-defined]
+                if isinstance(value, str) and len(value) < 200:
+                    strings.add(value)
+            elif kind == _SCOPE:
+                child_task = tasks_by_function.get(id(child)) if task is None else task
+                stack.append((child, scopes + (child,), child_task))  # type: ignore[operator]
+            else:
+                site = Site(child, scopes, task)
+                if kind == _CALL:
+                    calls.append(site)
+                elif kind == _ASSIGN:
+                    assigns.append(site)
+                elif kind == _DICT:
+                    dicts.append(site)
+                elif kind == _BINOP:
+                    if isinstance(child.op, ast.BitOr):  # type: ignore[attr-defined]
+                        pipes.append(site)
+                else:
+                    classes.append(site)
+                stack.append((child, scopes, task))
 
 
 def body_of(task: TaskDef) -> list[ast.stmt]:

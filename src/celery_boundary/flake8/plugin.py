@@ -11,6 +11,7 @@ import argparse
 import ast
 import functools
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,7 +83,7 @@ class Plugin:
         may hold several), falling back to the one found from the working directory."""
         if self.filename in ("stdin", "-", "<stdin>"):
             return self.settings
-        directory = Path(self.filename).resolve().parent
+        directory = Path(os.path.dirname(os.path.abspath(self.filename)))  # no symlink syscalls
         config = load_config(directory)
         if config.source is None:
             return self.settings

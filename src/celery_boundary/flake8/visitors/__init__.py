@@ -7,6 +7,7 @@ serializers.py CB101-CB103, canvas.py CB201-CB204, thin_tasks.py CB301, periodic
 from __future__ import annotations
 
 import ast
+import re
 from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, build_index
@@ -18,16 +19,19 @@ __all__ = ["GROUPS", "Finding", "Settings", "check_index", "check_source", "chec
 #: The rule groups; each reads a ``ModuleIndex`` and yields findings.
 GROUPS: Final = (serializers.check, canvas.check, thin_tasks.check, periodic.check)
 _GROUPS: Final = GROUPS  # the name report/rulerunner.py reads
-#: A module that contains none of these (lower-cased) cannot trigger any CB rule: every rule
-#: needs a Celery import, a task decorator, a launch method or a setting name.
-_KEYWORDS: Final = ("celery", "_task", ".task", "serializ", "accept_content", "delay", "apply_async",
-                    "beat_schedule", "add_periodic_task")
+#: A module in which none of these occurs (lower-cased) cannot trigger any CB rule: every rule needs
+#: a Celery import, a task decorator (``@app.task``, ``shared_task``), a Task base class
+#: (``class X(BaseTask):``), a launch method, a setting name or django-celery-beat's PeriodicTask.
+_KEYWORDS: Final = re.compile(
+    r"celery|shared_task|periodic_?task|\.task\b|task\):|serializ|accept_content|\.delay|apply_async"
+    r"|beat_schedule"
+)
 
 
 def might_apply(text: str, settings: Settings) -> bool:
-    """A cheap substring test run before parsing anything (flake8 runs every plugin on every file)."""
+    """A cheap text test run before any rule (flake8 runs every plugin on every file)."""
     lowered = text.lower()
-    if any(word in lowered for word in _KEYWORDS):
+    if _KEYWORDS.search(lowered):
         return True
     return any(name.rsplit(".", 1)[-1].lower() in lowered for name in settings.task_decorators)
 
