@@ -65,6 +65,8 @@ from celery_boundary.mypy.tasks import (
 #: Methods that take the task's arguments directly, and those that take ``args=``/``kwargs=``.
 DIRECT: Final = frozenset({"delay", "si", "s", "delay_on_commit"})
 PACKED: Final = frozenset({"apply_async", "signature", "subtask", "apply_async_on_commit"})
+#: Packed methods whose arguments may be completed later in a canvas.
+PARTIAL: Final = frozenset({"signature", "subtask"})
 #: Methods that send a message now (their result is an AsyncResult of what arrives).
 SENDS: Final = frozenset({"delay", "apply_async", "delay_on_commit", "apply_async_on_commit"})
 
@@ -131,7 +133,8 @@ def check_task_call(ctx: MethodContext, method: str, settings: Settings, lookup:
     if method in PACKED:
         actuals = _packed_actuals(ctx)
         if actuals is not None and not overrides_dispatch(ctx.type):
-            _check_arity(ctx, sig, actuals, method)
+            # A signature may be partial (the parent's result comes first in a chain), like .s().
+            _check_arity(ctx, make_partial(sig) if method in PARTIAL else sig, actuals, method)
         per_call = _string_option(ctx, "serializer")
     else:
         actuals = _direct_actuals(ctx)
@@ -161,7 +164,10 @@ def _packed_actuals(ctx: MethodContext) -> list[Actual] | None:
     args = _formal_expr(ctx, "args")
     kwargs = _formal_expr(ctx, "kwargs")
     if args is None and kwargs is None:
-        return None
+        # apply_async() with neither: Celery's send-time arity check (typing=True) sees no arguments.
+        stars = any(kind.is_star() for kinds in ctx.arg_kinds for kind in kinds)
+        empty = all(name in ctx.callee_arg_names and not ctx.args[ctx.callee_arg_names.index(name)] for name in ("args", "kwargs"))
+        return [] if empty and not stars else None
     if args is not None:
         items = _sequence_items(ctx, args)
         if items is None:
