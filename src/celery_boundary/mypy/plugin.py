@@ -57,6 +57,17 @@ class CeleryBoundaryPlugin(Plugin):
         node = self.lookup_fully_qualified(fullname)
         return node.node if node is not None and isinstance(node.node, TypeInfo) else None
 
+    def _is_app_task(self, fullname: str) -> bool:
+        """``app.task`` on Celery or a subclass of it that does not override ``task``."""
+        if fullname == APP_TASK:
+            return True
+        owner, _, method = fullname.rpartition(".")
+        if method != "task":
+            return False
+        info = self.lookup_info(owner)
+        defining = info.get_containing_type_info("task") if info is not None else None
+        return defining is not None and defining.fullname == fn.CELERY_APP
+
     def _celery_task_method(self, fullname: str) -> str | None:
         """``proj.tasks.MyTask.delay`` -> ``delay`` when Celery's own class defines ``delay``.
 
@@ -80,7 +91,7 @@ class CeleryBoundaryPlugin(Plugin):
         return open_signature if fullname in self.decorators else None
 
     def get_method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
-        if fullname == APP_TASK:
+        if self._is_app_task(fullname):
             return open_signature
         method = self._celery_task_method(fullname)
         if method is None:
@@ -95,7 +106,7 @@ class CeleryBoundaryPlugin(Plugin):
         return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
-        if fullname == APP_TASK:
+        if self._is_app_task(fullname):
             return partial(self._define, False)
         method = self._celery_task_method(fullname)
         if method is None:
