@@ -316,15 +316,24 @@ def validate(root: Path, options: argparse.Namespace) -> Report:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("paths", nargs="*", type=Path)
+    parser.add_argument("--render", type=Path, help="only print the report of a saved --json file")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per tool run")
     parser.add_argument("--no-mypy", action="store_true")
     parser.add_argument("--mypy-files", type=int, default=150, help="at most this many Celery modules")
     parser.add_argument("--json", type=Path, help="also write every raw result here")
     options = parser.parse_args(argv)
-    reports = [validate(path, options) for path in options.paths]
-    if options.json:
-        options.json.write_text(json.dumps([asdict(r) for r in reports], indent=1))
+    if options.render:
+        saved = [Report(**row) for row in json.loads(options.render.read_text())]
+        sys.stdout.write(markdown(saved))
+        return 0
+    if not options.paths:
+        parser.error("give at least one project directory (or --render FILE)")
+    reports = []
+    for path in options.paths:
+        reports.append(validate(path, options))
+        if options.json:  # after each project: a later timeout or interrupt keeps what is done
+            options.json.write_text(json.dumps([asdict(r) for r in reports], indent=1))
     sys.stdout.write(markdown(reports))
     return 1 if any(r.crashes for r in reports) else 0
 
