@@ -27,12 +27,18 @@ def python_blocks(text: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
-def codes_for(source: str, tmp_path: Path, name: str) -> list[str]:
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for all pages: stubs are analysed once (only the example module changes)."""
+    return tmp_path_factory.mktemp("mypy_cache")
+
+
+def codes_for(source: str, tmp_path: Path, name: str, cache_dir: Path) -> list[str]:
     module = tmp_path / f"{name}.py"
     module.write_text(source)
     config = tmp_path / "mypy.ini"
     config.write_text("[mypy]\nplugins = celery_boundary.mypy\n")
-    stdout, _, _ = api.run(["--no-incremental", "--config-file", str(config), str(module)])
+    stdout, _, _ = api.run(["--cache-dir", str(cache_dir), "--config-file", str(config), str(module)])
     found = []
     for line in stdout.splitlines():
         match = CODES.search(line)
@@ -49,9 +55,9 @@ def test_page_has_the_house_sections(rule: rules.Rule) -> None:
 
 
 @pytest.mark.parametrize("rule", MYPY_RULES, ids=lambda r: r.code)
-def test_examples_produce_the_code_and_fixes_do_not(rule: rules.Rule, tmp_path: Path) -> None:
+def test_examples_produce_the_code_and_fixes_do_not(rule: rules.Rule, tmp_path: Path, cache_dir: Path) -> None:
     page = sections((ROOT / rule.doc_page).read_text())
     for index, block in enumerate(python_blocks(page["Example"])):
-        assert set(codes_for(block, tmp_path, f"bad{index}")) == {rule.code}, block
+        assert set(codes_for(block, tmp_path, f"bad{index}", cache_dir)) == {rule.code}, block
     for index, block in enumerate(python_blocks(page["Use instead"])):
-        assert codes_for(block, tmp_path, f"good{index}") == [], block
+        assert codes_for(block, tmp_path, f"good{index}", cache_dir) == [], block

@@ -35,10 +35,15 @@ reveal_type(place.delay(Order(id=1)).get())
 """
 
 
-def run(tmp_path: Path) -> list[str]:
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mypy_cache")
+
+
+def run(tmp_path: Path, cache_dir: Path) -> list[str]:
     (tmp_path / "shop.py").write_text(SOURCE)
     (tmp_path / "mypy.ini").write_text("[mypy]\nplugins = celery_boundary.mypy\n")
-    stdout, _, _ = api.run(["--no-incremental", "--config-file", str(tmp_path / "mypy.ini"), str(tmp_path / "shop.py")])
+    stdout, _, _ = api.run(["--cache-dir", str(cache_dir), "--config-file", str(tmp_path / "mypy.ini"), str(tmp_path / "shop.py")])
     return [line.split("shop.py:", 1)[1] for line in stdout.splitlines() if "shop.py:" in line]
 
 
@@ -57,10 +62,12 @@ def run(tmp_path: Path) -> list[str]:
         ),
     ],
 )
-def test_model_at_the_call_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, celery: str, expected: list[str]) -> None:
+def test_model_at_the_call_site(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, celery: str, expected: list[str]
+) -> None:
     settings = sys.modules["celery_boundary.mypy.settings"]
     monkeypatch.setattr(settings, "read_versions", lambda: {"python": "3.11", "celery": celery, "kombu": "5.7.0", "pydantic": "2"})
-    lines = run(tmp_path)
+    lines = run(tmp_path, cache_dir)
     errors = [line for line in lines if ": error:" in line]
     assert errors == expected
     assert '18: note: Revealed type is "dict[str, Any]"' in lines

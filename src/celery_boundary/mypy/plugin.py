@@ -37,6 +37,8 @@ from celery_boundary.mypy.tasks import FACTORY, open_signature
 #: ``celery.shared_task`` is re-exported from ``celery.app`` (celery-types 0.26).
 SHARED_TASK: Final = frozenset({fn.CELERY_SHARED_TASK, "celery.shared_task"})
 APP_TASK: Final = f"{fn.CELERY_APP}.task"
+#: Path fragments of modules that are not the user's code.
+INSTALLED: Final = ("site-packages", "dist-packages", "typeshed")
 
 
 class CeleryBoundaryPlugin(Plugin):
@@ -119,7 +121,11 @@ class CeleryBoundaryPlugin(Plugin):
             return record_task_class
         return None
 
-    def report_config_data(self, ctx: ReportConfigContext) -> dict[str, Any]:
+    def report_config_data(self, ctx: ReportConfigContext) -> dict[str, Any] | None:
+        # Installed packages and typeshed hold no task calls: keep their cache when only the
+        # configuration or the app module changes (the data invalidates every module it covers).
+        if any(part in ctx.path for part in INSTALLED):
+            return None
         return self.settings.config_data()
 
     def _settings_for(self, ctx: FunctionContext | MethodContext) -> Settings:
