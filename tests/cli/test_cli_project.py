@@ -117,3 +117,37 @@ def test_a_bare_word_equal_to_the_task_name_in_another_module_is_not_a_launch(
 ) -> None:
     write(shop, "shop/report.py", "ROW = {'total': 0, 'count': 1}\n")
     assert [(p, line) for p, line, _ in cb202(capsys)] == [("shop/jobs.py", 10)]
+
+
+def test_a_beat_entry_whose_task_expires_in_another_module_is_covered(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The shape of saleor 723cd4e settings.py:707 + product/tasks.py:350 (tests/fuzz names it).
+    write(project, "proj/__init__.py", "")
+    write(project, "proj/product/__init__.py", "")
+    write(project, "proj/product/tasks.py", """
+        from proj.celeryconf import app
+
+        @app.task(queue="search", expires=60)
+        def update_vectors():
+            return None
+
+        @app.task(queue="search")
+        def rebuild():
+            return None
+    """)
+    write(project, "proj/settings.py", """
+        import datetime
+
+        CELERY_BEAT_SCHEDULE = {
+            "update-vectors": {
+                "task": "proj.product.tasks.update_vectors",
+                "schedule": datetime.timedelta(seconds=60),
+            },
+            "rebuild": {"task": "proj.product.tasks.rebuild", "schedule": 3600},
+            "unknown": {"task": "elsewhere.tasks.update_vectors", "schedule": 60},
+        }
+    """)
+    main(["check", "-q", "--select", "CB401", "--format", "json"])
+    found = [(f["path"], f["line"]) for f in json.loads(capsys.readouterr().out)]
+    assert found == [("proj/settings.py", 8), ("proj/settings.py", 9)]

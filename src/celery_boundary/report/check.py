@@ -62,8 +62,8 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
         if result.skipped:
             err.write(f"{result.path}: skipped, {result.skipped}\n")
     findings = list(iter_findings(results))
-    if project.CODE in chosen:
-        findings = project.apply_project_rules(collect_facts(files, results, settings), findings)
+    if project.CODES & chosen:
+        findings = project.apply_project_rules(collect_facts(files, results, settings), findings, chosen)
     if typed is not None:
         findings += _mypy_findings(typed.result(), chosen)
     findings.sort()

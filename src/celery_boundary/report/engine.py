@@ -54,7 +54,7 @@ def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult
         return FileResult(shown, skipped=problem)
     lines = text.splitlines()
     noqa = NoqaMap(text, lines)
-    wanted = project.CODE in chosen
+    wanted = bool(project.CODES & chosen)
     if noqa.skips_file():
         return FileResult(shown, facts=_facts(tree, path, shown, lines, config, noqa) if wanted else None)
     try:

@@ -59,9 +59,9 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     results = check_files(files, settings, frozenset(wanted), jobs=1)
     findings = list(iter_findings(results))
     facts: list[project.ModuleFacts] = []
-    if project.CODE in wanted:
+    if project.CODES & wanted:
         facts = collect_facts(files, results, settings)
-        findings = project.apply_project_rules(facts, findings)
+        findings = project.apply_project_rules(facts, findings, frozenset(wanted))
     held_back = [f for f in findings if f.code not in applied]
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:

@@ -1,4 +1,4 @@
-"""Project-wide CB202: what one module cannot see.
+"""Project-wide CB202 and CB401: what one module cannot see.
 
 The flake8 rule judges a task by the uses in its own module. ``check`` sees every module, so:
 
@@ -8,6 +8,10 @@ The flake8 rule judges a task by the uses in its own module. ``check`` sees ever
 - a per-module CB202 is withdrawn when another module launches the task on its own (``.delay()``, a
   plain call, ``apply_async``) or names it in a string (``send_task("pkg.tasks.total")``, a beat entry),
   or uses it in a way no rule understands (stored, passed on): silence when unsure.
+
+- a per-module CB401 is withdrawn when the beat entry names (by its registered name) a task that sets
+  ``expires=`` on its decorator in another module: beat sends through the registered task, whose
+  options apply (celery 5.7 beat.Scheduler.apply_async, app/base.py _get_exec_options).
 
 Each worker reduces a module to ``ModuleFacts`` (small, picklable); the project pass joins them.
 """
@@ -28,6 +32,9 @@ from celery_boundary.analysis.names import APP, LOCAL, ScopeNode
 from celery_boundary.report.findings import Finding
 
 CODE: Final = "CB202"
+EXPIRY: Final = "CB401"
+#: The codes whose findings the project pass adds or withdraws.
+CODES: Final = frozenset({CODE, EXPIRY})
 _CANVAS_ONLY: Final = frozenset({cv.RECEIVING, cv.LINK})
 _DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")
 _SCOPE_TYPES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
@@ -62,6 +69,10 @@ class ModuleFacts:
     uses: tuple[Use, ...]
     #: String constants that look like dotted names (task names in send_task, beat entries).
     strings: frozenset[str]
+    #: Registered names (``module.function`` and ``name=``) of tasks whose options set ``expires``.
+    expiring: frozenset[str] = frozenset()
+    #: (line, registered task name) of each beat entry with a literal "task" (for CB401).
+    beat_entries: tuple[tuple[int, str], ...] = ()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -89,7 +100,42 @@ def extract(tree: ast.Module, path: Path, shown: str, lines: Sequence[str],
     )
     uses = _uses(index, module, path.name == "__init__.py")
     strings = frozenset(s for s in index.strings if _DOTTED.fullmatch(s))
-    return ModuleFacts(shown, module, tasks, tuple(uses), strings)
+    expiring = frozenset(
+        name for task in index.tasks.values() if "expires" in task.options
+        for name in (f"{module}.{task.name}", task.task_name) if name
+    )
+    return ModuleFacts(shown, module, tasks, tuple(uses), strings, expiring, tuple(_beat_entries(index)))
+
+
+def _beat_entries(index: ModuleIndex) -> list[tuple[int, str]]:
+    """Entries ``{"task": "pkg.mod.name", "schedule": ...}`` (dict literal or ``dict(...)``), at the
+    lines a CB401 about them is reported: the entry, and the key that holds it."""
+    found: list[tuple[int, str]] = []
+    for site in index.dicts:
+        node = site.node
+        assert isinstance(node, ast.Dict)
+        fields = {k.value: v for k, v in zip(node.keys, node.values)
+                  if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+        _add_entry(index, node, fields, found)
+    for site in index.calls:
+        call = site.node
+        assert isinstance(call, ast.Call)
+        if isinstance(call.func, ast.Name) and call.func.id == "dict":
+            _add_entry(index, call, {kw.arg: kw.value for kw in call.keywords if kw.arg}, found)
+    return found
+
+
+def _add_entry(index: ModuleIndex, node: ast.expr, fields: dict[str, ast.expr], found: list[tuple[int, str]]) -> None:
+    task = fields.get("task")
+    if "schedule" not in fields or not (isinstance(task, ast.Constant) and isinstance(task.value, str)):
+        return
+    lines = {node.lineno}
+    holder = index.parent(node)
+    if isinstance(holder, ast.Dict):
+        lines |= {key.lineno for key, value in zip(holder.keys, holder.values) if value is node and key}
+    elif isinstance(holder, (ast.Assign, ast.AnnAssign)):
+        lines.add(holder.lineno)
+    found.extend((line, task.value) for line in sorted(lines))
 
 
 def _uses(index: ModuleIndex, module: str, is_package: bool) -> list[Use]:
@@ -171,8 +217,10 @@ def _absolute(resolved: str | None, module: str, is_package: bool) -> str | None
     return resolved
 
 
-def apply_project_rules(facts: Iterable[ModuleFacts], findings: list[Finding]) -> list[Finding]:
-    """``findings`` with per-module CB202 withdrawn where other modules disagree, plus the new ones."""
+def apply_project_rules(facts: Iterable[ModuleFacts], findings: list[Finding],
+                        chosen: frozenset[str] = CODES) -> list[Finding]:
+    """``findings`` with per-module CB202 / CB401 withdrawn where other modules show they are wrong,
+    plus the CB202 findings only the whole project shows (when CB202 is among ``chosen``)."""
     modules = list(facts)
     tasks = {task.dotted: (module, task) for module in modules for task in module.tasks}
     uses: dict[str, list[tuple[ModuleFacts, Use]]] = {}
@@ -205,7 +253,17 @@ def apply_project_rules(facts: Iterable[ModuleFacts], findings: list[Finding]) -
             f"'_{task.name}' in every module that references it) so that nobody launches it without its input"
         ), task.source_line))
     kept = [f for f in findings if not (f.code == CODE and (f.path, f.line) in withdrawn)]
-    return sorted(kept + added)
+    kept = _withdraw_covered_entries(modules, kept)
+    return sorted(kept + (added if CODE in chosen else []))
+
+
+def _withdraw_covered_entries(modules: Sequence[ModuleFacts], findings: list[Finding]) -> list[Finding]:
+    """CB401 findings about beat entries whose task sets ``expires`` in another module go away."""
+    expiring = frozenset().union(*(module.expiring for module in modules)) if modules else frozenset()
+    if not expiring:
+        return findings
+    covered = {(module.path, line) for module in modules for line, task in module.beat_entries if task in expiring}
+    return [f for f in findings if not (f.code == EXPIRY and (f.path, f.line) in covered)]
 
 
 def _strings_by_last_part(modules: Sequence[ModuleFacts]) -> dict[str, set[str]]:
