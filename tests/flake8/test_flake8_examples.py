@@ -30,3 +30,16 @@ def test_every_message_starts_with_its_code_and_names_a_fix() -> None:
         for finding in check_source(path.read_text(encoding="utf-8")):
             assert finding.text.startswith(finding.code + " ")
             assert any(word in finding.message for word in (";", ":")), finding.message
+
+
+def test_the_text_pretest_never_skips_a_file_with_findings() -> None:
+    from celery_boundary.flake8.visitors import check_source, might_apply
+
+    from expectations import ROOT, settings_of
+
+    texts = [p.read_text(encoding="utf-8") for p in FILES]
+    for page in sorted((ROOT / "docs" / "rules").glob("CB*.md")):
+        texts += page.read_text(encoding="utf-8").split("```python\n")[1:]
+    for text in texts:
+        if check_source(text.split("```")[0], settings_of(text)):
+            assert might_apply(text, settings_of(text)), text[:200]
