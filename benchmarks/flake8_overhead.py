@@ -9,6 +9,10 @@ mentions Celery, so the plugin's substring pre-test passes and every rule runs (
 part of the standard library (where the pre-test skips most files: the cost a user pays on the rest
 of a project). "Without" runs flake8 with the plugin filtered out of flake8's plugin discovery; both
 commands run ``--repeat`` times, alternating, and the best time of each counts.
+
+Measured 2026-11-22 on this shared 2-core machine (Python 3.11, flake8 7.5, --repeat 3, --jobs 1),
+360 files / 131 k lines: CPU 11.23 s without, 11.38 s with -> 1.014x; a later run under heavier load
+from other jobs: 14.57 s / 14.93 s -> 1.025x.
 """
 
 from __future__ import annotations
