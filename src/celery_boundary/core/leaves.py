@@ -22,6 +22,7 @@ from celery_boundary.core.shapes import (
     Trait,
     TupleShape,
     UnionShape,
+    UnknownShape,
     builtin,
     describe,
     union_of,
@@ -93,10 +94,12 @@ def _visit_pickled(walk: Walk, inst: Instance, where: str) -> Shape | None:
     """
     if inst.fullname in fn.IN_MEMORY_FILES:
         return inst
-    abstract = inst.fullname in _PICKLE_ABSTRACT or Trait.PROTOCOL in inst.traits
+    abstract = inst.fullname in _PICKLE_ABSTRACT
     if not abstract and (inst.is_any_of(fn.GENERATORS | fn.FILES | fn.LOCKS) or inst.fullname == fn.MEMORYVIEW):
         _refuse_handle(walk, inst, where)
         return None
+    # After the refusals: typeshed declares Generator and AsyncIterator as protocols (mypy 2.4).
+    abstract = abstract or Trait.PROTOCOL in inst.traits
     for arg in inst.args:
         if visit(walk, arg, f"{where}[*]") is None:
             return None
@@ -325,8 +328,10 @@ def _short(fullname: str) -> str:
 
 def _visit_json_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
     """The order of kombu's ``JSONEncoder.default`` (5.7.0)."""
+    # An unknown encoded form is UnknownShape, not Any: whatever it is, it is not the class (kombu
+    # never decodes it back), so it must not "fit" the parameter's annotation in a front end.
     if Trait.HAS_JSON in inst.traits:
-        arrives = inst.json_returns or AnyShape()
+        arrives = inst.json_returns or UnknownShape(f"what {inst.name}.__json__() returns")
         walk.report(
             Outcome.LOSSY,
             inst,
@@ -344,7 +349,7 @@ def _visit_json_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
     entry = walk.registry.match(inst)
     if entry is not None:
         if entry.marker is None:
-            arrives = entry.arrives or AnyShape()
+            arrives = entry.arrives or UnknownShape(f"the encoded form of {inst.name}")
             walk.report(
                 Outcome.LOSSY,
                 inst,
