@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from expectations import EXAMPLES, HERE, expected
 
 NOQA = HERE / "data" / "noqa.py"
@@ -96,7 +98,8 @@ def test_the_substring_pretest_skips_only_modules_no_rule_can_match() -> None:
     assert might_apply("from proj.jobs import job\n", Settings(task_decorators=frozenset({"proj.jobs.job"})))
 
 
-def test_an_internal_error_is_reported_once_and_flake8_goes_on(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_an_internal_error_is_reported_once_and_flake8_goes_on(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import ast
 
     from celery_boundary.flake8 import plugin

@@ -110,7 +110,8 @@ def is_result(index: ModuleIndex, expr: ast.AST, site: Site, variables: frozense
         if name in ("AsyncResult", "GroupResult", "ResultSet"):
             resolved = index.resolve(func, site)
             return resolved is None or resolved in RESULT_CLASSES or isinstance(func, ast.Attribute)
-        if isinstance(func, ast.Attribute) and func.attr == "restore" and isinstance(func.value, (ast.Name, ast.Attribute)):
+        if isinstance(func, ast.Attribute) and func.attr == "restore" and isinstance(
+                func.value, (ast.Name, ast.Attribute)):
             return (index.resolve(func.value, site) or "") == "celery.result.GroupResult"
     return canvas_launch(index, expr, site, variables) is not None
 
@@ -234,3 +235,60 @@ def local_variables(index: ModuleIndex, scope: ScopeNode | None, site: Site) -> 
         else:
             other.add(name)
     return frozenset(canvases - other), frozenset(results - other)
+
+
+_Scoped = tuple[frozenset[str], frozenset[str], frozenset[str]]
+
+
+def variables_at(index: ModuleIndex, site: Site, cache: dict[int, _Scoped]) -> tuple[frozenset[str], frozenset[str]]:
+    """Canvas and result variables visible at ``site``: those of every enclosing scope, including
+    loop and comprehension variables that run over a list of results
+    (``results = [t.delay(i) for i in ids]`` then ``for r in results: r.get()``)."""
+    canvases: set[str] = set()
+    results: set[str] = set()
+    lists: set[str] = set()
+    for scope in site.scopes:
+        key = id(scope)
+        if key not in cache:
+            cache[key] = _scope_variables(index, scope, site, frozenset(lists))
+        scoped_canvases, scoped_results, scoped_lists = cache[key]
+        canvases |= scoped_canvases
+        results |= scoped_results
+        lists |= scoped_lists
+    return frozenset(canvases), frozenset(results)
+
+
+def _scope_variables(index: ModuleIndex, scope: ScopeNode, site: Site, outer_lists: frozenset[str]) -> _Scoped:
+    if isinstance(scope, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        loop = frozenset(_loop_targets(scope.generators, outer_lists))
+        return frozenset(), loop, frozenset()
+    canvases, results = local_variables(index, scope, site)
+    lists: set[str] = set()
+    for assign in index.assigns:
+        node = assign.node
+        if not assign.scopes or assign.scopes[-1] is not scope or not isinstance(node, ast.Assign):
+            continue
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if _is_result_list(index, node.value, assign, canvases):
+                lists.add(node.targets[0].id)
+    known = lists | outer_lists
+    loops: set[str] = set()
+    if known and not isinstance(scope, ast.Lambda):
+        for node in ast.walk(scope):
+            if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, ast.Name) and node.iter.id in known:
+                if isinstance(node.target, ast.Name):
+                    loops.add(node.target.id)
+    return canvases, results | frozenset(loops), frozenset(lists)
+
+
+def _is_result_list(index: ModuleIndex, expr: ast.expr, site: Site, canvases: frozenset[str]) -> bool:
+    if isinstance(expr, (ast.ListComp, ast.GeneratorExp)):
+        return is_result(index, expr.elt, site, canvases, frozenset())
+    if isinstance(expr, (ast.List, ast.Tuple)) and expr.elts:
+        return all(is_result(index, item, site, canvases, frozenset()) for item in expr.elts)
+    return False
+
+
+def _loop_targets(generators: list[ast.comprehension], lists: frozenset[str]) -> list[str]:
+    return [gen.target.id for gen in generators
+            if isinstance(gen.iter, ast.Name) and gen.iter.id in lists and isinstance(gen.target, ast.Name)]

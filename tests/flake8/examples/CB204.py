@@ -34,5 +34,22 @@ def joins(x, lookup, make_promise):
     return job.id
 
 
+@shared_task
+def fans_out(ids):
+    results = [add.delay(i, i) for i in ids]
+    total = 0
+    for result in results:
+        total += result.get()  # CB204
+    return [r.get() for r in results]  # CB204
+
+
+@shared_task
+def not_results(rows, cache):
+    keys = [row.key for row in rows]
+    for key in keys:
+        cache.get(key)
+    return [cache.get(k) for k in keys]
+
+
 def view(x):
     return add.delay(x, 1).get()  # outside a task: not this rule

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 
 from celery_boundary.analysis import canvas as cv
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
-from celery_boundary.analysis.names import LOCAL, ScopeNode, last_name
+from celery_boundary.analysis.names import LOCAL, last_name
 from celery_boundary.flake8.visitors.common import Finding, Settings, report
 
 _Variables = tuple[frozenset[str], frozenset[str]]
 
 
 def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
-    cache: dict[int, _Variables] = {}
+    cache: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
     for site in index.calls:
         call = site.node
         assert isinstance(call, ast.Call)
@@ -27,12 +27,9 @@ def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
     yield from _check_chain_only(index)
 
 
-def _variables(index: ModuleIndex, site: Site, cache: dict[int, _Variables]) -> _Variables:
-    scope: ScopeNode | None = site.scopes[-1] if site.scopes else None
-    key = id(scope)
-    if key not in cache:
-        cache[key] = cv.local_variables(index, scope, site)
-    return cache[key]
+def _variables(index: ModuleIndex, site: Site,
+               cache: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]]) -> _Variables:
+    return cv.variables_at(index, site, cache)
 
 
 # --- CB201 -------------------------------------------------------------------------------------

@@ -64,8 +64,8 @@ def dict_items(expr: ast.expr | None) -> list[tuple[ast.expr | None, ast.expr]] 
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "dict" and not expr.args:
         items: list[tuple[ast.expr | None, ast.expr]] = []
         for kw in expr.keywords:
-            key = None if kw.arg is None else ast.Constant(kw.arg, lineno=kw.value.lineno,
-                                                             col_offset=kw.value.col_offset)
+            key = None if kw.arg is None else ast.Constant(
+                kw.arg, lineno=kw.value.lineno, col_offset=kw.value.col_offset)
             items.append((key, kw.value))
         return items
     return None
