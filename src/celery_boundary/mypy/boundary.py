@@ -39,6 +39,8 @@ class Crossing:
     serializer: str
     expected: Type | None
     pydantic: bool = False
+    #: Star arguments: the container itself never arrives, so only a refusal is reported.
+    unserializable_only: bool = False
 
 
 def check_argument(
@@ -56,6 +58,8 @@ def check_argument(
             )
         return
     verdict = _judge(settings, shape_of(sent), crossing.serializer)
+    if crossing.unserializable_only and verdict.outcome is not Outcome.NOT_CARRIED:
+        return
     head = f'"{crossing.task}" argument "{crossing.param}" ({verdict.judged})'
     _report(api, settings, lookup, verdict, head, crossing.expected, context)
 

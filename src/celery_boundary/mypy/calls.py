@@ -140,6 +140,12 @@ def check_task_call(ctx: MethodContext, method: str, settings: Settings, lookup:
         actuals = _direct_actuals(ctx)
         per_call = None
     serializer = per_call or options.serializer or class_serializer(ctx.type) or settings.task_serializer
+    for actual in actuals or []:
+        if actual.kind.is_star():
+            # *values / **values: the container is unpacked, each item is sent; only refusals count.
+            stars = "*" if actual.kind == ARG_STAR else "**"
+            crossing = Crossing(name, f"{stars}{_text(actual.expr)}", serializer, None, unserializable_only=True)
+            check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
     for formal, actual in _pair(sig, actuals or []):
         if not is_subtype(actual.type, erase_typevars(sig.arg_types[formal])):
             continue  # mypy reports arg-type here already: one error per mistake
@@ -149,6 +155,10 @@ def check_task_call(ctx: MethodContext, method: str, settings: Settings, lookup:
     if method in SENDS:
         return _result_as_it_arrives(ctx, settings, lookup, sig, options.pydantic)
     return ctx.default_return_type
+
+
+def _text(expr: Expression) -> str:
+    return expr.name if isinstance(expr, NameExpr) else "..."
 
 
 def _direct_actuals(ctx: MethodContext) -> list[Actual]:

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from mypy.errors import CompileError
 from mypy.nodes import Context
-from mypy.plugin import CheckerPluginInterface
+from mypy.plugin import CheckerPluginInterface, SemanticAnalyzerPluginInterface
 
 from celery_boundary.mypy import errorcodes
 
@@ -31,22 +31,24 @@ class Guard:
         self,
         work: Callable[[], T],
         fallback: Callable[[], T],
-        api: CheckerPluginInterface | None,
-        context: Context | None,
+        api: CheckerPluginInterface | SemanticAnalyzerPluginInterface,
+        context: Context,
     ) -> T:
         try:
             return work()
         except CompileError:
             raise
         except Exception as exc:  # noqa: BLE001 - the whole point: the host tool must survive
-            if not self.reported and api is not None and context is not None:
+            if not self.reported:
                 self.reported = True
-                where = traceback.extract_tb(exc.__traceback__)[-1]
-                api.fail(
-                    f"celery-boundary failed here ({type(exc).__name__}: {exc} at "
-                    f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}); the check was skipped. "
-                    f"Please report it at {ISSUES}",
-                    context,
-                    code=errorcodes.INTERNAL,
-                )
+                api.fail(describe_failure(exc), context, code=errorcodes.INTERNAL)
             return fallback()
+
+
+def describe_failure(exc: BaseException) -> str:
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    return (
+        f"celery-boundary failed here ({type(exc).__name__}: {exc} at "
+        f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}); the check was skipped. "
+        f"Please report it at {ISSUES}"
+    )

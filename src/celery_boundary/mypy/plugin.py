@@ -118,7 +118,7 @@ class CeleryBoundaryPlugin(Plugin):
     def get_base_class_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         info = self.lookup_info(fullname)
         if info is not None and info.has_base(fn.CELERY_TASK):
-            return record_task_class
+            return self._record_class
         return None
 
     def report_config_data(self, ctx: ReportConfigContext) -> dict[str, Any] | None:
@@ -139,6 +139,9 @@ class CeleryBoundaryPlugin(Plugin):
             ctx.api,
             ctx.context,
         )
+
+    def _record_class(self, ctx: ClassDefContext) -> None:
+        self.guard.run(lambda: record_task_class(ctx), lambda: None, ctx.api, ctx.reason)
 
     def _rewrite_call(self, method: str, ctx: MethodSigContext) -> FunctionLike:
         return self.guard.run(
