@@ -90,7 +90,7 @@ def restore_task(ctx: FunctionContext | MethodContext, lookup: LookupInfo) -> Ty
     options = read_options(keywords, keyword_types, base)
     if options.base is None:
         return ctx.default_return_type
-    if len(positional) == 1 and not keywords:
+    if len(positional) == 1:  # @app.task, or app.task(fun, name=...)
         return make_task(ctx.api, ctx.arg_types[0][0], options, lookup, _decorated_name(ctx.context))
     if positional:
         return ctx.default_return_type
