@@ -1,6 +1,7 @@
 """Calls of a task: ``.delay``, ``.apply_async``, ``.s``, ``.si``, ``.signature``, ``*_on_commit``.
 
-Two steps per call, both keyed by the method's defining class (``celery.app.task.Task.delay``):
+Two steps per call, routed when Celery's own class defines the method (mypy names the hook after
+the receiver's class, ``proj.tasks.MyTask.delay``; plugin.py looks the defining class up):
 
 - ``rewrite_call_signature`` (signature hook) gives mypy the task function's parameters, so its
   own ``arg-type`` / ``call-arg`` errors apply; ``.s`` gets them all optional (partial);
