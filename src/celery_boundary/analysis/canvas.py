@@ -14,7 +14,7 @@ import ast
 from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
-from celery_boundary.analysis.names import CANVAS_CALLS, RESULT_CLASSES, SIGNATURE_CALLS, ScopeNode
+from celery_boundary.analysis.names import CANVAS_CALLS, RESULT_CLASSES, SIGNATURE_CALLS, ScopeNode, dotted_name
 
 RECEIVING: Final = "receiving"
 LINK: Final = "link"
@@ -104,7 +104,7 @@ def is_result(index: ModuleIndex, expr: ast.AST, site: Site, variables: frozense
         return False
     func = expr.func
     if isinstance(func, ast.Attribute) and func.attr in (*LAUNCH_METHODS, "send_task"):
-        return True
+        return not is_pool(index, func.value, site)
     if isinstance(func, (ast.Name, ast.Attribute)):
         name = func.attr if isinstance(func, ast.Attribute) else func.id
         if name in ("AsyncResult", "GroupResult", "ResultSet"):
@@ -292,3 +292,30 @@ def _is_result_list(index: ModuleIndex, expr: ast.expr, site: Site, canvases: fr
 def _loop_targets(generators: list[ast.comprehension], lists: frozenset[str]) -> list[str]:
     return [gen.target.id for gen in generators
             if isinstance(gen.iter, ast.Name) and gen.iter.id in lists and isinstance(gen.target, ast.Name)]
+
+
+_POOL_WORDS: Final = ("pool", "executor")
+
+
+def is_pool(index: ModuleIndex, receiver: ast.expr, site: Site) -> bool:
+    """``multiprocessing`` pools also have ``apply_async(...).get()``: a receiver named like a
+    pool, or a local name bound to ``Pool(...)`` / ``ThreadPool(...)`` / ``*Executor(...)``
+    (also through ``with ... as p``), is not a Celery task."""
+    text = (dotted_name(receiver) or "").lower()
+    if any(word in text for word in _POOL_WORDS):
+        return True
+    if not isinstance(receiver, ast.Name) or not site.scopes:
+        return False
+    for node in ast.walk(site.scopes[0]):
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == receiver.id for t in node.targets):
+            value = node.value
+        elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name) and \
+                node.optional_vars.id == receiver.id:
+            value = node.context_expr
+        if isinstance(value, ast.Call):
+            called = (dotted_name(value.func) or "").lower()
+            if any(word in called for word in _POOL_WORDS):
+                return True
+    return False

@@ -94,7 +94,7 @@ def collect_facts(
         mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
         for path, result in zip(files, results):
             if not result.parsed and _mentions(path, mentions):
-                extra = facts_of(path, settings)
+                extra = facts_of(path, settings, project.roots_of(files))
                 if extra is not None:
                     facts.append(extra)
     return facts

@@ -40,7 +40,7 @@ class FileResult:
     parsed: bool = True
 
 
-def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult:
+def check_file(path: Path, config: Config, chosen: frozenset[str], roots: frozenset[str] = frozenset()) -> FileResult:
     """The findings in one file whose code is in ``chosen`` and that no ``noqa`` silences."""
     shown = display(path)
     try:
@@ -56,15 +56,15 @@ def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult
     noqa = NoqaMap(text, lines)
     wanted = bool(project.CODES & chosen)
     if noqa.skips_file():
-        return FileResult(shown, facts=_facts(tree, path, shown, lines, config, noqa) if wanted else None)
+        return FileResult(shown, facts=_facts(tree, path, shown, lines, config, noqa, roots=roots) if wanted else None)
     try:
         raw, index = rulerunner.run_rules(tree, shown, lines, config)
     except RecursionError:
-        facts = _facts(tree, path, shown, lines, config, noqa) if wanted else None
+        facts = _facts(tree, path, shown, lines, config, noqa, roots=roots) if wanted else None
         return FileResult(shown, skipped="too deeply nested for the rules (RecursionError)", facts=facts)
     except Exception as exc:  # never a traceback for one odd file: name it, check the rest
         return FileResult(shown, skipped=f"internal error in the CB rules ({exc!r}); please report it")
-    facts = _facts(tree, path, shown, lines, config, noqa, index) if wanted else None
+    facts = _facts(tree, path, shown, lines, config, noqa, index, roots) if wanted else None
     found = []
     for line, col, message in raw:
         code, _, rest = message.partition(" ")
@@ -75,7 +75,7 @@ def check_file(path: Path, config: Config, chosen: frozenset[str]) -> FileResult
     return FileResult(shown, tuple(sorted(found)), facts=facts)
 
 
-def facts_of(path: Path, config: Config) -> project.ModuleFacts | None:
+def facts_of(path: Path, config: Config, roots: frozenset[str] = frozenset()) -> project.ModuleFacts | None:
     """Parse a file the pre-test skipped, for the project-wide pass only (it may use a task)."""
     try:
         text = importlib.util.decode_source(path.read_bytes())
@@ -86,7 +86,7 @@ def facts_of(path: Path, config: Config) -> project.ModuleFacts | None:
     if tree is None:
         return None
     lines = text.splitlines()
-    return _facts(tree, path, shown, lines, config, NoqaMap(text, lines))
+    return _facts(tree, path, shown, lines, config, NoqaMap(text, lines), roots=roots)
 
 
 def _parse(text: str, shown: str) -> tuple[ast.Module | None, str]:
@@ -100,12 +100,14 @@ def _parse(text: str, shown: str) -> tuple[ast.Module | None, str]:
 
 
 def _facts(tree: ast.Module, path: Path, shown: str, lines: list[str], config: Config,
-           noqa: NoqaMap, index: ModuleIndex | None = None) -> project.ModuleFacts | None:
+           noqa: NoqaMap, index: ModuleIndex | None = None,
+           roots: frozenset[str] = frozenset()) -> project.ModuleFacts | None:
     def silenced(line: int) -> bool:
         return noqa.skips_file() or noqa.silences(project.CODE, line)
 
     try:
-        return project.extract(tree, path, shown, lines, frozenset(config.task_decorators), silenced, index)
+        return project.extract(tree, path, shown, lines, frozenset(config.task_decorators), silenced, index,
+                               roots)
     except Exception:  # RecursionError included: the module then takes no part in the project pass
         return None
 
@@ -117,7 +119,8 @@ def check_files(
     """Check every file; ``jobs`` 0 chooses: one process for small trees, one per core otherwise."""
     cores = os.cpu_count() or 1
     workers = jobs or (cores if len(paths) >= POOL_THRESHOLD else 1)
-    work = partial(check_file, config=config, chosen=chosen)
+    roots = project.roots_of(paths) if project.CODES & chosen else frozenset()
+    work = partial(check_file, config=config, chosen=chosen, roots=roots)
     results: list[FileResult] = []
     tick = progress.advance if progress else (lambda: None)
     if workers <= 1 or len(paths) < 2:

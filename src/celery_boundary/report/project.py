@@ -88,8 +88,9 @@ def module_name(path: Path) -> str:
 
 def extract(tree: ast.Module, path: Path, shown: str, lines: Sequence[str],
             decorators: frozenset[str], silenced: Callable[[int], bool] = lambda line: False,
-            index: ModuleIndex | None = None) -> ModuleFacts:
-    """The module's public tasks and every use of a task-like name, with its canvas position."""
+            index: ModuleIndex | None = None, roots: frozenset[str] = frozenset()) -> ModuleFacts:
+    """The module's public tasks and every use of a task-like name, with its canvas position.
+    ``roots``: the project's top-level packages; names imported from anywhere else are not followed."""
     module = module_name(path)
     index = index or build_index(tree, decorators)
     tasks = tuple(
@@ -98,7 +99,7 @@ def extract(tree: ast.Module, path: Path, shown: str, lines: Sequence[str],
                   task.task_name, silenced(getattr(task.node, "lineno", 1)))
         for task in index.tasks.values() if not task.private and not task.is_class
     )
-    uses = _uses(index, module, path.name == "__init__.py")
+    uses = _uses(index, module, path.name == "__init__.py", roots)
     strings = frozenset(s for s in index.strings if _DOTTED.fullmatch(s))
     expiring = frozenset(
         name for task in index.tasks.values() if "expires" in task.options
@@ -138,12 +139,29 @@ def _add_entry(index: ModuleIndex, node: ast.expr, fields: dict[str, ast.expr], 
     found.extend((line, task.value) for line in sorted(lines))
 
 
-def _uses(index: ModuleIndex, module: str, is_package: bool) -> list[Use]:
+def roots_of(paths: Iterable[Path]) -> frozenset[str]:
+    """The top-level packages (or modules) of the checked files: where a project task can live."""
+    return frozenset(module_name(path).split(".")[0] for path in paths)
+
+
+def _uses(index: ModuleIndex, module: str, is_package: bool, roots: frozenset[str]) -> list[Use]:
     seen: set[int] = set()
     uses: list[Use] = []
+    imports = index.names.imports
+
+    def relevant(expr: ast.expr) -> bool:
+        """Only names that can be a project task are resolved (resolving costs a scope walk)."""
+        while isinstance(expr, ast.Attribute):
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return False
+        if expr.id in index.tasks:
+            return True
+        source = imports.get(expr.id)
+        return source is not None and (not roots or source.startswith(".") or source.split(".")[0] in roots)
 
     def record(expr: ast.expr, site: Site | None, kind: str) -> None:
-        if id(expr) in seen:
+        if id(expr) in seen or not relevant(expr):
             return
         scopes = site.scopes if site else ()
         dotted = _absolute(index.names.resolve(expr, scopes), module, is_package)

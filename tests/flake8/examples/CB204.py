@@ -44,11 +44,27 @@ def fans_out(ids):
 
 
 @shared_task
+def uses_a_process_pool(items):
+    from multiprocessing import Pool
+
+    with Pool(4) as workers:
+        first = workers.apply_async(len, (items,)).get()
+    pool = make_pool()
+    return first + pool.apply_async(len, (items,)).get()
+
+
+@shared_task
 def not_results(rows, cache):
     keys = [row.key for row in rows]
     for key in keys:
         cache.get(key)
     return [cache.get(k) for k in keys]
+
+
+def make_pool():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor()
 
 
 def view(x):

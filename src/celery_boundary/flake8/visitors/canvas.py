@@ -40,6 +40,8 @@ def _check_private_launch(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
     how: str
     if isinstance(func, ast.Attribute) and func.attr in cv.LAUNCH_METHODS:
         receiver = func.value
+        if cv.is_pool(index, receiver, site):
+            return
         how = f".{func.attr}()"
         task = _private_task_name(index, receiver, site)
         if task is None:  # ``_t.s(...).delay()``: a signature of the task launched on its own
