@@ -27,7 +27,8 @@ def test_same_tells_types_apart_recursively() -> None:
 
 def test_same_on_floats_decimals_and_datetimes() -> None:
     nan = float("nan")
-    assert same(nan, float("nan")) and same([nan], [nan])
+    assert same(nan, float("nan")) and same([nan], [nan]) and same({nan}, {float("nan")})
+    assert not same({1}, {True}) and not same(frozenset({1.0}), frozenset({1}))
     assert not same(0.0, -0.0)
     assert not same(decimal.Decimal("1.0"), decimal.Decimal("1.00"))
     paris = datetime.datetime(2024, 7, 1, 12, tzinfo=ZoneInfo("Europe/Paris"))

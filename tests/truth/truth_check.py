@@ -116,7 +116,14 @@ def same(a: object, b: object) -> bool:
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, (set, frozenset)):
         assert isinstance(b, (set, frozenset))
-        return a == b and sorted(map(repr, a)) == sorted(map(repr, b))
+        # Matched element by element: a nan that crossed is another object, so {nan} != {nan}.
+        remaining = list(b)
+        for item in a:
+            found = next((i for i, other in enumerate(remaining) if same(item, other)), None)
+            if found is None:
+                return False
+            remaining.pop(found)
+        return not remaining
     if isinstance(a, dict):
         assert isinstance(b, dict)
         if len(a) != len(b):
