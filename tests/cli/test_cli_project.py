@@ -151,3 +151,13 @@ def test_a_beat_entry_whose_task_expires_in_another_module_is_covered(
     main(["check", "-q", "--select", "CB401", "--format", "json"])
     found = [(f["path"], f["line"]) for f in json.loads(capsys.readouterr().out)]
     assert found == [("proj/settings.py", 8), ("proj/settings.py", 9)]
+
+
+def test_named_files_are_judged_with_the_whole_project_as_pre_commit_runs_it(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pre-commit passes only the staged files; the uses in the other modules still count.
+    assert [(p, line) for p, line, _ in cb202(capsys, "shop/jobs.py")] == [("shop/jobs.py", 10)]
+    assert cb202(capsys, "shop/flows.py") == []  # the finding belongs to a file that was not named
+    write(shop, "shop/other.py", "from shop.jobs import total\n\ntotal.delay([1])\n")
+    assert cb202(capsys, "shop/jobs.py", "shop/flows.py") == []  # other.py launches it on its own

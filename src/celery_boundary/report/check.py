@@ -63,7 +63,9 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
             err.write(f"{result.path}: skipped, {result.skipped}\n")
     findings = list(iter_findings(results))
     if project.CODES & chosen:
-        findings = project.apply_project_rules(collect_facts(files, results, settings), findings, chosen)
+        facts = collect_facts(files, results, settings, (*settings.exclude, *options.exclude))
+        checked = {result.path for result in results}
+        findings = [f for f in project.apply_project_rules(facts, findings, chosen) if f.path in checked]
     if typed is not None:
         findings += _mypy_findings(typed.result(), chosen)
     findings.sort()
@@ -85,19 +87,45 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
 
 
 def collect_facts(
-    files: Sequence[Path], results: Sequence[FileResult], settings: config_module.Config
+    files: Sequence[Path], results: Sequence[FileResult], settings: config_module.Config,
+    exclude: Sequence[str] = (),
 ) -> list[project.ModuleFacts]:
-    """Facts of every parsed module, plus those of skipped modules that mention a public task."""
+    """Facts of every parsed module, plus those of any other module of the project that mentions a
+    public task: files the pre-test skipped, and files not named on the command line (pre-commit
+    passes only the staged files, but a task's uses are everywhere)."""
     facts = [result.facts for result in results if result.facts is not None]
     names = {task.name for module in facts for task in module.tasks}
-    if names:
-        mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
-        for path, result in zip(files, results):
-            if not result.parsed and _mentions(path, mentions):
-                extra = facts_of(path, settings, project.roots_of(files))
-                if extra is not None:
-                    facts.append(extra)
+    if not names:
+        return facts
+    mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
+    unparsed = [path for path, result in zip(files, results) if not result.parsed]
+    others = outside_files(files, settings, exclude)
+    roots = project.roots_of([*files, *others])
+    for path in [*unparsed, *others]:
+        if _mentions(path, mentions):
+            extra = facts_of(path, settings, roots)
+            if extra is not None:
+                facts.append(extra)
     return facts
+
+
+def outside_files(files: Sequence[Path], settings: config_module.Config, exclude: Sequence[str]) -> list[Path]:
+    """The project's .py files that were not named (the project: the configuration file's folder, else
+    the repository around the working directory)."""
+    root = project_root(settings)
+    checked = {path.resolve() for path in files}
+    try:
+        every = discover([str(root)], exclude)
+    except UsageError:
+        return []
+    return [path for path in every if path.resolve() not in checked]
+
+
+def project_root(settings: config_module.Config) -> Path:
+    if settings.source:
+        return Path(settings.source).resolve().parent
+    cwd = Path.cwd().resolve()
+    return next((folder for folder in (cwd, *cwd.parents) if (folder / ".git").exists()), cwd)
 
 
 def _mentions(path: Path, pattern: re.Pattern[str]) -> bool:

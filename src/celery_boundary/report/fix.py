@@ -26,7 +26,7 @@ from typing import TextIO
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
 from celery_boundary.report import project
-from celery_boundary.report.check import collect_facts
+from celery_boundary.report.check import collect_facts, outside_files
 from celery_boundary.report.discovery import discover, display
 from celery_boundary.report.engine import check_files, iter_findings
 from celery_boundary.report.errors import UsageError
@@ -60,8 +60,11 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     findings = list(iter_findings(results))
     facts: list[project.ModuleFacts] = []
     if project.CODES & wanted:
-        facts = collect_facts(files, results, settings)
-        findings = project.apply_project_rules(facts, findings, frozenset(wanted))
+        excludes = (*settings.exclude, *options.exclude)
+        facts = collect_facts(files, results, settings, excludes)
+        checked = {result.path for result in results}
+        findings = [f for f in project.apply_project_rules(facts, findings, frozenset(wanted)) if f.path in checked]
+        files = [*files, *outside_files(files, settings, excludes)]  # a rename must see every mention
     held_back = [f for f in findings if f.code not in applied]
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
