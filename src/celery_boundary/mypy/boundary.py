@@ -10,15 +10,18 @@ is a real bug.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
 
 from mypy.messages import format_type_bare
 from mypy.nodes import Context
 from mypy.options import Options
 from mypy.plugin import CheckerPluginInterface
 from mypy.subtypes import is_subtype
-from mypy.types import AnyType, Instance, NoneType, Type, TypeOfAny, UnionType, get_proper_type
+from mypy.types import AnyType, Instance, LiteralType, NoneType, Type, TypeOfAny, UnionType, get_proper_type
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.core.registry import Registry
 from celery_boundary.core.shapes import AnyShape, Shape, describe
 from celery_boundary.core.verdicts import Outcome, Problem, Verdict, judge
 from celery_boundary.mypy import errorcodes
@@ -57,6 +60,8 @@ def check_argument(
                 code=errorcodes.UNSERIALIZABLE,
             )
         return
+    if is_plain_scalar(sent):
+        return  # ids, names, counts: most arguments; every known serializer carries them exactly
     verdict = _judge(settings, shape_of(sent), crossing.serializer)
     if crossing.unserializable_only and verdict.outcome is not Outcome.NOT_CARRIED:
         return
@@ -75,6 +80,8 @@ def check_return(
 ) -> None:
     if pydantic and is_model(returned):
         return  # Celery returns model_dump(mode="json"): .get() gets a dict (5.5+)
+    if is_plain_scalar(returned):
+        return
     verdict = _judge(settings, shape_of(returned), settings.result_serializer)
     head = f'Task "{task}" return value ({verdict.judged})'
     _report(api, settings, lookup, verdict, head, None, context, result=True)
@@ -86,10 +93,26 @@ def arrival_type(
     """What ``.get()`` delivers for a task returning ``returned`` (None: keep the declared type)."""
     if pydantic and is_model(returned):
         return api.named_generic_type("builtins.dict", [api.named_generic_type("builtins.str", []), _any()])
+    if is_plain_scalar(returned):
+        return None
     verdict = _judge(settings, shape_of(returned), settings.result_serializer)
     if verdict.outcome is not Outcome.LOSSY or verdict.arrives is None:
         return None
     return type_of(verdict.arrives, lookup)
+
+
+#: Exact builtins every known serializer carries as themselves (kombu 5.7.0, msgpack 1.x, PyYAML 6).
+PLAIN_SCALARS: Final = frozenset({"builtins.int", "builtins.str", "builtins.float", "builtins.bool"})
+
+
+def is_plain_scalar(typ: Type) -> bool:
+    """A fast path: no verdict is needed for ``int``, ``str``, ``float``, ``bool``, ``None`` or a literal of them."""
+    proper = get_proper_type(typ)
+    if isinstance(proper, LiteralType):
+        proper = proper.fallback
+    if isinstance(proper, Instance):
+        return proper.type.fullname in PLAIN_SCALARS
+    return isinstance(proper, NoneType)
 
 
 def _any() -> Type:
@@ -97,7 +120,17 @@ def _any() -> Type:
 
 
 def _judge(settings: Settings, shape: Shape, serializer: str) -> Verdict:
-    return judge(shape, serializer, registry=settings.effective_registry, trust_any=settings.config.trust_any)
+    registry, trust_any = settings.effective_registry, settings.config.trust_any
+    try:
+        return _judge_cached(shape, serializer, registry, trust_any)
+    except TypeError:  # an unhashable literal value somewhere inside: judge it uncached
+        return judge(shape, serializer, registry=registry, trust_any=trust_any)
+
+
+@lru_cache(maxsize=4096)
+def _judge_cached(shape: Shape, serializer: str, registry: Registry, trust_any: bool) -> Verdict:
+    """Verdicts are pure functions of these four values: the same task types recur at every call."""
+    return judge(shape, serializer, registry=registry, trust_any=trust_any)
 
 
 def _report(

@@ -18,6 +18,7 @@ from typing import Final
 
 from mypy.argmap import map_actuals_to_formals
 from mypy.checker import TypeChecker
+from mypy.checkexpr import has_any_type
 from mypy.erasetype import erase_typevars
 from mypy.subtypes import is_subtype
 from mypy.nodes import (
@@ -266,8 +267,14 @@ def _string_option(ctx: MethodContext, name: str) -> str | None:
 
 
 def _type(ctx: MethodContext, expr: Expression) -> Type:
-    """An item of a literal ``args``/``kwargs``, inferred without the ``Any`` context it had."""
-    return ctx.api.get_expression_type(expr)
+    """An item of a literal ``args``/``kwargs``; re-inferred only when the ``Any`` context of
+    ``tuple[Any, ...]`` left an ``Any`` in it (``{1, 2}`` was inferred as ``set[Any]``)."""
+    api = ctx.api
+    if isinstance(api, TypeChecker) and api.has_type(expr):
+        stored = api.lookup_type(expr)
+        if not has_any_type(stored):
+            return stored
+    return api.get_expression_type(expr)
 
 
 def _result_as_it_arrives(
