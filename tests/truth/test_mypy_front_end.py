@@ -3,8 +3,9 @@
 The other truth tests prove the core's verdicts against kombu and a worker, for shapes built from
 runtime annotations. The mypy plugin builds its shapes from mypy's types instead. This test writes
 every row as a task parameter (one task per row and serializer, ``@app.task(serializer=...)``),
-calls ``.delay`` with a value of that type, runs mypy with the plugin once, and checks that each
-call gets the diagnostic the core's verdict implies: ``celery-unserializable`` for not carried,
+calls ``.delay`` with a value of that type, declares a task returning it (json result serializer),
+runs mypy with the plugin once, and checks that each call and each return gets the diagnostic the
+core's verdict implies: ``celery-unserializable`` for not carried,
 ``celery-lossy`` for lossy, nothing for carried or unknown.
 """
 
@@ -24,6 +25,7 @@ from celery_boundary.core.verdicts import Outcome
 
 HERE = Path(__file__).resolve().parent
 SERIALIZERS = ("json", "msgpack", "yaml", "pickle", "truth-custom")
+RESULT = "json (result)"
 MODULES = {"truth_cases": "truth_cases", "truth_preserialized": "P", "truthapp.models": "truthapp.models"}
 IMPORTS = """\
 import collections
@@ -81,6 +83,11 @@ def write_module(path: Path) -> dict[int, tuple[str, str]]:
                 f"    {task}.delay(v)",
             ]
             calls[len(lines)] = (row.name, serializer)
+        # The result crosses too: the app's result serializer (json) judges the declared return.
+        lines += ["", "@app.task", f"def r{index}(v: {annotation}) -> {annotation}:"]
+        calls[len(lines)] = (row.name, RESULT)
+        lines += ["    return v"]
+        calls[len(lines)] = (row.name, RESULT)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return calls
 
@@ -123,12 +130,12 @@ def diagnostics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple
 ROWS = [row for row in truth_cases.ROWS if row.name not in SKIPPED]
 
 
-@pytest.mark.parametrize("serializer", SERIALIZERS)
+@pytest.mark.parametrize("serializer", (*SERIALIZERS, RESULT))
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
 def test_mypy_plugin_agrees_with_the_core(
     row: Row, serializer: str, diagnostics: dict[tuple[str, str], list[str]]
 ) -> None:
-    verdict = verdict_for(row, serializer)
+    verdict = verdict_for(row, "json" if serializer == RESULT else serializer)
     expected = EXPECTED_CODE[verdict.outcome]
     got = diagnostics[(row.name, serializer)]
     assert got == ([expected] if expected else []), (
