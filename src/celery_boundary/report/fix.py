@@ -56,7 +56,7 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     unsafe = {code for code in wanted if rules.get(code).fix is rules.FixSafety.UNSAFE}
     applied = wanted if options.unsafe_fixes else wanted - unsafe
     files = discover(options.paths, (*settings.exclude, *options.exclude))
-    results = check_files(files, settings, frozenset(wanted), jobs=1)
+    results = check_files(files, settings, frozenset(wanted))
     findings = list(iter_findings(results))
     facts: list[project.ModuleFacts] = []
     if project.CODES & wanted:
