@@ -12,7 +12,6 @@ core's verdict implies: ``celery-unserializable`` for not carried,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from test_kombu import verdict_for
 from truth_cases import Row
 from truth_source import source_of
 
-from celery_boundary.core.verdicts import Outcome
+from celery_boundary.core.verdicts import Outcome, Verdict
 
 HERE = Path(__file__).resolve().parent
 SERIALIZERS = ("json", "msgpack", "yaml", "pickle", "truth-custom")
@@ -48,8 +47,6 @@ import truthapp.models
 
 app = Celery("truth")
 """
-#: Rows the plugin cannot be asked about through a parameter annotation (config-level trust_any).
-SKIPPED = {"Any (trust_any=False)", "object (trust_any=False)"}
 EXPECTED_CODE = {
     Outcome.NOT_CARRIED: "celery-unserializable",
     Outcome.LOSSY: "celery-lossy",
@@ -65,13 +62,11 @@ def annotation_source(row: Row) -> str:
     return source_of(row.annotation, MODULES)
 
 
-def write_module(path: Path) -> dict[int, tuple[str, str]]:
-    """The generated module; returns the line of each ``.delay`` call -> (row name, serializer)."""
+def write_module(path: Path, rows: list[Row]) -> dict[int, tuple[str, str]]:
+    """The generated module; returns the line of each check -> (row name, serializer)."""
     lines = IMPORTS.splitlines()
     calls: dict[int, tuple[str, str]] = {}
-    for index, row in enumerate(truth_cases.ROWS):
-        if row.name in SKIPPED:
-            continue
+    for index, row in enumerate(rows):
         annotation = annotation_source(row)
         for serializer in SERIALIZERS:
             task = f"t{index}_{serializer.replace('-', '_')}"
@@ -92,52 +87,59 @@ def write_module(path: Path) -> dict[int, tuple[str, str]]:
     return calls
 
 
-@pytest.fixture(scope="module")
-def diagnostics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str, str], list[str]]]:
+def run_mypy(work: Path, rows: list[Row], trust_any: bool) -> dict[tuple[str, str], list[str]]:
+    """Error codes mypy (with the plugin) reports at each check of the generated module."""
     from mypy import api
 
-    work = tmp_path_factory.mktemp("mypy_truth")
     module = work / "truth_calls.py"
-    calls = write_module(module)
+    calls = write_module(module, rows)
     config = work / "mypy.ini"
     # The app module is the generated one: the plugin reads the registrations of the modules it
     # imports (truth_cases, truth_preserialized) from their source, as it does in a project.
     config.write_text(
         f"[mypy]\nplugins = celery_boundary.mypy\npython_version = 3.11\nfollow_imports = silent\n"
-        f"ignore_missing_imports = true\nmypy_path = {HERE}\n\n[celery_boundary]\napp = truth_calls\n",
+        f"ignore_missing_imports = true\nmypy_path = {HERE}\n\n"
+        f"[celery_boundary]\napp = truth_calls\ntrust_any = {str(trust_any).lower()}\n",
         encoding="utf-8",
     )
-    out, err, _ = api.run(
-        [
-            "--config-file",
-            str(config),
-            "--cache-dir",
-            str(work / ".mypy_cache"),
-            "--show-error-codes",
-            "--no-error-summary",
-            str(module),
-        ]
-    )
+    args = ["--config-file", str(config), "--cache-dir", str(work / ".mypy_cache"), "--show-error-codes"]
+    out, err, _ = api.run([*args, "--no-error-summary", str(module)])
     assert "Traceback" not in out + err, out + err
     found: dict[tuple[str, str], list[str]] = {key: [] for key in calls.values()}
     for line in out.splitlines():
         match = re.match(rf"{re.escape(str(module))}:(\d+): error: .*\[([a-z-]+)\]$", line)
         if match and int(match.group(1)) in calls:
             found[calls[int(match.group(1))]].append(match.group(2))
-    yield found
+    return found
 
 
-ROWS = [row for row in truth_cases.ROWS if row.name not in SKIPPED]
+ROWS = list(truth_cases.ROWS)
+
+
+@pytest.fixture(scope="module")
+def diagnostics(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, dict[tuple[str, str], list[str]]]:
+    """One mypy run per trust_any setting, each over the rows that use it."""
+    return {
+        trust: run_mypy(tmp_path_factory.mktemp(f"mypy_truth_{trust}"), [r for r in ROWS if r.trust_any is trust], trust)
+        for trust in (True, False)
+    }
+
+
+def expected_code(verdict: Verdict, trust_any: bool) -> str | None:
+    if verdict.outcome is Outcome.UNKNOWN and not trust_any:
+        # With trust_any = false the plugin reports what the core left unchecked because of Any.
+        return "celery-unserializable" if any("trust_any" in p.reason for p in verdict.problems) else None
+    return EXPECTED_CODE[verdict.outcome]
 
 
 @pytest.mark.parametrize("serializer", (*SERIALIZERS, RESULT))
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
 def test_mypy_plugin_agrees_with_the_core(
-    row: Row, serializer: str, diagnostics: dict[tuple[str, str], list[str]]
+    row: Row, serializer: str, diagnostics: dict[bool, dict[tuple[str, str], list[str]]]
 ) -> None:
     verdict = verdict_for(row, "json" if serializer == RESULT else serializer)
-    expected = EXPECTED_CODE[verdict.outcome]
-    got = diagnostics[(row.name, serializer)]
+    expected = expected_code(verdict, row.trust_any)
+    got = diagnostics[row.trust_any][(row.name, serializer)]
     assert got == ([expected] if expected else []), (
         f"{row.name} / {serializer}: core says {verdict.outcome.name}, mypy reports {got or 'nothing'}"
     )
