@@ -1,7 +1,8 @@
 """The one place ``check`` meets the CB rules: ``might_apply`` then ``run_rules`` on one parsed module.
 
 The rules are the flake8 plugin's, callable without flake8 (``celery_boundary.flake8.visitors``:
-``check_tree(tree, settings)`` over one ``analysis.index`` walk). ``check`` parses each file once and
+``check_index(index, settings)`` over one ``analysis.index`` walk, which ``check`` keeps for its
+project-wide pass). ``check`` parses each file once and
 hands that tree over; files that cannot trigger any rule (a substring pre-test) are never parsed.
 """
 
@@ -61,10 +62,7 @@ def _bind_visitors() -> RuleSource:
     try:
         visitors: Any = importlib.import_module(RULES_MODULE)
         settings_class: Any = visitors.Settings
-        check_tree, pre_test = visitors.check_tree, visitors.might_apply
-        # One index walk for the rules and the project pass: run the rule groups over an index we
-        # keep, as check_tree does (flake8/visitors/__init__.py); without them, check_tree itself.
-        groups: tuple[Any, ...] | None = getattr(visitors, "_GROUPS", None)
+        check_index, pre_test = visitors.check_index, visitors.might_apply
     except (ImportError, AttributeError) as exc:
         raise RulesUnavailable(f"the CB rules cannot be loaded from {RULES_MODULE}: {exc}") from None
     cache: dict[Config, Any] = {}
@@ -78,13 +76,10 @@ def _bind_visitors() -> RuleSource:
         return bool(pre_test(text, settings_for(config)))
 
     def run(tree: ast.Module, path: str, lines: Sequence[str], config: Config) -> tuple[list[Raw], ModuleIndex | None]:
+        # One index walk for the rules and the project pass: we build the index and keep it.
         settings = settings_for(config)
-        index = None
-        if groups is not None:
-            index = build_index(tree, settings.task_decorators)
-            findings = sorted({finding for group in groups for finding in group(index, settings)})
-        else:
-            findings = check_tree(tree, settings)
+        index = build_index(tree, settings.task_decorators)
+        findings = check_index(index, settings)
         return [(int(f.line), int(f.col), f"{f.code} {f.message}") for f in findings], index
 
     return RuleSource(applies, run)
