@@ -82,7 +82,8 @@ def check_agreement(
         for value, crossing in crossings:
             # The step follows from where the core locates each problem inside this value.
             step = expected_failure(verdict, value)
-            assert step is not None, f"{head}: no problem location {[p.where for p in verdict.problems]} is in {value!r}"
+            places = [p.where for p in verdict.problems]
+            assert step is not None, f"{head}: no problem location {places} is in {value!r}"
             assert crossing.failed_at == step, f"{head} (fails at {step}), but {describe_crossing(value, crossing)}"
         for value, crossing in vacuous:
             assert crossing.failed_at is None, f"{head}; the vacuous value {describe_crossing(value, crossing)}"

@@ -119,10 +119,11 @@ ROWS = list(truth_cases.ROWS)
 @pytest.fixture(scope="module")
 def diagnostics(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, dict[tuple[str, str], list[str]]]:
     """One mypy run per trust_any setting, each over the rows that use it."""
-    return {
-        trust: run_mypy(tmp_path_factory.mktemp(f"mypy_truth_{trust}"), [r for r in ROWS if r.trust_any is trust], trust)
-        for trust in (True, False)
-    }
+    runs = {}
+    for trust in (True, False):
+        work = tmp_path_factory.mktemp(f"mypy_truth_{trust}")
+        runs[trust] = run_mypy(work, [row for row in ROWS if row.trust_any is trust], trust)
+    return runs
 
 
 def expected_code(verdict: Verdict, trust_any: bool) -> str | None:

@@ -46,10 +46,12 @@ def source_of(annotation: object, local_modules: dict[str, str]) -> str:
     if origin in (typing.Literal, typing_extensions.Literal):
         return "typing.Literal[" + ", ".join(_literal(v, local_modules) for v in args) + "]"
     if origin in (typing.Annotated, typing_extensions.Annotated):
-        return f"typing.Annotated[{source_of(args[0], local_modules)}, {tp.__metadata__[0]!r}]"  # type: ignore[attr-defined]
+        metadata = getattr(tp, "__metadata__")
+        return f"typing.Annotated[{source_of(args[0], local_modules)}, {metadata[0]!r}]"
     if origin is collections.abc.Callable:
         params, ret = args
-        return f"collections.abc.Callable[[{', '.join(source_of(p, local_modules) for p in params)}], {source_of(ret, local_modules)}]"
+        written = ", ".join(source_of(p, local_modules) for p in params)
+        return f"collections.abc.Callable[[{written}], {source_of(ret, local_modules)}]"
     if origin is not None:
         rendered = [("..." if a is Ellipsis else source_of(a, local_modules)) for a in args]
         return f"{_class(origin, local_modules)}[{', '.join(rendered)}]"
