@@ -50,3 +50,19 @@ def test_enum_fix_rebuilds_the_member() -> None:
     arrived = roundtrip(Mood.HAPPY, "json").arrived
     assert type(arrived) is str and Mood(arrived) is Mood.HAPPY
     TRIED["StrEnum (fix) [kombu]"] += 1
+
+
+def test_one_way_registration_with_an_unknown_encoder_is_lossy_not_any() -> None:
+    from truth_cases import Token
+
+    from celery_boundary.core.registry import Registration, Registry
+    from celery_boundary.core.shapes import AnyShape, UnknownShape
+
+    # What a front end knows from `register_type(Token, None, encoder)`: not what the encoder returns.
+    registry = Registry((Registration(f"{Token.__module__}.Token", None),))
+    verdict = judge(shape_of(Token), "json", registry=registry)
+    assert verdict.outcome is Outcome.LOSSY
+    assert isinstance(verdict.arrives, UnknownShape) and not isinstance(verdict.arrives, AnyShape)
+    arrived = roundtrip(Token("abc"), "json").arrived
+    assert not isinstance(arrived, Token)  # so "whatever arrives" must not fit a Token parameter
+    TRIED["registered: marker=None (one-way) (unknown encoder) [kombu]"] += 1
