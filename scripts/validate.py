@@ -57,7 +57,10 @@ main(sys.argv[2:])
 _FINDING = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<msg>.*)$")
 _MYPY_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?:\d+:)? (?P<kind>error|note): (?P<msg>.*?)"
                         r"(?:  \[(?P<code>[a-z0-9-]+)\])?$")
-_CELERY_MENTION = re.compile(r"^\s*(from celery|import celery)|shared_task|\.task\(|@\w+\.task\b", re.M)
+#: Modules mypy checks: those that define tasks or configure Celery, and those that launch tasks
+#: (``.delay(`` / ``.apply_async(`` / signatures), where the plugin's call checks report.
+_CELERY_MENTION = re.compile(r"^\s*(from celery|import celery)|shared_task|\.task\(|@\w+\.task\b"
+                             r"|\.delay\(|\.apply_async\(|\.si?\(", re.M)
 _TASKISH = re.compile(r"(^|\.)(\w*task)$")
 
 
@@ -303,14 +306,17 @@ def validate(root: Path, options: argparse.Namespace) -> Report:
     report.lines = sum(len(p.read_bytes().splitlines()) for p in files)
     with tempfile.TemporaryDirectory(prefix="validate-cwd-") as empty:
         cwd = Path(empty)
-        print(f"[{root.name}] flake8 ...", file=sys.stderr)
-        run_flake8(report, root, options.timeout, cwd)
-        print(f"[{root.name}] check ...", file=sys.stderr)
-        run_check(report, root, options.timeout, cwd)
-        if not options.no_mypy:
+        if "flake8" in options.tools:
+            print(f"[{root.name}] flake8 ...", file=sys.stderr)
+            run_flake8(report, root, options.timeout, cwd)
+        if "check" in options.tools:
+            print(f"[{root.name}] check ...", file=sys.stderr)
+            run_check(report, root, options.timeout, cwd)
+        if "mypy" in options.tools and not options.no_mypy:
             print(f"[{root.name}] mypy ...", file=sys.stderr)
             run_mypy(report, root, files, options.mypy_files, options.timeout, cwd)
-    census(report, root, files)
+    if "census" in options.tools:
+        census(report, root, files)
     return report
 
 
@@ -320,6 +326,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--render", type=Path, help="only print the report of a saved --json file")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per tool run")
     parser.add_argument("--no-mypy", action="store_true")
+    parser.add_argument("--tools", type=lambda text: set(text.split(",")), default={"flake8", "check", "mypy", "census"},
+                        help="comma-separated subset of flake8,check,mypy,census (default: all)")
     parser.add_argument("--mypy-files", type=int, default=150, help="at most this many Celery modules")
     parser.add_argument("--json", type=Path, help="also write every raw result here")
     options = parser.parse_args(argv)
