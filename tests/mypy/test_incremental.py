@@ -154,3 +154,34 @@ def test_report_config_data_changes_with_inputs(project: Path) -> None:
     assert before["app_fingerprint"] != after["app_fingerprint"]
     assert (before["serializer"], after["serializer"]) == ("json", "pickle")
     assert set(before["versions"]) == {"python", "celery", "kombu", "pydantic"}
+
+
+MODELS_DECORATED = """\
+from dataclasses import dataclass
+from celery_boundary.runtime import register_preserializer
+
+
+@register_preserializer
+@dataclass
+class Coupon:
+    code: str
+"""
+
+COUPON_CALLS = """\
+from proj.models import Coupon
+from proj.tasks import accept
+
+accept.delay(Coupon("x"))
+"""
+
+
+def test_a_decorated_registration_elsewhere_follows_edits(project: Path) -> None:
+    """``@register_preserializer`` lives in the class's metadata: editing it re-checks its users."""
+    (project / "proj" / "models.py").write_text(MODELS_DECORATED)
+    (project / "calls.py").write_text(COUPON_CALLS)
+    assert run_mypy(project) == []
+    (project / "proj" / "models.py").write_text(MODELS_DECORATED.replace("@register_preserializer\n", ""))
+    after = run_mypy(project)
+    assert len(after) == 1 and '"accept.delay" argument "value" (Coupon) cannot cross' in after[0], after
+    (project / "proj" / "models.py").write_text(MODELS_DECORATED)
+    assert run_mypy(project) == []

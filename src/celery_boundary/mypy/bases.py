@@ -1,15 +1,17 @@
-"""Task base classes: remember ``serializer = "..."`` set in a ``Task`` subclass body.
+"""Facts about classes kept in their mypy metadata (serialized with the class in the cache).
 
-Runs in semantic analysis (a base-class hook) and writes the value into the class's metadata,
-which mypy serializes with the class: call sites in other modules read it from the cache.
+- Task base classes: ``serializer = "..."`` set in a ``Task`` subclass body (a base-class hook).
+- Classes decorated with ``@register_preserializer`` (a class-decorator hook): wherever the class is
+  sent, it is registered. Metadata is part of the class's interface, so editing the decorator
+  re-checks the modules that use the class: cold, warm and daemon runs agree.
 """
 
 from __future__ import annotations
 
-from mypy.nodes import AssignmentStmt, NameExpr, StrExpr
+from mypy.nodes import AssignmentStmt, CallExpr, NameExpr, StrExpr
 from mypy.plugin import ClassDefContext
 
-from celery_boundary.mypy.tasks import METADATA
+from celery_boundary.mypy.metadata import METADATA, PRESERIALIZER
 
 
 def record_task_class(ctx: ClassDefContext) -> None:
@@ -22,4 +24,14 @@ def record_task_class(ctx: ClassDefContext) -> None:
             if isinstance(target, NameExpr) and target.name == "serializer":
                 found["serializer"] = stmt.rvalue.value
     if found:
-        ctx.cls.info.metadata[METADATA] = found
+        ctx.cls.info.metadata.setdefault(METADATA, {}).update(found)
+
+
+def record_preserializer(ctx: ClassDefContext) -> None:
+    """``@register_preserializer`` / ``@register_preserializer(include_subclasses=True)``."""
+    keeps = False
+    if isinstance(ctx.reason, CallExpr):
+        for name, arg in zip(ctx.reason.arg_names, ctx.reason.args):
+            if name == "include_subclasses":
+                keeps = isinstance(arg, NameExpr) and arg.fullname == "builtins.True"
+    ctx.cls.info.metadata.setdefault(METADATA, {})[PRESERIALIZER] = {"include_subclasses": keeps}

@@ -25,6 +25,7 @@ from celery_boundary.core.registry import Registry
 from celery_boundary.core.shapes import AnyShape, Shape, describe
 from celery_boundary.core.verdicts import Outcome, Problem, Verdict, judge
 from celery_boundary.mypy import errorcodes
+from celery_boundary.mypy.registrations import registered_classes
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup, type_of
 from celery_boundary.mypy.types_to_shapes import shape_of
@@ -62,6 +63,7 @@ def check_argument(
         return
     if is_plain_scalar(sent):
         return  # ids, names, counts: most arguments; every known serializer carries them exactly
+    settings = settings.with_classes(registered_classes(sent))
     verdict = _judge(settings, shape_of(sent), crossing.serializer)
     if crossing.unserializable_only and verdict.outcome is not Outcome.NOT_CARRIED:
         return
@@ -82,6 +84,7 @@ def check_return(
         return  # Celery returns model_dump(mode="json"): .get() gets a dict (5.5+)
     if is_plain_scalar(returned):
         return
+    settings = settings.with_classes(registered_classes(returned))
     verdict = _judge(settings, shape_of(returned), settings.result_serializer)
     head = f'Task "{task}" return value ({verdict.judged})'
     _report(api, settings, lookup, verdict, head, None, context, result=True)
@@ -95,6 +98,7 @@ def arrival_type(
         return api.named_generic_type("builtins.dict", [api.named_generic_type("builtins.str", []), _any()])
     if is_plain_scalar(returned):
         return None
+    settings = settings.with_classes(registered_classes(returned))
     verdict = _judge(settings, shape_of(returned), settings.result_serializer)
     if verdict.outcome is not Outcome.LOSSY or verdict.arrives is None:
         return None

@@ -26,7 +26,8 @@ from mypy.types import FunctionLike, Type
 
 from celery_boundary.core import config
 from celery_boundary.core import fullnames as fn
-from celery_boundary.mypy.bases import record_task_class
+from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES
+from celery_boundary.mypy.bases import record_preserializer, record_task_class
 from celery_boundary.mypy.calls import DIRECT, PACKED, check_task_call, rewrite_call_signature
 from celery_boundary.mypy.definitions import define_task
 from celery_boundary.mypy.guard import Guard
@@ -115,6 +116,9 @@ class CeleryBoundaryPlugin(Plugin):
             return None
         return partial(self._check_call, method)
 
+    def get_class_decorator_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
+        return self._record_preserializer if fullname in PRESERIALIZER_NAMES else None
+
     def get_base_class_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         info = self.lookup_info(fullname)
         if info is not None and info.has_base(fn.CELERY_TASK):
@@ -139,6 +143,9 @@ class CeleryBoundaryPlugin(Plugin):
             ctx.api,
             ctx.context,
         )
+
+    def _record_preserializer(self, ctx: ClassDefContext) -> None:
+        self.guard.run(lambda: record_preserializer(ctx), lambda: None, ctx.api, ctx.reason)
 
     def _record_class(self, ctx: ClassDefContext) -> None:
         self.guard.run(lambda: record_task_class(ctx), lambda: None, ctx.api, ctx.reason)

@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from mypy.nodes import CallExpr, ClassDef, Expression, ExpressionStmt, MypyFile, NameExpr, RefExpr, Statement
 
+from typing import Final
+
+from mypy.types import Instance, TupleType, Type, TypedDictType, UnionType, get_proper_type
+
 from celery_boundary.core.registry import Registration
 from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES, REGISTER_TYPE_NAMES
+from celery_boundary.mypy.metadata import METADATA, PRESERIALIZER
+
+MAX_DEPTH: Final = 24
 
 
 def module_registrations(tree: MypyFile) -> tuple[Registration, ...]:
@@ -71,6 +78,30 @@ def _marker(call: CallExpr) -> str | None:
     if isinstance(marker, NameExpr) and marker.fullname == "builtins.None":
         return None
     return "registered"
+
+
+def registered_classes(typ: Type, depth: int = 0, found: list[Registration] | None = None) -> list[Registration]:
+    """Classes inside ``typ`` whose metadata says ``@register_preserializer`` (see bases.py)."""
+    found = [] if found is None else found
+    if depth > MAX_DEPTH:
+        return found
+    proper = get_proper_type(typ)
+    items: list[Type] = []
+    if isinstance(proper, Instance):
+        for info in proper.type.mro:
+            meta = info.metadata.get(METADATA, {}).get(PRESERIALIZER)
+            if isinstance(meta, dict):
+                keeps = bool(meta.get("include_subclasses"))
+                found.append(Registration(info.fullname, "preserializer", keeps, None, f"@register_preserializer on {info.fullname}"))
+                break
+        items = list(proper.args)
+    elif isinstance(proper, (UnionType, TupleType)):
+        items = list(proper.items)
+    elif isinstance(proper, TypedDictType):
+        items = list(proper.items.values())
+    for item in items:
+        registered_classes(item, depth + 1, found)
+    return found
 
 
 class LocalRegistrations:

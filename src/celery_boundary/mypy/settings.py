@@ -37,6 +37,11 @@ class Settings:
     def with_module(self, registrations: tuple[Registration, ...]) -> Settings:
         return self if registrations == self.local else replace(self, local=registrations)
 
+    def with_classes(self, registrations: list[Registration]) -> Settings:
+        """Add classes registered by decorator (found in the judged type's metadata)."""
+        new = tuple(r for r in registrations if r not in self.local)
+        return replace(self, local=self.local + new) if new else self
+
     @property
     def task_serializer(self) -> str:
         """The configured ``serializer`` key over the app module's ``task_serializer`` over json."""

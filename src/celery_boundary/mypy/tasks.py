@@ -43,6 +43,7 @@ from mypy.types import (
 from celery_boundary.mypy.boundary import is_model
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.mypy.metadata import METADATA
 
 FACTORY: Final = "celery_boundary.mypy.tasks.apply_task_options"
 SIG: Final = "__celery_boundary_signature__"
@@ -50,8 +51,6 @@ SERIALIZER: Final = "__celery_boundary_serializer__"
 PYDANTIC: Final = "__celery_boundary_pydantic__"
 BIND: Final = "__celery_boundary_bind__"
 NAME: Final = "__celery_boundary_name__"
-#: Class metadata key written by ``record_task_class`` (survives mypy's cache).
-METADATA: Final = "celery_boundary"
 #: Methods whose override in a base class means it may inject or pop arguments (FACTS).
 DISPATCH_METHODS: Final = ("apply_async", "__call__", "delay")
 
