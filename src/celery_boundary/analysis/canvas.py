@@ -121,13 +121,19 @@ def position(index: ModuleIndex, expr: ast.AST, site: Site) -> str:
     parent = index.parent(expr)
     if parent is None:
         return UNKNOWN
+    if isinstance(parent, ast.Attribute) and parent.value is expr:  # ``expr.method(...)``
+        call = index.parent(parent)
+        if isinstance(call, ast.Call) and call.func is parent:
+            return _position_in_call(index, expr, call, site)
+        return UNKNOWN
     if isinstance(parent, ast.Call):
         return _position_in_call(index, expr, parent, site)
     if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.BitOr):
         if expr is parent.right:
             return _mutable(expr, RECEIVING)
+        # The first step receives only when the whole pipe does (like the first step of a chain).
         outer = position(index, parent, site)
-        return _mutable(expr, outer) if outer == RECEIVING else (LINK if outer in (LINK, ALONE) else outer)
+        return _mutable(expr, RECEIVING) if outer == RECEIVING else LINK
     if isinstance(parent, ast.keyword):
         call = index.parent(parent)
         if isinstance(call, ast.Call):
