@@ -44,11 +44,11 @@ def _check_private_launch(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
             return
         how = f".{func.attr}()"
         task = _private_task_name(index, receiver, site)
-        if task is None:  # ``_t.s(...).delay()``: a signature of the task launched on its own
-            inner = cv.is_signature_of(index, receiver, site)
-            task = inner.name if inner is not None and inner.private else None
-            how = f".{receiver.func.attr}(...){how}" if task and isinstance(receiver, ast.Call) and isinstance(
-                receiver.func, ast.Attribute) else how
+        inner = cv.is_signature_of(index, receiver, site)
+        if task is None and inner is not None and inner.private and isinstance(receiver, ast.Call):
+            # ``_t.s(...).delay()``: a signature of the task launched on its own
+            task = inner.name
+            how = f".{receiver.func.attr}(...){how}"  # type: ignore[attr-defined]
     else:
         found = index.task_of(func, site)
         task = found.name if found is not None and found.private and found is not site.task else None
