@@ -53,7 +53,7 @@ def test_unsafe_fixes_wait_for_the_flag(project: Path, capsys: pytest.CaptureFix
     assert target.read_text() == before
     err = capsys.readouterr().err
     assert "fixed 0 place(s) in 0 file(s)" in err
-    assert "6 more finding(s) have unsafe fixes (CB101, CB102, CB103)" in err and "--unsafe-fixes" in err
+    assert "8 more finding(s) have unsafe fixes (CB101, CB102, CB103)" in err and "--unsafe-fixes" in err
 
 
 def test_diff_writes_nothing_and_exits_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

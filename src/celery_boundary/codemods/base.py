@@ -55,9 +55,12 @@ class FixTransformer(cst.CSTTransformer):
                     value = key.evaluated_value
                     return value if isinstance(value, str) else None
                 return None
-            elif isinstance(parent, (cst.Assign, cst.AnnAssign)):
+            elif isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
                 target = parent.targets[0].target if isinstance(parent, cst.Assign) else parent.target
                 return target_name(target)
+            elif isinstance(parent, cst.Call) and isinstance(parent.func, cst.Attribute) and \
+                    parent.func.attr.value in ("extend", "append"):
+                return target_name(parent.func.value)  # ``accept_content.extend([...])``
             elif not isinstance(parent, (cst.Element, cst.List, cst.Tuple, cst.Set, cst.Call, cst.IfExp,
                                          cst.BooleanOperation)):
                 return None

@@ -7,6 +7,8 @@ app.conf.update(
 )
 CELERY_ACCEPT_CONTENT = ("json",)
 CELERY_EVENT_SERIALIZER = "pickle"  # noqa: CB101
+CELERY_ACCEPT_CONTENT += ["yaml"]
+app.conf.accept_content.extend(["json"])
 
 
 @shared_task(serializer="json")

@@ -7,6 +7,8 @@ app.conf.update(
 )
 CELERY_ACCEPT_CONTENT = ("application/x-python-serialize",)
 CELERY_EVENT_SERIALIZER = "pickle"  # noqa: CB101
+CELERY_ACCEPT_CONTENT += ["pickle", "yaml"]
+app.conf.accept_content.extend(["json", "pickle"])
 
 
 @shared_task(serializer="pickle")
