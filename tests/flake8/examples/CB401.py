@@ -29,6 +29,10 @@ CELERY_BEAT_SCHEDULE = {
 app.conf.update(beat_schedule={"x": {"task": "proj.tasks.tick", "schedule": 5}})  # CB401
 app.conf.beat_schedule["y"] = {"task": "proj.tasks.tick", "schedule": 5}  # CB401
 CELERYBEAT_SCHEDULE = {"old": dict(task="proj.tasks.tick", schedule=5)}  # CB401
+SCHEDULE = {
+    "named-elsewhere": {"task": "proj.tasks.tick", "schedule": 5},  # CB401
+}
+app.conf.beat_schedule = SCHEDULE
 CELERY_BEAT_SCHEDULE["late"] = {"task": "proj.tasks.tick", "schedule": 5}  # CB401
 app.conf.beat_schedule.update({"covered": {"task": "proj.tasks.self_expiring", "schedule": 10}})
 

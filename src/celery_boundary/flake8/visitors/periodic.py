@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from celery_boundary.analysis.index import ModuleIndex, Site
 from celery_boundary.analysis.names import last_name
@@ -21,14 +22,32 @@ _WHY = ("beat keeps sending while the consumer is slower than the schedule, so t
         "with stale runs that all execute when the worker catches up")
 
 
+@dataclass(frozen=True)
+class _Context:
+    #: Task names (function or ``name=``) whose decorator sets ``expires`` in this module.
+    tasks: set[str]
+    #: Module-level ``NAME = {...}`` dicts, for ``beat_schedule = NAME``.
+    dicts: dict[str, ast.expr]
+
+
+def _module_dicts(tree: ast.Module) -> dict[str, ast.expr]:
+    found: dict[str, ast.expr] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            if dict_items(stmt.value) is not None:
+                found[stmt.targets[0].id] = stmt.value
+    return found
+
+
 def is_schedule_setting(name: str) -> bool:
     """``beat_schedule``, ``CELERY_BEAT_SCHEDULE``, the old ``CELERYBEAT_SCHEDULE``."""
     return name == "beat_schedule" or name.isupper() and name.endswith("BEAT_SCHEDULE")
 
 
 def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
-    expiring = {t.name for t in index.tasks.values() if "expires" in t.options}
-    expiring |= {t.task_name for t in index.tasks.values() if "expires" in t.options and t.task_name}
+    names = {t.name for t in index.tasks.values() if "expires" in t.options}
+    names |= {t.task_name for t in index.tasks.values() if "expires" in t.options and t.task_name}
+    expiring = _Context(names, _module_dicts(index.tree))
     for site in index.assigns:
         yield from _check_assignment(site, expiring)
     for site in index.calls:
@@ -51,7 +70,7 @@ def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
                     "at most the period> to the decorator"))
 
 
-def _check_assignment(site: Site, expiring: set[str]) -> Iterator[Finding]:
+def _check_assignment(site: Site, expiring: _Context) -> Iterator[Finding]:
     node = site.node
     if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
         return
@@ -71,7 +90,7 @@ def _check_assignment(site: Site, expiring: set[str]) -> Iterator[Finding]:
                 yield from _check_entry(target.slice, node.value, expiring)
 
 
-def _check_call(index: ModuleIndex, site: Site, expiring: set[str]) -> Iterator[Finding]:
+def _check_call(index: ModuleIndex, site: Site, expiring: _Context) -> Iterator[Finding]:
     call = site.node
     assert isinstance(call, ast.Call)
     method = last_name(call.func)
@@ -119,7 +138,9 @@ def _check_database_entry(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
         "most the period> (or expires=<datetime>)"))
 
 
-def _check_schedule(value: ast.expr, expiring: set[str]) -> Iterator[Finding]:
+def _check_schedule(value: ast.expr, expiring: _Context) -> Iterator[Finding]:
+    if isinstance(value, ast.Name) and value.id in expiring.dicts:  # ``beat_schedule = SCHEDULE``
+        value = expiring.dicts[value.id]
     items = dict_items(value)
     if items is None:
         return
@@ -128,7 +149,7 @@ def _check_schedule(value: ast.expr, expiring: set[str]) -> Iterator[Finding]:
             yield from _check_entry(key, entry, expiring)
 
 
-def _check_entry(key: ast.expr, entry: ast.expr, expiring: set[str]) -> Iterator[Finding]:
+def _check_entry(key: ast.expr, entry: ast.expr, expiring: _Context) -> Iterator[Finding]:
     label = string_of(key) or "entry"
     known, task = dict_get(entry, "task")
     if not known or task is None:
@@ -142,7 +163,7 @@ def _check_entry(key: ast.expr, entry: ast.expr, expiring: set[str]) -> Iterator
     elif not known_options:
         return
     name = string_of(task)
-    if name is not None and (name in expiring or name.rsplit(".", 1)[-1] in expiring):
+    if name is not None and (name in expiring.tasks or name.rsplit(".", 1)[-1] in expiring.tasks):
         return
     if top_level is not None:
         yield report(key, "CB401", (
@@ -155,7 +176,7 @@ def _check_entry(key: ast.expr, entry: ast.expr, expiring: set[str]) -> Iterator
         "the period>} to the entry"))
 
 
-def _check_add_periodic_task(index: ModuleIndex, call: ast.Call, site: Site, expiring: set[str]) -> Iterator[Finding]:
+def _check_add_periodic_task(index: ModuleIndex, call: ast.Call, site: Site, expiring: _Context) -> Iterator[Finding]:
     keywords = {kw.arg for kw in call.keywords}
     if "expires" in keywords or None in keywords:  # ``**opts`` may hold it
         return
