@@ -9,7 +9,7 @@ import pytest
 
 from celery_boundary.core import rules
 from celery_boundary.flake8.visitors import check_source
-from expectations import EXAMPLES, ROOT
+from flake8_expectations import EXAMPLES, ROOT
 
 DOCS = ROOT / "docs" / "rules"
 CODES = sorted(r.code for r in rules.RULES if rules.Tool.FLAKE8 in r.tools)

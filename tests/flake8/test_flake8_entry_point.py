@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from expectations import EXAMPLES, HERE, expected
+from flake8_expectations import EXAMPLES, HERE, expected
 
 NOQA = HERE / "data" / "noqa.py"
 

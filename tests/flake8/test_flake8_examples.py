@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from expectations import EXAMPLES, expected, found
+from flake8_expectations import EXAMPLES, expected, found
 
 FILES = sorted(EXAMPLES.glob("*.py"))
 
@@ -35,7 +35,7 @@ def test_every_message_starts_with_its_code_and_names_a_fix() -> None:
 def test_the_text_pretest_never_skips_a_file_with_findings() -> None:
     from celery_boundary.flake8.visitors import check_source, might_apply
 
-    from expectations import ROOT, settings_of
+    from flake8_expectations import ROOT, settings_of
 
     texts = [p.read_text(encoding="utf-8") for p in FILES]
     for page in sorted((ROOT / "docs" / "rules").glob("CB*.md")):
