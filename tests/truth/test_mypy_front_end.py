@@ -31,6 +31,7 @@ import collections
 import collections.abc
 import datetime
 import decimal
+import numbers
 import pathlib
 import threading
 import typing

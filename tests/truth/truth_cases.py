@@ -18,13 +18,24 @@ import datetime
 import decimal
 import enum
 import io
+import numbers
 import pathlib
 import sys
 import tempfile
 import threading
 import types
 import uuid
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Generator,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+    Sized,
+)
 from fractions import Fraction
 from typing import (
     IO,
@@ -210,6 +221,13 @@ def _local_supports_int() -> SupportsInt:
     return Meters()
 
 
+def _local_real() -> float:
+    class Celsius(float):  # a numbers.Real, defined in a function: pickle cannot find it by name
+        pass
+
+    return Celsius(21.5)
+
+
 def _text_file() -> IO[str]:
     handle = tempfile.TemporaryFile("w+")
     handle.write("x")
@@ -356,6 +374,9 @@ ROWS: tuple[Row, ...] = (
     Row("Any (trust_any=False)", Any, _ANY_VALUES, trust_any=False),
     Row("object (trusted)", object, _ANY_VALUES, trusted=True),
     Row("object (trust_any=False)", object, _ANY_VALUES, trust_any=False),
+    Row("numbers.Real (ABC)", numbers.Real, lambda: [1, 2.5, Fraction(1, 3), _local_real()]),
+    Row("Hashable", Hashable, lambda: [1, "a", (1, 2), frozenset({1}), threading.Lock()]),
+    Row("Sized", Sized, lambda: [[1], "ab", {1: 2}.keys()]),
     Row("Protocol (SupportsInt)", SupportsInt, lambda: [1, 2.5, Fraction(1, 3), _local_supports_int()]),
     Row("Callable", Callable[[str], str], lambda: [shout, lambda s: s, len]),
     Row("Generator", Generator[int, None, None], lambda: [_numbers(), (i for i in range(2))]),

@@ -15,6 +15,7 @@ import decimal
 import importlib
 import io
 import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -236,6 +237,9 @@ def _conforms_instance(value: object, shape: Instance) -> bool:
 def _abstract_class(fullname: str) -> type | None:
     """``typing.Mapping`` -> ``collections.abc.Mapping``; typing's file types -> ``io.IOBase``."""
     module, _, name = fullname.rpartition(".")
+    if module == "numbers":
+        found_number = getattr(numbers, name, None)
+        return found_number if isinstance(found_number, type) else None
     if module in ("typing", "collections.abc"):
         if name in ("IO", "TextIO", "BinaryIO"):
             return io.IOBase

@@ -66,6 +66,22 @@ ABSTRACT_SETS: Final = frozenset(
     }
 )
 
+#: Abstract bases that builtin values implement (int is a numbers.Real, str is Hashable and Sized):
+#: whether a value crosses depends on the value, never on the annotation.
+ABSTRACT_BASES: Final = frozenset(
+    {
+        "numbers.Number",
+        "numbers.Complex",
+        "numbers.Real",
+        "numbers.Rational",
+        "numbers.Integral",
+        "typing.Hashable",
+        "typing.Sized",
+        "collections.abc.Hashable",
+        "collections.abc.Sized",
+    }
+)
+
 # --- stdlib value types ----------------------------------------------------------------------
 DATETIME: Final = "datetime.datetime"
 DATE: Final = "datetime.date"

@@ -68,6 +68,15 @@ def visit_instance(walk: Walk, inst: Instance, where: str) -> Shape | None:
     if inst.is_any_of(fn.GENERATORS | fn.FILES | fn.LOCKS):
         _refuse_handle(walk, inst, where)
         return None
+    if inst.fullname in fn.ABSTRACT_BASES:
+        walk.report(
+            Outcome.UNKNOWN,
+            inst,
+            where,
+            f"an abstract base class: builtin values cross {walk.serializer.name}, other implementations may not",
+        )
+        # Each value arrives as its own type does: a Hashable tuple arrives as an unhashable list.
+        return UnknownShape(inst.name)
     if inst.fullname in fn.MAPPINGS | fn.SEQUENCES | fn.ITERABLES | fn.ABSTRACT_SETS:
         return _visit_abstract(walk, inst, where)
     if inst.fullname in SCALARS:
@@ -82,7 +91,9 @@ def visit_instance(walk: Walk, inst: Instance, where: str) -> Shape | None:
     return _visit_other_object(walk, inst, where)
 
 
-_PICKLE_ABSTRACT = fn.MAPPINGS | fn.SEQUENCES | fn.ITERABLES | fn.ABSTRACT_SETS | fn.PICKLED_SOMETIMES
+_PICKLE_ABSTRACT = (
+    fn.MAPPINGS | fn.SEQUENCES | fn.ITERABLES | fn.ABSTRACT_SETS | fn.PICKLED_SOMETIMES | fn.ABSTRACT_BASES
+)
 
 
 def _visit_pickled(walk: Walk, inst: Instance, where: str) -> Shape | None:
