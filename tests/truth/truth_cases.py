@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import types
+import typing
 import uuid
 from collections.abc import (
     AsyncIterator,
@@ -56,6 +57,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pydantic
+import pydantic.dataclasses
 from django.db.models.query import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
@@ -101,6 +103,24 @@ class Movie(TypedDict):
 
 class Span(TypedDict):
     bounds: tuple[int, int]
+
+
+class Draft(TypedDict, total=False):
+    title: str
+    cast: list[Point]
+
+
+OldPoint = collections.namedtuple("OldPoint", ["x", "y"])
+
+
+@pydantic.dataclasses.dataclass
+class Reading:
+    value: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Coordinate:
+    lat: float
 
 
 class Point(NamedTuple):
@@ -425,6 +445,35 @@ ROWS: tuple[Row, ...] = (
     Row("type[...] (a class)", type[Address], lambda: [Address, int]),
     Row("complex", complex, lambda: [1 + 2j, 0j]),
     Row("range", range, lambda: [range(3), range(0)]),
+    # other spellings of the same types (the mypy cross-check sees them as mypy does)
+    Row("typing.List[int]", typing.List[int], lambda: [[1], []]),
+    Row("typing.Dict[int, str]", typing.Dict[int, str], lambda: [{1: "a"}], vacuous=lambda: [{}]),
+    Row("typing.Tuple[int, str]", typing.Tuple[int, str], lambda: [(1, "a")]),
+    Row("typing.FrozenSet[int]", typing.FrozenSet[int], lambda: [frozenset({1})]),
+    Row("typing.DefaultDict[str, int]", typing.DefaultDict[str, int], lambda: [collections.defaultdict(int, a=1)]),
+    Row("typing.Deque[int]", typing.Deque[int], lambda: [collections.deque([1])]),
+    Row("typing.Type[dataclass]", typing.Type[Address], lambda: [Address]),
+    Row("typing.Text", typing.Text, lambda: ["x"]),
+    Row(
+        "typing.MutableMapping[str, int]",
+        typing.MutableMapping[str, int],
+        lambda: [{"a": 1}, types.MappingProxyType({})],
+    ),
+    Row("typing.Collection[int]", typing.Collection[int], lambda: [[1], {1: 0}.keys()]),
+    Row("int | None (PEP 604)", int | None, lambda: [None, 1]),
+    Row("list['Address'] (forward reference)", list["Address"], lambda: [[Address("a", 1)]], vacuous=lambda: [[]]),
+    Row("Literal[None, True, b'x']", Literal[None, True, b"x"], lambda: [None, True, b"x"]),
+    Row("dict[str, Any]", dict[str, Any], lambda: [{"a": 1, "b": [1, "x"]}, {}]),
+    Row("list[object]", list[object], lambda: [[1, "a"], []]),
+    Row(
+        "TypedDict total=False, nested NamedTuple",
+        Draft,
+        lambda: [{"title": "x", "cast": [Point(1, 2)]}],
+        vacuous=lambda: [{}, {"title": "y"}],
+    ),
+    Row("collections.namedtuple (untyped)", OldPoint, lambda: [OldPoint(1, "a")]),
+    Row("pydantic dataclass", Reading, lambda: [Reading(1.5)]),
+    Row("frozen dataclass", Coordinate, lambda: [Coordinate(1.0)]),
     # registered types (kombu.utils.json.register_type, json only)
     Row("registered: exact type with marker", Money, lambda: [Money("1.50", "EUR")], registry=MONEY),
     Row("registered: subclass of a registered type", SpecialMoney, lambda: [SpecialMoney("2", "NOK")], registry=MONEY),
