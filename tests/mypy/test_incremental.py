@@ -119,6 +119,23 @@ def test_daemon_keeps_the_diagnostics(project: Path) -> None:
         assert len(errors) == 1 and errors[0].startswith(SECRET_ERROR), result.stdout + result.stderr
 
 
+def test_daemon_follows_an_edited_registration(project: Path) -> None:
+    """dmypy keeps one plugin across runs: it notices the app module changed and re-reads it."""
+    status = project / ".dmypy.json"
+    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(status)]
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    command = [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"]
+    try:
+        first = subprocess.run(command, capture_output=True, text=True, cwd=project, env=env, timeout=120)
+        app = project / "proj" / "app.py"
+        app.write_text(app.read_text() + "register_preserializer(Secret)\n")
+        second = subprocess.run(command, capture_output=True, text=True, cwd=project, env=env, timeout=120)
+    finally:
+        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=project, env=env, timeout=60)
+    assert SECRET_ERROR in first.stdout, first.stdout + first.stderr
+    assert ": error:" not in second.stdout, second.stdout + second.stderr
+
+
 def test_bad_configuration_is_one_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "mypy.ini").write_text("[mypy]\nplugins = celery_boundary.mypy\n\n[celery_boundary]\nlossy = sometimes\n")
     _, _, status = api.run(["--cache-dir", str(project / ".mypy_cache"), "--config-file", str(project / "mypy.ini"), "calls.py"])

@@ -6,7 +6,17 @@ and only routes hooks; the checks live in the domain modules next to it.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import Any
+
+from celery_boundary.mypy import version as _version
+
+
+def __getattr__(name: str) -> Any:
+    """``__version__`` is computed: it changes when the settings' files change (see version.py)."""
+    if name == "__version__":
+        return _version.current()
+    raise AttributeError(name)
+
 
 # Imported before ``plugin`` is defined: importing the submodule ``plugin`` binds that name on this
 # package, and the function below must win (mypy looks up ``plugin`` again on every load, e.g.

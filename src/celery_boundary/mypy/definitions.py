@@ -14,8 +14,10 @@ from celery_boundary.mypy.tasks import SIG, apply_task_options, options_of, rest
 
 def define_task(ctx: FunctionContext | MethodContext, settings: Settings, lookup: Lookup, factory: bool) -> Type:
     """``@app.task`` / ``@shared_task`` (``factory``: the options form applied to the function)."""
-    assert factory is False or isinstance(ctx, FunctionContext)
-    result = apply_task_options(ctx, lookup) if isinstance(ctx, FunctionContext) and factory else restore_task(ctx, lookup)
+    if factory and isinstance(ctx, FunctionContext):
+        result = apply_task_options(ctx, lookup)
+    else:
+        result = restore_task(ctx, lookup)
     task = get_proper_type(result)
     if isinstance(task, Instance) and task.extra_attrs and SIG in task.extra_attrs.attrs:
         sig = get_proper_type(task.extra_attrs.attrs[SIG])

@@ -33,6 +33,7 @@ from celery_boundary.mypy.definitions import define_task
 from celery_boundary.mypy.guard import Guard
 from celery_boundary.mypy.registrations import LocalRegistrations
 from celery_boundary.mypy.settings import Settings, load_settings
+from celery_boundary.mypy.version import watch
 from celery_boundary.mypy.tasks import FACTORY, open_signature
 
 #: ``celery.shared_task`` is re-exported from ``celery.app`` (celery-types 0.26).
@@ -51,6 +52,7 @@ class CeleryBoundaryPlugin(Plugin):
             # One line, like mypy's own config errors; no traceback.
             print(f"celery-boundary: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
+        watch(options.config_file, self.settings.watched)
         self.guard = Guard()
         self.local = LocalRegistrations()
         self.decorators = SHARED_TASK | frozenset(self.settings.config.task_decorators)

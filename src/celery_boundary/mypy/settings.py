@@ -17,7 +17,7 @@ from mypy.options import Options
 
 from celery_boundary.core import config
 from celery_boundary.core.registry import Registration, Registry
-from celery_boundary.mypy import __version__
+from celery_boundary.mypy.version import VERSION, stamp
 from celery_boundary.mypy.appscan import AppFacts, scan_app
 
 
@@ -29,6 +29,8 @@ class Settings:
     versions: dict[str, str]
     #: ``registry`` plus the registrations of the module being checked (see ``with_module``).
     local: tuple[Registration, ...] = ()
+    #: What the settings were read from, to notice edits between daemon runs.
+    watched: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def effective_registry(self) -> Registry:
@@ -58,7 +60,7 @@ class Settings:
     def config_data(self) -> dict[str, Any]:
         cfg = self.config
         return {
-            "plugin": __version__,
+            "plugin": VERSION,
             "versions": self.versions,
             "serializer": self.task_serializer,
             "result_serializer": self.result_serializer,
@@ -87,7 +89,8 @@ def load_settings(options: Options) -> Settings:
         *(Registration(name, origin="config preserializers") for name in cfg.preserializers),
         *facts.registrations,
     ]
-    return Settings(cfg, facts, Registry(tuple(registrations)), read_versions())
+    watched = [*facts.files, *([cfg.source] if cfg.source else [])]
+    return Settings(cfg, facts, Registry(tuple(registrations)), read_versions(), watched=stamp(watched))
 
 
 def search_roots(options: Options, start: Path, cfg: config.Config) -> list[Path]:
