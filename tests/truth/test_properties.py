@@ -22,7 +22,7 @@ from celery_boundary.core.verdicts import Outcome, judge
 
 Pair = tuple[Any, st.SearchStrategy[Any]]  # (annotation, strategy for its values)
 
-# msgpack's integers stop at uint64 / int64 (value-level limit, see test_limits.py).
+# msgpack's integers stop at uint64 / int64 (value-level limit, see test_value_limits.py).
 SCALARS: list[Pair] = [
     (int, st.integers(min_value=-(2**63), max_value=2**64 - 1)),
     (float, st.floats()),

@@ -110,7 +110,7 @@ def same(a: object, b: object) -> bool:
     if isinstance(a, datetime.datetime):
         assert isinstance(b, datetime.datetime)
         # Value-level limit (kombu 5.7.0 json, PyYAML): a ZoneInfo name and `fold` do not travel;
-        # the instant and the UTC offset do. tests/truth/test_limits.py pins the loss itself.
+        # the instant and the UTC offset do. tests/truth/test_value_limits.py pins the loss itself.
         return a == b and a.utcoffset() == b.utcoffset() and (a.tzinfo is None) == (b.tzinfo is None)
     if isinstance(a, (list, tuple)):
         assert isinstance(b, (list, tuple))
