@@ -138,6 +138,13 @@ def check_task_call(ctx: MethodContext, method: str, settings: Settings, lookup:
             # A signature may be partial (the parent's result comes first in a chain), like .s().
             _check_arity(ctx, make_partial(sig) if method in PARTIAL else sig, actuals, method)
         per_call = _string_option(ctx, "serializer")
+        if actuals is None:
+            # args=values / kwargs=values not written out: every item is sent, judge the containers.
+            actuals = [
+                Actual(expr, kind, None, _type(ctx, expr))
+                for expr, kind in ((_formal_expr(ctx, "args"), ARG_STAR), (_formal_expr(ctx, "kwargs"), ARG_STAR2))
+                if expr is not None
+            ]
     else:
         actuals = _direct_actuals(ctx)
         per_call = None
