@@ -210,6 +210,14 @@ class Blob(bytes):
     pass
 
 
+class QuotaError(Exception):
+    """Keeps ``code`` out of ``args``: unpickling calls QuotaError(*args) and fails (CPython 3.11)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 def shout(text: str) -> str:
     return text.upper()
 
@@ -442,6 +450,7 @@ ROWS: tuple[Row, ...] = (
     Row("deque", collections.deque[int], lambda: [collections.deque([1, 2]), collections.deque()]),
     Row("dict subclass", Bag, lambda: [Bag(a=1), Bag()]),
     Row("exception", ValueError, lambda: [ValueError("bad", 1), ValueError()]),
+    Row("Exception (any subclass)", Exception, lambda: [ValueError("bad"), QuotaError(429, "slow down")]),
     Row("type[...] (a class)", type[Address], lambda: [Address, int]),
     Row("complex", complex, lambda: [1 + 2j, 0j]),
     Row("range", range, lambda: [range(3), range(0)]),

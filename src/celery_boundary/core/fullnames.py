@@ -26,6 +26,8 @@ SET: Final = "builtins.set"
 FROZENSET: Final = "builtins.frozenset"
 NONE_TYPE: Final = "builtins.NoneType"
 RANGE: Final = "builtins.range"
+BASE_EXCEPTION: Final = "builtins.BaseException"
+EXCEPTION: Final = "builtins.Exception"
 TYPE: Final = "builtins.type"
 
 #: Abstract collection types: the runtime value may be any implementation.

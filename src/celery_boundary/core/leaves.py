@@ -111,6 +111,15 @@ def _visit_pickled(walk: Walk, inst: Instance, where: str) -> Shape | None:
         return None
     # After the refusals: typeshed declares Generator and AsyncIterator as protocols (mypy 2.4).
     abstract = abstract or Trait.PROTOCOL in inst.traits
+    if _user_exception(inst):
+        walk.report(
+            Outcome.UNKNOWN,
+            inst,
+            where,
+            "pickle rebuilds an exception as cls(*exc.args): one whose __init__ takes other arguments "
+            "than it passes to super().__init__() fails to decode on the worker",
+            "keep every __init__ argument in args (super().__init__(code, message)), or define __reduce__",
+        )
     for arg in inst.args:
         if visit(walk, arg, f"{where}[*]") is None:
             return None
@@ -123,6 +132,13 @@ def _visit_pickled(walk: Walk, inst: Instance, where: str) -> Shape | None:
             "(mappingproxy, dict views, generators, open files and classes defined in a function fail)",
         )
     return inst
+
+
+def _user_exception(inst: Instance) -> bool:
+    """An exception class other than the builtin ones (``Exception`` itself admits any subclass)."""
+    if not inst.is_a(fn.BASE_EXCEPTION):
+        return False
+    return not inst.fullname.startswith("builtins.") or inst.fullname in (fn.BASE_EXCEPTION, fn.EXCEPTION)
 
 
 def _refuse_handle(walk: Walk, inst: Instance, where: str) -> None:
