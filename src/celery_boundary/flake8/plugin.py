@@ -125,6 +125,9 @@ def overrides_from(options: argparse.Namespace) -> dict[str, Any]:
             values[key] = frozenset(item.strip() for item in given if item.strip())
     for key in ("statements", "branches", "loops", "depth"):
         given = getattr(options, f"cb_max_task_{key}", None)
-        if given is not None:
+        if given is not None and int(given) < 0:
+            Plugin._warn(f"celery-boundary: --cb-max-task-{key} must be a whole number >= 0, not {given} "
+                         "(ignored)")
+        elif given is not None:
             values[f"max_task_{key}"] = int(given)
     return values
