@@ -1,7 +1,12 @@
 """CB301: business logic inside a task body (default thresholds)."""
+import logging
+
 from celery import Task, shared_task
 
 from proj import services
+
+log = logging.getLogger(__name__)
+logger = log
 
 
 @shared_task(bind=True, max_retries=3)
@@ -73,6 +78,28 @@ def twelve(x):
     j = i + 1
     k = j + 1
     return services.store(a, b, c, d, e, f, g, h, i, j, k)
+
+
+@shared_task
+def guarded(build_id):
+    """Guards and log lines before one delegating call are not business logic."""
+    build = services.find(build_id)
+    if not build:
+        log.debug("no build", build_id=build_id)
+        return None
+    version = build.version
+    if not version:
+        log.debug("no version", build_id=build_id)
+        return None
+    logger.info("indexing")
+    logger.info("project %s", version.project)
+    logging.info("version %s", version)
+    log.bind(build=build_id)
+    services.bind(version)
+    services.prepare(version)
+    services.check(version)
+    services.warm(version)
+    return services.index(version)
 
 
 class Reindex(Task):

@@ -4,7 +4,7 @@ any measure above its threshold (``max_task_*`` in the config, ``--cb-max-task-*
 
 Retry handling belongs to the task and is not counted: an ``except`` clause that calls
 ``.retry(...)`` is skipped, and a ``try`` whose handlers all retry adds no depth. A leading
-docstring and ``pass`` are not statements.
+docstring, ``pass`` and logging calls (``logger.info(...)``) are not statements.
 """
 
 from __future__ import annotations
@@ -33,9 +33,23 @@ def measure_body(body: list[ast.stmt]) -> Measure:
     return found
 
 
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+
+
+def _is_logging(stmt: ast.stmt) -> bool:
+    """``logger.info(...)`` / ``log.debug(...)`` / ``logging.warning(...)``: reporting, not logic."""
+    if not isinstance(stmt, ast.Expr) or not isinstance(stmt.value, ast.Call):
+        return False
+    func = stmt.value.func
+    if not isinstance(func, ast.Attribute) or func.attr not in _LOG_METHODS:
+        return False
+    owner = func.value.attr if isinstance(func.value, ast.Attribute) else getattr(func.value, "id", "")
+    return isinstance(owner, str) and ("log" in owner.lower())
+
+
 def _measure(body: list[ast.stmt], depth: int, found: Measure) -> None:
     for stmt in body:
-        if isinstance(stmt, ast.Pass):
+        if isinstance(stmt, ast.Pass) or _is_logging(stmt):
             continue
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.statements += 1  # a helper defined inside the task is logic too
