@@ -57,7 +57,7 @@ def test_celery_shaped_projects_never_crash_check(sources: list[str]) -> None:
     assert_clean(*run_check(sources))
 
 
-@FUZZ
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(source=grammar_modules())
 def test_grammar_modules_never_crash_check(source: str) -> None:
     assert_clean(*run_check([source]))
