@@ -67,7 +67,7 @@ def test_options_are_read_from_flake8_config(tmp_path: Path) -> None:
 def test_tool_celery_boundary_table_is_read(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.celery_boundary]\ntask_decorators = ['proj.jobs.job']\n")
     (tmp_path / "t.py").write_text(
-        "from proj.jobs import job\n\n\n@job\ndef _step(x):\n    return x\n\n\n_step(1)\n")
+        "from proj.jobs import job\n\n\n@job\ndef __step(x):\n    return x\n\n\n__step(1)\n")
     rows, _ = flake8("--select", "CB", "t.py", cwd=tmp_path)
     assert rows == {(9, "CB201")}
 
@@ -117,7 +117,7 @@ def test_an_internal_error_is_reported_once_and_flake8_goes_on(
 
 
 def test_each_file_uses_the_nearest_tool_celery_boundary_table(tmp_path: Path) -> None:
-    source = "from proj.jobs import job\n\n\n@job\ndef _step(x):\n    return x\n\n\n_step(1)\n"
+    source = "from proj.jobs import job\n\n\n@job\ndef __step(x):\n    return x\n\n\n__step(1)\n"
     for name, decorators in (("one", "['proj.jobs.job']"), ("two", "[]")):
         (tmp_path / name).mkdir()
         (tmp_path / name / "pyproject.toml").write_text(f"[tool.celery_boundary]\ntask_decorators = {decorators}\n")

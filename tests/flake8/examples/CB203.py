@@ -48,5 +48,22 @@ def single(x):
     return add.delay(x, 1).id  # one task, not a canvas
 
 
+@app.task
+def dispatcher(ids):
+    # a fan-out from a task this module only launches on its own: nothing is chained after it
+    group(add.s(i, i) for i in ids).apply_async()
+
+
+@app.task
+def scheduled_fan_out(ids):
+    group(add.s(i, i) for i in ids).apply_async()
+
+
+app.conf.beat_schedule = {
+    "fan-out": {"task": "proj.tasks.scheduled_fan_out", "schedule": 60.0, "options": {"expires": 50}},
+}
+
+
 def view(x):
     chain(add.s(x, 1), add.s(2)).delay()  # not inside a task
+    dispatcher.delay([x])

@@ -16,15 +16,37 @@ _Variables = tuple[frozenset[str], frozenset[str]]
 
 def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
     cache: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+    uses = uses_of_tasks(index)
     for site in index.calls:
         call = site.node
         assert isinstance(call, ast.Call)
-        yield from _check_private_launch(index, call, site)
+        yield from _check_private_launch(index, call, site, uses)
         if site.task is not None:
             variables = _variables(index, site, cache)
-            yield from _check_canvas_launch(index, call, site, variables)
+            yield from _check_canvas_launch(index, call, site, variables, uses)
             yield from _check_blocking(index, call, site, variables)
-    yield from _check_chain_only(index)
+    yield from _check_chain_only(index, uses)
+
+
+def uses_of_tasks(index: ModuleIndex) -> dict[str, list[str]]:
+    """How this module uses each function task it defines: positions (``analysis.canvas``) of
+    every reference, plus ``alone`` when a string names it (a beat entry, ``send_task``)."""
+    uses: dict[str, list[str]] = {}
+    for ref in index.task_refs:
+        task = index.task_of(ref.node, ref)  # type: ignore[arg-type]
+        if task is not None and not task.is_class:
+            uses.setdefault(task.name, []).append(_use_of(index, ref))
+    for task in index.tasks.values():
+        if _named_elsewhere(index, task):
+            uses.setdefault(task.name, []).append(cv.ALONE)
+    return uses
+
+
+def _chain_only(task: TaskDef, uses: dict[str, list[str]]) -> bool:
+    """Evidence that a private task is a chain-only link, not merely module-private: the ``__name``
+    convention, or a use as a canvas link in this module (taiga's ``_name`` tasks are launched by
+    their own module and never chained)."""
+    return task.name.startswith("__") or any(k in (cv.LINK, cv.RECEIVING) for k in uses.get(task.name, ()))
 
 
 def _variables(index: ModuleIndex, site: Site,
@@ -35,7 +57,8 @@ def _variables(index: ModuleIndex, site: Site,
 # --- CB201 -------------------------------------------------------------------------------------
 
 
-def _check_private_launch(index: ModuleIndex, call: ast.Call, site: Site) -> Iterator[Finding]:
+def _check_private_launch(index: ModuleIndex, call: ast.Call, site: Site,
+                          uses: dict[str, list[str]]) -> Iterator[Finding]:
     func = call.func
     how: str
     if isinstance(func, ast.Attribute) and func.attr in cv.LAUNCH_METHODS:
@@ -43,15 +66,17 @@ def _check_private_launch(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
         if cv.is_pool(index, receiver, site):
             return
         how = f".{func.attr}()"
-        task = _private_task_name(index, receiver, site)
+        task = _private_task_name(index, receiver, site, uses)
         inner = cv.is_signature_of(index, receiver, site)
-        if task is None and inner is not None and inner.private and isinstance(receiver, ast.Call):
+        if task is None and inner is not None and inner.private and _chain_only(inner, uses) and isinstance(
+                receiver, ast.Call):
             # ``_t.s(...).delay()``: a signature of the task launched on its own
             task = inner.name
             how = f".{receiver.func.attr}(...){how}"  # type: ignore[attr-defined]
     else:
         found = index.task_of(func, site)
-        task = found.name if found is not None and found.private and found is not site.task else None
+        private = found is not None and found.private and _chain_only(found, uses)
+        task = found.name if found is not None and private and found is not site.task else None
         how = "(...) (a plain call runs it in this process, outside any canvas)"
     if task is not None:
         yield report(call, "CB201", (
@@ -61,12 +86,14 @@ def _check_private_launch(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
             "on its own"))
 
 
-def _private_task_name(index: ModuleIndex, receiver: ast.expr, site: Site) -> str | None:
+def _private_task_name(index: ModuleIndex, receiver: ast.expr, site: Site,
+                       uses: dict[str, list[str]]) -> str | None:
     task = index.task_of(receiver, site)
     if task is not None:
-        return task.name if task.private else None
+        return task.name if task.private and _chain_only(task, uses) else None
     # An imported task (``from .tasks import _reserve`` / ``tasks._reserve``): ``.delay`` on it
-    # tells it is a task; the name tells it is private.
+    # tells it is a task; the name tells it is private to its module, which this module crosses
+    # (private in either sense: chain-only or module-private).
     name = last_name(receiver)
     if name is None or not name.startswith("_") or name.startswith("__") and name.endswith("__"):
         return None
@@ -82,11 +109,15 @@ def _private_task_name(index: ModuleIndex, receiver: ast.expr, site: Site) -> st
 # --- CB203 -------------------------------------------------------------------------------------
 
 
-def _check_canvas_launch(index: ModuleIndex, call: ast.Call, site: Site, variables: _Variables) -> Iterator[Finding]:
+def _check_canvas_launch(index: ModuleIndex, call: ast.Call, site: Site, variables: _Variables,
+                         uses: dict[str, list[str]]) -> Iterator[Finding]:
     how = cv.canvas_launch(index, call, site, variables[0])
     task = site.task
     if how is None or task is None:
         return
+    kinds = uses.get(task.name, [])
+    if kinds and all(kind == cv.ALONE for kind in kinds):
+        return  # a dispatcher this module only launches on its own: nothing is chained after it
     yield report(call, "CB203", (
         f"task {task.name!r} launches a canvas ({how}) inside its body: the task finishes before the "
         "inner canvas does, so whatever is chained after this task runs too early (the nested "
@@ -120,19 +151,10 @@ def _check_blocking(index: ModuleIndex, call: ast.Call, site: Site, variables: _
 # --- CB202 -------------------------------------------------------------------------------------
 
 
-def _check_chain_only(index: ModuleIndex) -> Iterator[Finding]:
-    uses: dict[str, list[str]] = {}
-    for ref in index.task_refs:
-        name = ref.node.id  # type: ignore[attr-defined]
-        task = index.task_of(ref.node, ref)  # type: ignore[arg-type]
-        if task is None or task.private or task.is_class:
-            continue
-        uses.setdefault(name, []).append(_use_of(index, ref))
+def _check_chain_only(index: ModuleIndex, uses: dict[str, list[str]]) -> Iterator[Finding]:
     for name, kinds in uses.items():
         task = index.tasks[name]
-        if cv.RECEIVING not in kinds or any(k not in (cv.RECEIVING, cv.LINK) for k in kinds):
-            continue
-        if _named_elsewhere(index, task):
+        if task.private or cv.RECEIVING not in kinds or any(k not in (cv.RECEIVING, cv.LINK) for k in kinds):
             continue
         yield report(task.node, "CB202", (
             f"task {name!r} is used in this module only as a canvas link that receives another "
