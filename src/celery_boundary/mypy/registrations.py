@@ -108,15 +108,16 @@ class LocalRegistrations:
     """``module_registrations`` of the module being checked, computed once per tree."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, tuple[int, tuple[Registration, ...]]] = {}
+        # The tree itself is kept (not its id): a daemon's new tree could reuse a freed tree's id.
+        self._seen: dict[str, tuple[MypyFile, tuple[Registration, ...]]] = {}
 
     def of(self, api: object) -> tuple[Registration, ...]:
         tree = getattr(api, "tree", None)  # mypy.checker.TypeChecker.tree (1.20, 2.4)
         if not isinstance(tree, MypyFile):
             return ()
         cached = self._seen.get(tree.fullname)
-        if cached is not None and cached[0] == id(tree):
+        if cached is not None and cached[0] is tree:
             return cached[1]
         found = module_registrations(tree)
-        self._seen[tree.fullname] = (id(tree), found)
+        self._seen[tree.fullname] = (tree, found)
         return found
