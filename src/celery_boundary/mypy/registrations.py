@@ -108,16 +108,17 @@ class LocalRegistrations:
     """``module_registrations`` of the module being checked, computed once per tree."""
 
     def __init__(self) -> None:
-        # The tree itself is kept (not its id): a daemon's new tree could reuse a freed tree's id.
-        self._seen: dict[str, tuple[MypyFile, tuple[Registration, ...]]] = {}
+        # Keyed by the identity of the tree and of its statement list: the daemon merges an edited
+        # module into the old MypyFile object (mypy.server.astmerge) but gives it the new defs list.
+        self._seen: dict[str, tuple[MypyFile, list[Statement], tuple[Registration, ...]]] = {}
 
     def of(self, api: object) -> tuple[Registration, ...]:
         tree = getattr(api, "tree", None)  # mypy.checker.TypeChecker.tree (1.20, 2.4)
         if not isinstance(tree, MypyFile):
             return ()
         cached = self._seen.get(tree.fullname)
-        if cached is not None and cached[0] is tree:
-            return cached[1]
+        if cached is not None and cached[0] is tree and cached[1] is tree.defs:
+            return cached[2]
         found = module_registrations(tree)
-        self._seen[tree.fullname] = (tree, found)
+        self._seen[tree.fullname] = (tree, tree.defs, found)
         return found
