@@ -41,9 +41,9 @@ def branches(kind):  # CB301
 
 @shared_task
 def deep(items):  # CB301
-    with services.lock():
-        for item in items:
-            if item:
+    for item in items:
+        if item:
+            if item.ready:
                 services.handle(item)
 
 
@@ -81,25 +81,15 @@ def twelve(x):
 
 
 @shared_task
-def guarded(build_id):
-    """Guards and log lines before one delegating call are not business logic."""
-    build = services.find(build_id)
-    if not build:
-        log.debug("no build", build_id=build_id)
-        return None
-    version = build.version
-    if not version:
-        log.debug("no version", build_id=build_id)
-        return None
-    logger.info("indexing")
-    logger.info("project %s", version.project)
-    logging.info("version %s", version)
-    log.bind(build=build_id)
-    services.bind(version)
-    services.prepare(version)
-    services.check(version)
-    services.warm(version)
-    return services.index(version)
+def spans(items):
+    """Tracing spans and an except clause that only logs are plumbing, not logic."""
+    with services.span("outer"):
+        with services.span("inner"):
+            for item in items:
+                try:
+                    services.handle(item)
+                except ValueError:
+                    logger.warning("skipped %s", item)
 
 
 class Reindex(Task):
