@@ -27,6 +27,8 @@ from celery_boundary.core.shapes import (
     describe,
     union_of,
 )
+from celery_boundary.core.advice import FIX_PRESERIALIZER, short, subclass_fix, why_not
+from celery_boundary.core.keys import visit_key
 from celery_boundary.core.verdicts import Outcome, Walk, visit
 
 JSON, MSGPACK, YAML, PICKLE = (
@@ -38,7 +40,6 @@ JSON, MSGPACK, YAML, PICKLE = (
 SCALARS = frozenset({fn.BOOL, fn.INT, fn.FLOAT, fn.STR, fn.BYTES, fn.NONE_TYPE})
 #: Builtins whose subclasses json/msgpack encode natively, most specific first.
 NATIVE_BASES = (fn.BOOL, fn.INT, fn.FLOAT, fn.STR, fn.DICT, fn.LIST, fn.TUPLE)
-FIX_PRESERIALIZER = "register a preserializer (celery_boundary.runtime.register_preserializer)"
 
 
 def visit_callable(walk: Walk, shape: CallableShape, where: str) -> Shape | None:
@@ -216,81 +217,11 @@ def _has_list(shape: Shape) -> bool:
 
 
 def _visit_dict(walk: Walk, inst: Instance, key: Shape, value: Shape, where: str) -> Shape | None:
-    key_arrives = _visit_key(walk, key, where)
+    key_arrives = visit_key(walk, key, where)
     value_arrives = visit(walk, value, f"{where}[*]")
     if key_arrives is None or value_arrives is None:
         return None
     return builtin("dict", key_arrives, value_arrives)
-
-
-def _visit_key(walk: Walk, key: Shape, where: str) -> Shape | None:
-    """JSON turns int/float/bool/None keys into strings; msgpack's decoder refuses them."""
-    at = f"{where}{{key}}"
-    if isinstance(key, UnionShape):
-        arrived = [_visit_key(walk, item, where) for item in key.items]
-        return None if any(a is None for a in arrived) else _first(arrived)
-    if isinstance(key, AnyShape):
-        return visit(walk, key, at)
-    kind = _key_kind(key)
-    ser = walk.serializer
-    if kind == "str":
-        return builtin("str")
-    if kind == "str-subclass" and ser in (JSON, MSGPACK):
-        walk.report(Outcome.LOSSY, key, at, "a str subclass key arrives as a plain str", "", builtin("str"))
-        return builtin("str")
-    if ser is JSON and kind in ("number", "number-subclass", "bool", "none"):
-        walk.report(
-            Outcome.LOSSY,
-            key,
-            at,
-            "JSON object keys are strings: this key arrives as a str ('1', 'true', 'null')",
-            "use str keys, or convert the keys back in the task",
-            builtin("str"),
-        )
-        return builtin("str")
-    if ser is MSGPACK and kind == "bytes":
-        return key
-    if ser is YAML and kind in ("number", "bool", "none", "bytes", "date"):
-        return key
-    if ser is MSGPACK and kind in ("number", "number-subclass", "bool", "none", "tuple", "tuple-subclass"):
-        # msgpack 1.x packs these keys, then unpackb(strict_map_key=True) refuses them.
-        reason = "msgpack's decoder accepts only str or bytes map keys: the worker fails to decode"
-    elif ser is YAML and kind == "tuple":
-        # safe_dump writes the tuple key as a sequence; safe_load cannot hash it (PyYAML 6).
-        reason = "yaml writes a tuple key as a list, which safe_load cannot use as a key: the worker fails to decode"
-    else:
-        reason = f"{ser.name} cannot use {describe(key)} as a mapping key"
-    walk.report(Outcome.NOT_CARRIED, key, at, reason, "use str keys")
-    return None
-
-
-def _key_kind(key: Shape) -> str:
-    if isinstance(key, NoneShape):
-        return "none"
-    if isinstance(key, TupleShape):
-        return "tuple"
-    if isinstance(key, LiteralShape):
-        key = key.fallback
-    if not isinstance(key, Instance):
-        return "other"
-    exact = {fn.STR: "str", fn.BOOL: "bool", fn.INT: "number", fn.FLOAT: "number", fn.BYTES: "bytes"}
-    if key.fullname in exact:
-        return exact[key.fullname]
-    if key.fullname in (fn.DATETIME, fn.DATE):
-        return "date"
-    if key.is_a(fn.STR):
-        return "str-subclass"
-    if key.is_a(fn.INT) or key.is_a(fn.FLOAT):
-        return "number-subclass"  # IntEnum, IntFlag: json writes int.__repr__ (kombu 5.7.0, CPython 3.11)
-    if key.fullname == fn.TUPLE:
-        return "tuple"
-    if key.is_a(fn.TUPLE):
-        return "tuple-subclass"
-    return "other"
-
-
-def _first(items: list[Shape | None]) -> Shape | None:
-    return next((i for i in items if i is not None), None)
 
 
 def _visit_native_subclass(walk: Walk, inst: Instance, native: str, where: str) -> Shape | None:
@@ -300,8 +231,8 @@ def _visit_native_subclass(walk: Walk, inst: Instance, native: str, where: str) 
             Outcome.NOT_CARRIED,
             inst,
             where,
-            f"yaml's safe_dump represents exact builtin types only, not a {_short(native)} subclass",
-            f"pass a plain {_short(native)}",
+            f"yaml's safe_dump represents exact builtin types only, not a {short(native)} subclass",
+            f"pass a plain {short(native)}",
         )
         return None
     if Trait.NAMEDTUPLE in inst.traits or native == fn.TUPLE:
@@ -319,13 +250,13 @@ def _visit_native_subclass(walk: Walk, inst: Instance, native: str, where: str) 
     registered = walk.registry.match(inst) if walk.serializer is JSON else None
     note = ""
     if registered is not None and registered.origin != "kombu":
-        note = f" (its register_type entry for {_short(registered.fullname)} has no effect: natives never reach kombu's encoder hook)"
+        note = f" (its register_type entry for {short(registered.fullname)} has no effect: natives never reach kombu's encoder hook)"
     walk.report(
         Outcome.LOSSY,
         inst,
         where,
         f"{walk.serializer.name} encodes it as its base type: it arrives as {describe(arrives)}{note}",
-        _subclass_fix(inst, native),
+        subclass_fix(inst, native),
         arrives,
     )
     return arrives
@@ -341,16 +272,6 @@ def _default_args(native: str) -> tuple[Shape, ...]:
     if native in (fn.LIST, fn.TUPLE):
         return (AnyShape(),)
     return ()
-
-
-def _subclass_fix(inst: Instance, native: str) -> str:
-    if inst.is_a(fn.ENUM):
-        return f"rebuild the member in the task ({inst.name}(value)), or annotate the parameter as {_short(native)}"
-    return "annotate the parameter with the base type, or rebuild the value in the task"
-
-
-def _short(fullname: str) -> str:
-    return fullname.rsplit(".", 1)[-1]
 
 
 def _visit_json_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
@@ -393,8 +314,8 @@ def _visit_json_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
             Outcome.LOSSY,
             inst,
             where,
-            f"kombu matches registered types by isinstance: it is encoded by the entry for {_short(entry.fullname)} and arrives as {_short(entry.fullname)}",
-            f"register {inst.name} itself (before {_short(entry.fullname)}), or use include_subclasses=True",
+            f"kombu matches registered types by isinstance: it is encoded by the entry for {short(entry.fullname)} and arrives as {short(entry.fullname)}",
+            f"register {inst.name} itself (before {short(entry.fullname)}), or use include_subclasses=True",
             arrives,
         )
         return arrives
@@ -428,56 +349,8 @@ def _visit_other_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
     if Trait.PROTOCOL in inst.traits:
         walk.report(Outcome.UNKNOWN, inst, where, "a protocol: any class may implement it")
         return inst
-    reason, fix = _why_not(inst, ser)
+    reason, fix = why_not(inst, ser)
     if ser is not JSON and any(inst.is_a(name) for name in walk.registry.names()):
         reason += " (register_type applies to the json serializer only)"
     walk.report(Outcome.NOT_CARRIED, inst, where, reason, fix)
     return None
-
-
-def _model_label(inst: Instance) -> str:
-    """Django's default label: the app's last dotted part, i.e. the one before ``models``."""
-    parts = inst.fullname.split(".")[:-1]
-    if "models" in parts[1:]:
-        return f"{parts[parts.index('models', 1) - 1]}.{inst.name}"
-    return f"app_label.{inst.name}"
-
-
-_KOMBU_JSON_TYPES = frozenset({fn.DATETIME, fn.DATE, fn.TIME, fn.DECIMAL, fn.UUID})
-
-
-def _why_not(inst: Instance, ser: serializers.Serializer) -> tuple[str, str]:
-    name = ser.name
-    if inst.is_a(fn.DJANGO_MODEL):
-        return (
-            f"a Django model instance is a database row, not data {name} can carry",
-            f"pass obj.pk and the model label ({_model_label(inst)!r}); load it in the task with "
-            "apps.get_model(label).objects.get(pk=pk)",
-        )
-    if inst.is_a(fn.DJANGO_QUERYSET):
-        return (
-            f"a QuerySet is a lazy database query, not data {name} can carry",
-            "pass a list of primary keys (list(qs.values_list('pk', flat=True)))",
-        )
-    if inst.is_a(fn.PYDANTIC_BASE_MODEL):
-        return (
-            f"a pydantic model is not {name} data",
-            f"{FIX_PRESERIALIZER}, pass model.model_dump(mode='json'), or use pydantic=True (Celery >= 5.7 accepts models)",
-        )
-    if Trait.DATACLASS in inst.traits or Trait.ATTRS in inst.traits:
-        kind = "dataclass" if Trait.DATACLASS in inst.traits else "attrs class"
-        return (f"a {kind} instance is not {name} data", f"{FIX_PRESERIALIZER}, or pass its fields or an id")
-    if inst.is_a(fn.ENUM):
-        return (
-            f"a plain Enum member is not {name} data",
-            f"pass .value (or .name) and rebuild the member in the task, or {FIX_PRESERIALIZER}",
-        )
-    if inst.fullname in (fn.BYTEARRAY, fn.MEMORYVIEW):
-        return (f"{name} carries bytes, not {inst.name}", "pass bytes(...)")
-    if inst.fullname == fn.TIMEDELTA:
-        return (f"{name} has no rule for timedelta", "pass .total_seconds() and rebuild it in the task")
-    if inst.is_any_of(fn.PATHS):
-        return (f"{name} has no rule for paths", "pass str(path)")
-    if inst.fullname in _KOMBU_JSON_TYPES:
-        return (f"{name} has no rule for {inst.name} (only kombu's json registers it)", "pass its isoformat()/str() or use json")
-    return (f"{name} has no rule for {inst.name}", f"{FIX_PRESERIALIZER}, or pass an id and load the object in the task")

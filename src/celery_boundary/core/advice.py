@@ -1,0 +1,65 @@
+"""Why a class cannot cross, and what to do instead: the teaching half of a diagnostic."""
+
+from __future__ import annotations
+
+from celery_boundary.core import fullnames as fn
+from celery_boundary.core import serializers
+from celery_boundary.core.shapes import Instance, Trait
+
+FIX_PRESERIALIZER = "register a preserializer (celery_boundary.runtime.register_preserializer)"
+KOMBU_JSON_TYPES = frozenset({fn.DATETIME, fn.DATE, fn.TIME, fn.DECIMAL, fn.UUID})
+
+
+def subclass_fix(inst: Instance, native: str) -> str:
+    if inst.is_a(fn.ENUM):
+        return f"rebuild the member in the task ({inst.name}(value)), or annotate the parameter as {short(native)}"
+    return "annotate the parameter with the base type, or rebuild the value in the task"
+
+
+def short(fullname: str) -> str:
+    return fullname.rsplit(".", 1)[-1]
+
+
+def model_label(inst: Instance) -> str:
+    """Django's default label: the app's last dotted part, i.e. the one before ``models``."""
+    parts = inst.fullname.split(".")[:-1]
+    if "models" in parts[1:]:
+        return f"{parts[parts.index('models', 1) - 1]}.{inst.name}"
+    return f"app_label.{inst.name}"
+
+
+def why_not(inst: Instance, ser: serializers.Serializer) -> tuple[str, str]:
+    name = ser.name
+    if inst.is_a(fn.DJANGO_MODEL):
+        return (
+            f"a Django model instance is a database row, not data {name} can carry",
+            f"pass obj.pk and the model label ({model_label(inst)!r}); load it in the task with "
+            "apps.get_model(label).objects.get(pk=pk)",
+        )
+    if inst.is_a(fn.DJANGO_QUERYSET):
+        return (
+            f"a QuerySet is a lazy database query, not data {name} can carry",
+            "pass a list of primary keys (list(qs.values_list('pk', flat=True)))",
+        )
+    if inst.is_a(fn.PYDANTIC_BASE_MODEL):
+        return (
+            f"a pydantic model is not {name} data",
+            f"{FIX_PRESERIALIZER}, pass model.model_dump(mode='json'), or use pydantic=True (Celery >= 5.7 accepts models)",
+        )
+    if Trait.DATACLASS in inst.traits or Trait.ATTRS in inst.traits:
+        kind = "dataclass" if Trait.DATACLASS in inst.traits else "attrs class"
+        return (f"a {kind} instance is not {name} data", f"{FIX_PRESERIALIZER}, or pass its fields or an id")
+    if inst.is_a(fn.ENUM):
+        return (
+            f"a plain Enum member is not {name} data",
+            f"pass .value (or .name) and rebuild the member in the task, or {FIX_PRESERIALIZER}",
+        )
+    if inst.fullname in (fn.BYTEARRAY, fn.MEMORYVIEW):
+        return (f"{name} carries bytes, not {inst.name}", "pass bytes(...)")
+    if inst.fullname == fn.TIMEDELTA:
+        return (f"{name} has no rule for timedelta", "pass .total_seconds() and rebuild it in the task")
+    if inst.is_any_of(fn.PATHS):
+        return (f"{name} has no rule for paths", "pass str(path)")
+    if inst.fullname in KOMBU_JSON_TYPES:
+        return (f"{name} has no rule for {inst.name} (only kombu's json registers it)", "pass its isoformat()/str() or use json")
+    return (f"{name} has no rule for {inst.name}", f"{FIX_PRESERIALIZER}, or pass an id and load the object in the task")
