@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from mypy.nodes import Decorator
 from mypy.plugin import FunctionContext, MethodContext
-from mypy.types import CallableType, Instance, Type, get_proper_type
+from mypy.types import Instance, Type, get_proper_type
 
 from celery_boundary.mypy.boundary import check_return
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.tasks import SIG, apply_task_options, options_of, restore_task
+from celery_boundary.mypy.tasks import apply_task_options, options_of, restore_task, task_signature
 
 
 def define_task(ctx: FunctionContext | MethodContext, settings: Settings, lookup: Lookup, factory: bool) -> Type:
@@ -19,9 +19,9 @@ def define_task(ctx: FunctionContext | MethodContext, settings: Settings, lookup
     else:
         result = restore_task(ctx, lookup)
     task = get_proper_type(result)
-    if isinstance(task, Instance) and task.extra_attrs and SIG in task.extra_attrs.attrs:
-        sig = get_proper_type(task.extra_attrs.attrs[SIG])
-        if isinstance(sig, CallableType):
+    if isinstance(task, Instance):  # a task this hook just built (the options form gives a callable)
+        sig = task_signature(task, lookup)
+        if sig is not None:
             name = sig.name or task.type.name
             pydantic = options_of(task).pydantic
             # Reported on the ``def`` line (mypy's Decorator node sits on the first decorator).

@@ -156,14 +156,17 @@ def task_instance(
     any_type = AnyType(TypeOfAny.special_form)
     type_vars = base.defn.type_vars
     args: list[Type] = [any_type] * len(type_vars)
-    if sig is not None and len(type_vars) == 2 and isinstance(type_vars[0], ParamSpecType):
-        params = Parameters(sig.arg_types, sig.arg_kinds, sig.arg_names, variables=sig.variables)
-        args = [params, sig.ret_type]
     attrs: dict[str, Type] = {}
-    if sig is not None:
-        attrs[SIG] = sig
     str_type = api.named_generic_type("builtins.str", [])
     bool_type = api.named_generic_type("builtins.bool", [])
+    if sig is not None and len(type_vars) == 2 and isinstance(type_vars[0], ParamSpecType):
+        # Task[P, R] carries the signature itself; only its name rides along (for messages).
+        params = Parameters(sig.arg_types, sig.arg_kinds, sig.arg_names, variables=sig.variables)
+        args = [params, sig.ret_type]
+        if sig.name:
+            attrs[NAME] = LiteralType(sig.name, str_type)
+    elif sig is not None:
+        attrs[SIG] = sig  # a base class that is not generic over P: keep the whole signature
     if options.serializer is not None:
         attrs[SERIALIZER] = LiteralType(options.serializer, str_type)
     if options.pydantic:
@@ -243,8 +246,15 @@ def task_signature(receiver: Type, lookup: LookupInfo) -> CallableType | None:
     function = _function_fallback(task_info)
     if function is None:
         return None
+    name = get_proper_type(task.extra_attrs.attrs.get(NAME)) if task.extra_attrs else None
     return CallableType(
-        params.arg_types, params.arg_kinds, params.arg_names, as_task.args[1], function, variables=params.variables
+        params.arg_types,
+        params.arg_kinds,
+        params.arg_names,
+        as_task.args[1],
+        function,
+        variables=params.variables,
+        name=name.value if isinstance(name, LiteralType) and isinstance(name.value, str) else None,
     )
 
 
