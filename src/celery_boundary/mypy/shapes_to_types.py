@@ -24,7 +24,7 @@ from celery_boundary.core.shapes import (
     UnionShape,
 )
 
-Lookup = Callable[[str], "TypeInfo | None"]
+Lookup = Callable[[str], TypeInfo | None]
 MAX_DEPTH: Final = 24
 
 

@@ -54,7 +54,7 @@ NAME: Final = "__celery_boundary_name__"
 #: Methods whose override in a base class means it may inject or pop arguments (FACTS).
 DISPATCH_METHODS: Final = ("apply_async", "__call__", "delay")
 
-LookupInfo = Callable[[str], "TypeInfo | None"]
+LookupInfo = Callable[[str], TypeInfo | None]
 
 
 @dataclass(frozen=True)
