@@ -65,3 +65,11 @@ def test_site_packages_never_crash() -> None:
     checked, failures = crashes(SITE.rglob("*.py"))
     assert checked > 1000
     assert failures == []
+
+
+def test_pathologically_long_operator_chains_give_silence_not_a_traceback() -> None:
+    pipe = " | ".join(["t.s(1)"] * 700)  # parses (CPython 3.11), deeper than the rules recurse
+    concat = " + ".join(['["pickle"]'] * 700)
+    source = (f"from celery import shared_task\n@shared_task\ndef t(x): pass\n@shared_task\ndef u():\n"
+              f"    ({pipe}).delay()\naccept_content = {concat}\n")
+    check_tree(ast.parse(source))  # no exception

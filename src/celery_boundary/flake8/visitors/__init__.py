@@ -44,13 +44,19 @@ def check_tree(tree: ast.Module, settings: Settings | None = None) -> list[Findi
 
 def check_index(index: ModuleIndex, settings: Settings) -> list[Finding]:
     """Every CB finding over an index already built (the project-wide pass keeps the index)."""
-    return sorted({finding for group in GROUPS for finding in group(index, settings)})
+    findings: set[Finding] = set()
+    for group in GROUPS:
+        try:
+            findings.update(group(index, settings))
+        except RecursionError:
+            continue  # thousands of chained operators (``a | b | ...``): silence, not a traceback
+    return sorted(findings)
 
 
 def check_source(source: str, settings: Settings | None = None, filename: str = "<source>") -> list[Finding]:
     """Parse and check; a file that does not parse has no CB findings (flake8 reports E999)."""
     try:
         tree = ast.parse(source, filename=filename)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     return check_tree(tree, settings)
