@@ -28,8 +28,16 @@ def model_label(inst: Instance) -> str:
     return f"app_label.{inst.name}"
 
 
+def preserializer_fix(ser: serializers.Serializer) -> str:
+    """kombu's type registry serves json only: elsewhere, registering changes nothing."""
+    if ser.honours_register_type:
+        return FIX_PRESERIALIZER
+    return f"send it with json and {FIX_PRESERIALIZER} ({ser.name} ignores kombu's type registry)"
+
+
 def why_not(inst: Instance, ser: serializers.Serializer) -> tuple[str, str]:
     name = ser.name
+    register = preserializer_fix(ser)
     if inst.is_a(fn.DJANGO_MODEL):
         return (
             f"a Django model instance is a database row, not data {name} can carry",
@@ -44,15 +52,15 @@ def why_not(inst: Instance, ser: serializers.Serializer) -> tuple[str, str]:
     if inst.is_a(fn.PYDANTIC_BASE_MODEL):
         return (
             f"a pydantic model is not {name} data",
-            f"{FIX_PRESERIALIZER}, pass model.model_dump(mode='json'), or use pydantic=True (Celery >= 5.7 accepts models)",
+            f"{register}, pass model.model_dump(mode='json'), or use pydantic=True (Celery >= 5.7 accepts models)",
         )
     if Trait.DATACLASS in inst.traits or Trait.ATTRS in inst.traits:
         kind = "dataclass" if Trait.DATACLASS in inst.traits else "attrs class"
-        return (f"a {kind} instance is not {name} data", f"{FIX_PRESERIALIZER}, or pass its fields or an id")
+        return (f"a {kind} instance is not {name} data", f"{register}, or pass its fields or an id")
     if inst.is_a(fn.ENUM):
         return (
             f"a plain Enum member is not {name} data",
-            f"pass .value (or .name) and rebuild the member in the task, or {FIX_PRESERIALIZER}",
+            f"pass .value (or .name) and rebuild the member in the task, or {register}",
         )
     if inst.fullname in (fn.BYTEARRAY, fn.MEMORYVIEW):
         return (f"{name} carries bytes, not {inst.name}", "pass bytes(...)")
@@ -62,4 +70,4 @@ def why_not(inst: Instance, ser: serializers.Serializer) -> tuple[str, str]:
         return (f"{name} has no rule for paths", "pass str(path)")
     if inst.fullname in KOMBU_JSON_TYPES:
         return (f"{name} has no rule for {inst.name} (only kombu's json registers it)", "pass its isoformat()/str() or use json")
-    return (f"{name} has no rule for {inst.name}", f"{FIX_PRESERIALIZER}, or pass an id and load the object in the task")
+    return (f"{name} has no rule for {inst.name}", f"{register}, or pass an id and load the object in the task")

@@ -27,7 +27,7 @@ from celery_boundary.core.shapes import (
     describe,
     union_of,
 )
-from celery_boundary.core.advice import FIX_PRESERIALIZER, short, subclass_fix, why_not
+from celery_boundary.core.advice import short, subclass_fix, why_not
 from celery_boundary.core.keys import visit_key
 from celery_boundary.core.verdicts import Outcome, Walk, visit
 
