@@ -24,7 +24,12 @@ _SECONDS: Final = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60,
 class BeatExpiry(FixTransformer):
     def leave_Dict(self, original: cst.Dict, updated: cst.Dict) -> cst.BaseExpression:
         keys = {string_value(e.key): e for e in updated.elements if isinstance(e, cst.DictElement)}
-        if len(keys) != len(updated.elements) or "schedule" not in keys or "expires" in keys or not self.starts_on_flagged_line(original, "CB401"):
+        if (
+            len(keys) != len(updated.elements)
+            or "schedule" not in keys
+            or "expires" in keys
+            or not self.starts_on_flagged_line(original, "CB401")
+        ):
             return updated
         period = seconds_of(keys["schedule"].value)
         if period is None:

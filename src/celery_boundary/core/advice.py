@@ -69,5 +69,8 @@ def why_not(inst: Instance, ser: serializers.Serializer) -> tuple[str, str]:
     if inst.is_any_of(fn.PATHS):
         return (f"{name} has no rule for paths", "pass str(path)")
     if inst.fullname in KOMBU_JSON_TYPES:
-        return (f"{name} has no rule for {inst.name} (only kombu's json registers it)", "pass its isoformat()/str() or use json")
+        return (
+            f"{name} has no rule for {inst.name} (only kombu's json registers it)",
+            "pass its isoformat()/str() or use json",
+        )
     return (f"{name} has no rule for {inst.name}", f"{register}, or pass an id and load the object in the task")

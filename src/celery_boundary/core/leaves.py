@@ -16,8 +16,6 @@ from celery_boundary.core.shapes import (
     AnyShape,
     CallableShape,
     Instance,
-    LiteralShape,
-    NoneShape,
     Shape,
     Trait,
     TupleShape,
@@ -203,7 +201,8 @@ def _visit_container(walk: Walk, inst: Instance, where: str) -> Shape | None:
             Outcome.NOT_CARRIED,
             item,
             f"{where}[*]",
-            "yaml writes a tuple inside a set as a list, which safe_load cannot put in a set: the worker fails to decode",
+            "yaml writes a tuple inside a set as a list, which safe_load cannot put in a set: "
+            "the worker fails to decode",
             "pass a list of lists and rebuild the set of tuples in the task",
         )
         return None
@@ -250,7 +249,10 @@ def _visit_native_subclass(walk: Walk, inst: Instance, native: str, where: str) 
     registered = walk.registry.match(inst) if walk.serializer is JSON else None
     note = ""
     if registered is not None and registered.origin != "kombu":
-        note = f" (its register_type entry for {short(registered.fullname)} has no effect: natives never reach kombu's encoder hook)"
+        note = (
+            f" (its register_type entry for {short(registered.fullname)} has no effect: "
+            "natives never reach kombu's encoder hook)"
+        )
     walk.report(
         Outcome.LOSSY,
         inst,
@@ -314,7 +316,8 @@ def _visit_json_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
             Outcome.LOSSY,
             inst,
             where,
-            f"kombu matches registered types by isinstance: it is encoded by the entry for {short(entry.fullname)} and arrives as {short(entry.fullname)}",
+            f"kombu matches registered types by isinstance: it is encoded by the entry for "
+            f"{short(entry.fullname)} and arrives as {short(entry.fullname)}",
             f"register {inst.name} itself (before {short(entry.fullname)}), or use include_subclasses=True",
             arrives,
         )

@@ -18,7 +18,6 @@ from celery_boundary.core.shapes import (
     AliasShape,
     AnyShape,
     CallableShape,
-    Instance,
     LiteralShape,
     NeverShape,
     NoneShape,

@@ -62,7 +62,9 @@ def load_baseline(file: Path) -> list[Entry]:
     except ValueError as exc:
         raise UsageError(f"{file}: the baseline is not valid JSON: {exc}") from None
     if not isinstance(document, dict) or document.get("version") != VERSION:
-        raise UsageError(f"{file}: not a celery-boundary baseline (version {VERSION}); rewrite it with --write-baseline")
+        raise UsageError(
+            f"{file}: not a celery-boundary baseline (version {VERSION}); rewrite it with --write-baseline"
+        )
     try:
         return [
             Entry(str(e["code"]), _loaded(str(e["path"]), file), str(e["fingerprint"]), int(e["occurrence"]),

@@ -41,7 +41,9 @@ def might_apply(text: str, config: Config) -> bool:
     return load_source().might_apply(text, config)
 
 
-def run_rules(tree: ast.Module, path: str, lines: Sequence[str], config: Config) -> tuple[list[Raw], ModuleIndex | None]:
+def run_rules(
+    tree: ast.Module, path: str, lines: Sequence[str], config: Config
+) -> tuple[list[Raw], ModuleIndex | None]:
     """Every CB diagnostic the per-module rules find in one parsed file, and their module index."""
     raw, index = load_source().run(tree, path, lines, config)
     return list(raw), index

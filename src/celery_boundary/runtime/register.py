@@ -35,7 +35,9 @@ _NATIVE: Final[tuple[tuple[type, str], ...]] = (
 )
 
 # What kombu registers by itself at import (kombu >= 5.3.0), for error messages.
-_KOMBU_DEFAULTS: Final = frozenset({"datetime.datetime", "datetime.date", "datetime.time", "decimal.Decimal", "uuid.UUID"})
+_KOMBU_DEFAULTS: Final = frozenset(
+    {"datetime.datetime", "datetime.date", "datetime.time", "decimal.Decimal", "uuid.UUID"}
+)
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,15 @@ def register_preserializer(
 
 
 @overload
-def register_preserializer(cls: C, /, *, include_subclasses: bool = False, preserializer: Preserializer[Any] | None = None) -> C: ...
+def register_preserializer(
+    cls: C, /, *, include_subclasses: bool = False, preserializer: Preserializer[Any] | None = None
+) -> C: ...
 
 
 @overload
-def register_preserializer(preserializer: Preserializer[Any], /, *, include_subclasses: bool = False) -> Callable[[C], C]: ...
+def register_preserializer(
+    preserializer: Preserializer[Any], /, *, include_subclasses: bool = False
+) -> Callable[[C], C]: ...
 
 
 def register_preserializer(
@@ -126,7 +132,9 @@ def _decorator(preserializer: Preserializer[Any] | None, include_subclasses: boo
 def _refuse_preserializer_class(cls: type, preserializer: Preserializer[Any] | None) -> None:
     # register_preserializer(MyPreserializer) means "register the preserializer class as a type":
     # almost certainly a forgotten pair of parentheses.
-    if preserializer is None and all(callable(getattr(cls, name, None)) for name in ("compatible_with", "pack", "unpack")):
+    if preserializer is None and all(
+        callable(getattr(cls, name, None)) for name in ("compatible_with", "pack", "unpack")
+    ):
         raise TypeError(
             f"{cls.__qualname__} looks like a preserializer, not a class to register; pass an instance as "
             f"a decorator (@register_preserializer({cls.__qualname__}())) or with a class "
@@ -201,7 +209,9 @@ def _describe_owner(cls: type) -> str:
     entry = _REGISTERED.get(cls)
     if entry is None:
         return "by a kombu register_type call"
-    return "by register_preserializer(..., include_subclasses=True)" if entry.include_subclasses else "by register_preserializer"
+    if entry.include_subclasses:
+        return "by register_preserializer(..., include_subclasses=True)"
+    return "by register_preserializer"
 
 
 def _exact_codec(cls: type, chosen: Preserializer[Any]) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
