@@ -14,7 +14,7 @@ from celery_boundary.core import rules
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Options", "Fix safety", "Tools")
-MYPY_RULES = [rule for rule in rules.RULES if rule.code.startswith("celery-") and rule.code != "celery-canvas"]
+MYPY_RULES = [rule for rule in rules.RULES if rule.code.startswith("celery-")]
 CODES = re.compile(r"\[([a-z-]+)\]$")
 
 

@@ -54,6 +54,8 @@ from mypy.types import (
 )
 
 from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument
+from celery_boundary.mypy.canvas import check_callbacks
+from celery_boundary.mypy.canvas_nodes import Node, attach_node, remaining
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
 from celery_boundary.mypy.tasks import (
@@ -71,6 +73,8 @@ PACKED: Final = frozenset({"apply_async", "signature", "subtask", "apply_async_o
 PARTIAL: Final = frozenset({"signature", "subtask"})
 #: Methods that send a message now (their result is an AsyncResult of what arrives).
 SENDS: Final = frozenset({"delay", "apply_async", "delay_on_commit", "apply_async_on_commit"})
+#: Methods that make a signature (a canvas node, canvas_nodes.py).
+MAKES_SIGNATURE: Final = frozenset({"s", "si", "signature", "subtask"})
 
 
 @dataclass(frozen=True)
@@ -161,9 +165,30 @@ def check_task_call(ctx: MethodContext, method: str, settings: Settings, lookup:
         param = sig.arg_names[formal] or f"#{formal + 1}"
         crossing = Crossing(name, param, serializer, sig.arg_types[formal], options.pydantic)
         check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
+    task_text = task_name(ctx.type, sig)
+    if method in ("apply_async", "apply_async_on_commit"):
+        check_callbacks(ctx, settings, lookup, Node(sig.ret_type, None, task_text, options.pydantic))
     if method in SENDS:
         return _result_as_it_arrives(ctx, settings, lookup, sig, options.pydantic)
+    if method in MAKES_SIGNATURE:
+        return _signature_node(ctx, method, sig, actuals, options.pydantic, task_text)
     return ctx.default_return_type
+
+
+def _signature_node(
+    ctx: MethodContext, method: str, sig: CallableType, actuals: list[Actual] | None, pydantic: bool, name: str
+) -> Type:
+    """``.s(...)`` / ``.signature(...)`` carry the parameters left open; ``.si(...)`` takes no parent result."""
+    immutable = method == "si" or _is_true(_formal_expr(ctx, "immutable"))
+    takes = None
+    if not immutable and actuals is not None and not overrides_dispatch(ctx.type):
+        takes = remaining(sig, [a.kind for a in actuals], [a.name for a in actuals])
+        takes = takes.copy_modified(name=name) if takes is not None else None
+    return attach_node(ctx.api, ctx.default_return_type, Node(sig.ret_type, takes, name, pydantic))
+
+
+def _is_true(expr: Expression | None) -> bool:
+    return isinstance(expr, NameExpr) and expr.fullname == "builtins.True"
 
 
 def _text(expr: Expression) -> str:

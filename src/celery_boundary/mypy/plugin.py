@@ -27,7 +27,9 @@ from mypy.types import FunctionLike, Type
 from celery_boundary.core import config
 from celery_boundary.core import fullnames as fn
 from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES
+from celery_boundary.mypy.canvas_nodes import SIGNATURE
 from celery_boundary.mypy.bases import record_preserializer, record_task_class
+from celery_boundary.mypy import canvas
 from celery_boundary.mypy.calls import DIRECT, PACKED, check_task_call, rewrite_call_signature
 from celery_boundary.mypy.definitions import define_task
 from celery_boundary.mypy.guard import Guard
@@ -39,6 +41,9 @@ from celery_boundary.mypy.tasks import FACTORY, open_signature
 #: ``celery.shared_task`` is re-exported from ``celery.app`` (celery-types 0.26).
 SHARED_TASK: Final = frozenset({fn.CELERY_SHARED_TASK, "celery.shared_task"})
 APP_TASK: Final = f"{fn.CELERY_APP}.task"
+#: celery-types 0.26 canvas classes (celery.chain etc. resolve to these) and the methods routed on signatures.
+CANVAS_CLASSES: Final = frozenset({"celery.canvas.chain", "celery.canvas.group", "celery.canvas.chord"})
+SIGNATURE_METHODS: Final = frozenset({"__or__", "__ror__", "__call__", "delay", "apply_async", "on_error", "link_error", "link"})
 #: Path fragments of modules that are not the user's code.
 INSTALLED: Final = ("site-packages", "dist-packages", "typeshed")
 
@@ -108,15 +113,36 @@ class CeleryBoundaryPlugin(Plugin):
             return partial(self._define, False)
         if fullname == FACTORY:
             return partial(self._define, True)
+        if fullname in CANVAS_CLASSES:
+            return partial(self._build_canvas, fullname.rpartition(".")[2])
         return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         if self._is_app_task(fullname):
             return partial(self._define, False)
         method = self._celery_task_method(fullname)
-        if method is None:
+        if method is not None:
+            return partial(self._check_call, method)
+        method = self._signature_method(fullname)
+        return partial(self._check_canvas, method) if method is not None else None
+
+    def _signature_method(self, fullname: str) -> str | None:
+        """``celery.canvas.chain.__or__`` -> ``__or__`` for Celery's own canvas methods."""
+        owner, _, method = fullname.rpartition(".")
+        if method not in SIGNATURE_METHODS:
             return None
-        return partial(self._check_call, method)
+        info = self.lookup_info(owner)
+        if info is None or not info.has_base(SIGNATURE):
+            return None
+        defining = info.get_containing_type_info(method)
+        if method == "__ror__":
+            # Signature[int] | Signature[str] reaches dict.__ror__ (celery-types 0.26, mypy 2.4.1).
+            return method
+        if defining is None or not defining.module_name.startswith("celery."):
+            return None
+        if method == "__call__" and not info.has_base("celery.canvas.chord"):
+            return None  # calling a signature runs the task in-process: nothing crosses
+        return method
 
     def get_class_decorator_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         return self._record_preserializer if fullname in PRESERIALIZER_NAMES else None
@@ -159,6 +185,32 @@ class CeleryBoundaryPlugin(Plugin):
             ctx.api,
             ctx.context,
         )
+
+    def _build_canvas(self, kind: str, ctx: FunctionContext) -> Type:
+        def work() -> Type:
+            settings = self._settings_for(ctx)
+            if kind == "chain":
+                return canvas.build_chain(ctx, settings, self.lookup_info)
+            if kind == "group":
+                return canvas.build_group(ctx)
+            return canvas.build_chord(ctx, settings, self.lookup_info)
+
+        return self.guard.run(work, lambda: ctx.default_return_type, ctx.api, ctx.context)
+
+    def _check_canvas(self, method: str, ctx: MethodContext) -> Type:
+        def work() -> Type:
+            settings = self._settings_for(ctx)
+            if method in ("__or__", "__ror__"):
+                return canvas.join_pipe(ctx, settings, self.lookup_info, reverse=method == "__ror__")
+            if method == "__call__":
+                return canvas.call_chord(ctx, settings, self.lookup_info)
+            if method in ("on_error", "link_error"):
+                return canvas.check_on_error(ctx, returns_self=method == "on_error")
+            if method == "link":
+                return canvas.check_link_method(ctx, settings, self.lookup_info)
+            return canvas.send_signature(ctx, settings, self.lookup_info)
+
+        return self.guard.run(work, lambda: ctx.default_return_type, ctx.api, ctx.context)
 
     def _check_call(self, method: str, ctx: MethodContext) -> Type:
         return self.guard.run(

@@ -1,0 +1,104 @@
+"""Canvas nodes: what a plugin-made signature carries (celery-canvas, issue 5).
+
+celery-types 0.26 makes ``Signature`` generic over its result only, and ``chain`` / ``group`` /
+``chord`` are plain ``Signature[Any]`` subclasses. The plugin keeps the rest in the instance's
+``extra_attrs`` (serialized with the type into mypy's cache, like the task metadata in tasks.py):
+
+- ``RESULT``: the declared result type of the node (a chain's last link, a group's ``list[...]``);
+- ``TAKES``: the parameters still open on the node's first task (named after it), or absent when
+  the node takes no parent result (``.si()``, a group, anything unknown);
+- ``LAST``: the name of the task that produces ``RESULT``; ``PYDANTIC`` when that task is
+  ``pydantic=True``; ``BODYLESS`` for ``chord(header)`` still waiting for its body.
+
+A join of two signatures (``x if c else y``) drops ``extra_attrs``: the result is silence, never a
+false positive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from mypy.argmap import map_actuals_to_formals
+from mypy.nodes import ArgKind
+from mypy.plugin import CheckerPluginInterface
+from mypy.types import CallableType, ExtraAttrs, Instance, LiteralType, Type, get_proper_type
+
+SIGNATURE: Final = "celery.canvas.Signature"
+RESULT: Final = "__celery_boundary_canvas_result__"
+TAKES: Final = "__celery_boundary_canvas_takes__"
+LAST: Final = "__celery_boundary_canvas_last__"
+PYDANTIC: Final = "__celery_boundary_canvas_pydantic__"
+BODYLESS: Final = "__celery_boundary_canvas_bodyless__"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One piece of a canvas, as far as the plugin can see it."""
+
+    result: Type | None
+    takes: CallableType | None
+    last: str
+    pydantic: bool = False
+    bodyless: bool = False
+
+    @property
+    def first(self) -> str:
+        return self.takes.name or self.last if self.takes is not None else self.last
+
+
+def is_signature(typ: Type) -> bool:
+    proper = get_proper_type(typ)
+    return isinstance(proper, Instance) and proper.type.has_base(SIGNATURE)
+
+
+def read_node(typ: Type) -> Node | None:
+    """The node a signature type carries; a bare ``Signature[R]`` gives its result only."""
+    proper = get_proper_type(typ)
+    if not isinstance(proper, Instance) or not proper.type.has_base(SIGNATURE):
+        return None
+    attrs = proper.extra_attrs.attrs if proper.extra_attrs else {}
+    if RESULT in attrs:
+        takes = get_proper_type(attrs[TAKES]) if TAKES in attrs else None
+        last = get_proper_type(attrs[LAST]) if LAST in attrs else None
+        return Node(
+            result=attrs[RESULT],
+            takes=takes if isinstance(takes, CallableType) else None,
+            last=last.value if isinstance(last, LiteralType) and isinstance(last.value, str) else "signature",
+            pydantic=PYDANTIC in attrs,
+            bodyless=BODYLESS in attrs,
+        )
+    if proper.type.fullname == SIGNATURE and len(proper.args) == 1:
+        # Signature[R] from celery-types itself (a stored signature whose extras a join dropped).
+        return Node(result=proper.args[0], takes=None, last="signature")
+    return None
+
+
+def attach_node(api: CheckerPluginInterface, typ: Type, node: Node) -> Type:
+    """``typ`` (a Signature instance) carrying ``node``; anything else is returned unchanged."""
+    proper = get_proper_type(typ)
+    if not isinstance(proper, Instance) or node.result is None:
+        return typ
+    str_type = api.named_generic_type("builtins.str", [])
+    bool_type = api.named_generic_type("builtins.bool", [])
+    attrs: dict[str, Type] = {RESULT: node.result, LAST: LiteralType(node.last, str_type)}
+    if node.takes is not None:
+        attrs[TAKES] = node.takes
+    if node.pydantic:
+        attrs[PYDANTIC] = LiteralType(True, bool_type)
+    if node.bodyless:
+        attrs[BODYLESS] = LiteralType(True, bool_type)
+    return Instance(proper.type, proper.args, proper.line, proper.column, extra_attrs=ExtraAttrs(attrs, set(attrs)))
+
+
+def remaining(sig: CallableType, kinds: list[ArgKind], names: list[str | None]) -> CallableType | None:
+    """The parameters of ``sig`` left open after binding these actuals (None: cannot tell)."""
+    if any(kind.is_star() for kind in kinds):
+        return None  # .s(*values): which parameters are filled is not known statically
+    mapping = map_actuals_to_formals(kinds, names, sig.arg_kinds, sig.arg_names, lambda i: sig.arg_types[0])
+    keep = [index for index, actuals in enumerate(mapping) if not actuals or sig.arg_kinds[index].is_star()]
+    return sig.copy_modified(
+        arg_types=[sig.arg_types[i] for i in keep],
+        arg_kinds=[sig.arg_kinds[i] for i in keep],
+        arg_names=[sig.arg_names[i] for i in keep],
+    )
