@@ -202,3 +202,38 @@ def test_a_decorated_registration_elsewhere_follows_edits(project: Path) -> None
     assert len(after) == 1 and '"accept.delay" argument "value" (Coupon) cannot cross' in after[0], after
     (project / "proj" / "models.py").write_text(MODELS_DECORATED)
     assert run_mypy(project) == []
+
+
+PIPELINE = """\
+from proj.app import app
+
+
+@app.task
+def fetch(url: str) -> int:
+    return len(url)
+
+
+@app.task
+def shout(text: str) -> str:
+    return text
+
+
+FETCH = fetch.s("https://example.com")
+"""
+
+CANVAS_CALLS = """\
+from proj.pipeline import FETCH, shout
+
+FETCH | shout.s()
+"""
+
+
+def test_a_stored_signature_keeps_its_task_in_a_warm_run(project: Path) -> None:
+    """The signature's plugin metadata (extra_attrs) comes back from the cache with its type."""
+    (project / "proj" / "pipeline.py").write_text(PIPELINE)
+    (project / "calls.py").write_text(CANVAS_CALLS)
+    cold = [line for line in run_mypy(project) if "celery-canvas" in line]
+    assert len(cold) == 1 and 'result of "fetch" ("int") to "shout" parameter "text"' in cold[0], cold
+    (project / "calls.py").write_text(CANVAS_CALLS + "\n# edited\n")
+    warm = [line for line in run_mypy(project) if "celery-canvas" in line]
+    assert warm == cold

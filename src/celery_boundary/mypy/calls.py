@@ -68,11 +68,11 @@ from celery_boundary.mypy.tasks import (
 
 #: Methods that take the task's arguments directly, and those that take ``args=``/``kwargs=``.
 DIRECT: Final = frozenset({"delay", "si", "s", "delay_on_commit"})
-PACKED: Final = frozenset({"apply_async", "signature", "subtask", "apply_async_on_commit"})
+PACKED: Final = frozenset({"apply_async", "signature", "subtask", "apply_async_on_commit", "send_task"})
 #: Packed methods whose arguments may be completed later in a canvas.
 PARTIAL: Final = frozenset({"signature", "subtask"})
 #: Methods that send a message now (their result is an AsyncResult of what arrives).
-SENDS: Final = frozenset({"delay", "apply_async", "delay_on_commit", "apply_async_on_commit"})
+SENDS: Final = frozenset({"delay", "apply_async", "delay_on_commit", "apply_async_on_commit", "send_task"})
 #: Methods that make a signature (a canvas node, canvas_nodes.py).
 MAKES_SIGNATURE: Final = frozenset({"s", "si", "signature", "subtask"})
 
@@ -129,18 +129,23 @@ def _open_packed(api: CheckerPluginInterface, default: CallableType) -> Callable
     return default.copy_modified(arg_types=types)
 
 
-def check_task_call(ctx: MethodContext, method: str, settings: Settings, lookup: Lookup) -> Type:
-    sig = task_signature(ctx.type, lookup)
-    task = get_proper_type(ctx.type)
+def check_task_call(
+    ctx: MethodContext, method: str, settings: Settings, lookup: Lookup, receiver: Type | None = None
+) -> Type:
+    """``receiver``: the task when it is not the call's receiver (``app.send_task("mod.task", ...)``)."""
+    receiver = ctx.type if receiver is None else receiver
+    sig = task_signature(receiver, lookup)
+    task = get_proper_type(receiver)
     if sig is None or not isinstance(task, Instance):
         return ctx.default_return_type
     options = options_of(task)
-    name = f"{task_name(ctx.type, sig)}.{method}"
+    name = f"{task_name(receiver, sig)}.{method}"
     if method in PACKED:
         actuals = _packed_actuals(ctx)
-        if actuals is not None and not overrides_dispatch(ctx.type):
+        if actuals is not None and not overrides_dispatch(receiver):
             # A signature may be partial (the parent's result comes first in a chain), like .s().
-            _check_arity(ctx, make_partial(sig) if method in PARTIAL else sig, actuals, method)
+            callee = make_partial(sig) if method in PARTIAL else sig
+            _check_arity(ctx, callee, actuals, method, task_name(receiver, sig))
         per_call = _string_option(ctx, "serializer")
         if actuals is None:
             # args=values / kwargs=values not written out: every item is sent, judge the containers.
@@ -152,7 +157,7 @@ def check_task_call(ctx: MethodContext, method: str, settings: Settings, lookup:
     else:
         actuals = _direct_actuals(ctx)
         per_call = None
-    serializer = per_call or options.serializer or class_serializer(ctx.type) or settings.task_serializer
+    serializer = per_call or options.serializer or class_serializer(receiver) or settings.task_serializer
     for actual in actuals or []:
         if actual.kind.is_star():
             # *values / **values: the container is unpacked, each item is sent; only refusals count.
@@ -163,13 +168,15 @@ def check_task_call(ctx: MethodContext, method: str, settings: Settings, lookup:
         if not is_subtype(actual.type, erase_typevars(sig.arg_types[formal])):
             continue  # mypy reports arg-type here already: one error per mistake
         param = sig.arg_names[formal] or f"#{formal + 1}"
-        crossing = Crossing(name, param, serializer, sig.arg_types[formal], options.pydantic)
+        # send_task bypasses the pydantic=True dump at the call site: it needs dicts (FACTS, 5.7).
+        pydantic = options.pydantic and method != "send_task"
+        crossing = Crossing(name, param, serializer, sig.arg_types[formal], pydantic)
         check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
-    task_text = task_name(ctx.type, sig)
-    if method in ("apply_async", "apply_async_on_commit"):
+    task_text = task_name(receiver, sig)
+    if method in ("apply_async", "apply_async_on_commit", "send_task"):
         check_callbacks(ctx, settings, lookup, Node(sig.ret_type, None, task_text, options.pydantic))
     if method in SENDS:
-        return _result_as_it_arrives(ctx, settings, lookup, sig, options.pydantic)
+        return _result_as_it_arrives(ctx, settings, lookup, sig, options.pydantic, receiver is not ctx.type)
     if method in MAKES_SIGNATURE:
         return _signature_node(ctx, method, sig, actuals, options.pydantic, task_text)
     return ctx.default_return_type
@@ -245,12 +252,12 @@ def _sequence_items(ctx: MethodContext, args: Expression) -> list[Actual] | None
     return None
 
 
-def _check_arity(ctx: MethodContext, sig: CallableType, actuals: list[Actual], method: str) -> None:
+def _check_arity(ctx: MethodContext, sig: CallableType, actuals: list[Actual], method: str, task: str) -> None:
     """Let mypy check the packed arguments as if the task were called (arg-type, call-arg)."""
     api = ctx.api
     if not isinstance(api, TypeChecker):
         return
-    callee = sig.copy_modified(name=f"{method} of {task_name(ctx.type, sig)}")
+    callee = sig.copy_modified(name=f"{method} of {task}")
     nodes: list[Expression] = [TempNode(a.type, context=a.expr) for a in actuals]
     kinds = [a.kind for a in actuals]
     names = [a.name for a in actuals]
@@ -310,12 +317,13 @@ def _type(ctx: MethodContext, expr: Expression) -> Type:
 
 
 def _result_as_it_arrives(
-    ctx: MethodContext, settings: Settings, lookup: Lookup, sig: CallableType, pydantic: bool
+    ctx: MethodContext, settings: Settings, lookup: Lookup, sig: CallableType, pydantic: bool, by_name: bool = False
 ) -> Type:
     """``AsyncResult[R]`` becomes ``AsyncResult[<what the result serializer delivers>]``."""
     result = get_proper_type(ctx.default_return_type)
     if not isinstance(result, Instance) or len(result.args) != 1:
         return ctx.default_return_type
-    returned = result.args[0]  # R as inferred for this call (a generic task's T is solved)
+    # R as inferred for this call (a generic task's T is solved); send_task's is Any: use the task's.
+    returned = sig.ret_type if by_name else result.args[0]
     arrives = arrival_type(ctx.api, settings, lookup, returned, pydantic)
     return result if arrives is None else result.copy_modified(args=[arrives])

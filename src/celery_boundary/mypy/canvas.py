@@ -66,7 +66,10 @@ def check_link(
         check_argument(api, settings, lookup, crossing, declared, context)
     else:
         options = api.options
-        travel = "" if arrived is declared else f", which arrives as {format_type(arrived, options)} with the {settings.result_serializer} result serializer"
+        travel = ""
+        if arrived is not declared:
+            serializer = settings.result_serializer
+            travel = f", which arrives as {format_type(arrived, options)} with the {serializer} result serializer"
         api.fail(
             f'The canvas passes the result of "{prev.last}" ({format_type(declared, options)}{travel}) to '
             f'"{name}" parameter "{param}" ({format_type(expected, options)}). Fix: make "{param}" accept '
@@ -167,11 +170,6 @@ def members_of(api: CheckerPluginInterface, expr: Expression, typ: Type) -> list
     return [None]
 
 
-def _is_list(typ: Type) -> bool:
-    proper = get_proper_type(typ)
-    return isinstance(proper, Instance) and proper.type.fullname == "builtins.list"
-
-
 # --- hooks -----------------------------------------------------------------------------------
 
 
@@ -191,7 +189,7 @@ def build_group(ctx: FunctionContext) -> Type:
     if len(exprs) == 1:
         members = members_of(ctx.api, exprs[0], types[0])
         single = members[0] if len(members) == 1 else None
-        if single is not None and single.result is not None and _is_list(single.result) and single.takes is None and single.last == "group":
+        if single is not None and single.last == "group" and single.takes is None:
             return attach_node(ctx.api, ctx.default_return_type, single)
     else:
         members = [node_of(ctx.api, e, t) for e, t in zip(exprs, types)]
@@ -288,7 +286,8 @@ def check_callbacks(ctx: MethodContext, settings: Settings, lookup: Lookup, send
         if len(exprs) != 1:
             continue
         expr, typ = exprs[0], types[0]
-        callbacks = [node_of(ctx.api, item, typ) for item in expr.items] if isinstance(expr, ListExpr) else [node_of(ctx.api, expr, typ)]
+        items = expr.items if isinstance(expr, ListExpr) else [expr]
+        callbacks = [node_of(ctx.api, item, typ) for item in items]
         for callback in callbacks:
             if callback is None:
                 continue

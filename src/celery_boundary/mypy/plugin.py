@@ -30,6 +30,7 @@ from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES
 from celery_boundary.mypy.canvas_nodes import SIGNATURE
 from celery_boundary.mypy.bases import record_preserializer, record_task_class
 from celery_boundary.mypy import canvas
+from celery_boundary.mypy.by_name import check_send_task
 from celery_boundary.mypy.calls import DIRECT, PACKED, check_task_call, rewrite_call_signature
 from celery_boundary.mypy.definitions import define_task
 from celery_boundary.mypy.guard import Guard
@@ -43,7 +44,9 @@ SHARED_TASK: Final = frozenset({fn.CELERY_SHARED_TASK, "celery.shared_task"})
 APP_TASK: Final = f"{fn.CELERY_APP}.task"
 #: celery-types 0.26 canvas classes (celery.chain etc. resolve to these) and the methods routed on signatures.
 CANVAS_CLASSES: Final = frozenset({"celery.canvas.chain", "celery.canvas.group", "celery.canvas.chord"})
-SIGNATURE_METHODS: Final = frozenset({"__or__", "__ror__", "__call__", "delay", "apply_async", "on_error", "link_error", "link"})
+SIGNATURE_METHODS: Final = frozenset(
+    {"__or__", "__ror__", "__call__", "delay", "apply_async", "on_error", "link_error", "link"}
+)
 #: Path fragments of modules that are not the user's code.
 INSTALLED: Final = ("site-packages", "dist-packages", "typeshed")
 
@@ -124,7 +127,17 @@ class CeleryBoundaryPlugin(Plugin):
         if method is not None:
             return partial(self._check_call, method)
         method = self._signature_method(fullname)
-        return partial(self._check_canvas, method) if method is not None else None
+        if method is not None:
+            return partial(self._check_canvas, method)
+        return self._send_task if self._is_app_method(fullname, "send_task") else None
+
+    def _is_app_method(self, fullname: str, name: str) -> bool:
+        owner, _, method = fullname.rpartition(".")
+        if method != name:
+            return False
+        info = self.lookup_info(owner)
+        defining = info.get_containing_type_info(name) if info is not None else None
+        return defining is not None and defining.fullname == fn.CELERY_APP
 
     def _signature_method(self, fullname: str) -> str | None:
         """``celery.canvas.chain.__or__`` -> ``__or__`` for Celery's own canvas methods."""
@@ -211,6 +224,14 @@ class CeleryBoundaryPlugin(Plugin):
             return canvas.send_signature(ctx, settings, self.lookup_info)
 
         return self.guard.run(work, lambda: ctx.default_return_type, ctx.api, ctx.context)
+
+    def _send_task(self, ctx: MethodContext) -> Type:
+        return self.guard.run(
+            lambda: check_send_task(ctx, self._settings_for(ctx), self.lookup_info, self.lookup_fully_qualified),
+            lambda: ctx.default_return_type,
+            ctx.api,
+            ctx.context,
+        )
 
     def _check_call(self, method: str, ctx: MethodContext) -> Type:
         return self.guard.run(
