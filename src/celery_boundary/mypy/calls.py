@@ -191,7 +191,10 @@ def _signature_node(
     if not immutable and actuals is not None and not overrides_dispatch(ctx.type):
         takes = remaining(sig, [a.kind for a in actuals], [a.name for a in actuals])
         takes = takes.copy_modified(name=name) if takes is not None else None
-    return attach_node(ctx.api, ctx.default_return_type, Node(sig.ret_type, takes, name, pydantic))
+    made = get_proper_type(ctx.default_return_type)
+    # Signature[R] with R as mypy solved it for this call (a generic task's T is known here).
+    result = made.args[0] if isinstance(made, Instance) and len(made.args) == 1 else sig.ret_type
+    return attach_node(ctx.api, ctx.default_return_type, Node(result, takes, name, pydantic))
 
 
 def _is_true(expr: Expression | None) -> bool:

@@ -11,6 +11,7 @@ boundary.py exactly as a call argument. Results of ``.delay()`` / ``.apply_async
 from __future__ import annotations
 
 from mypy.checker import TypeChecker
+from mypy.erasetype import erase_typevars
 from mypy.messages import format_type
 from mypy.nodes import (
     ARG_OPT,
@@ -58,8 +59,9 @@ def check_link(
         return
     index = open_positional[0]
     param = takes.arg_names[index] or f"#{index + 1}"
-    expected = takes.arg_types[index]
-    declared = prev.result
+    # A generic task (def ident(x: T) -> T): its type variables are unsolved here; trust them.
+    expected = erase_typevars(takes.arg_types[index])
+    declared = erase_typevars(prev.result)
     arrived = arrival_type(api, settings, lookup, declared, prev.pydantic) or declared
     if is_subtype(declared, expected) or is_subtype(arrived, expected):
         crossing = Crossing(f"{name}", param, settings.result_serializer, expected, nxt.pydantic)

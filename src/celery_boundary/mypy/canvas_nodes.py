@@ -69,7 +69,11 @@ def read_node(typ: Type) -> Node | None:
             bodyless=BODYLESS in attrs,
         )
     if proper.type.fullname == SIGNATURE and len(proper.args) == 1:
-        # Signature[R] from celery-types itself (a stored signature whose extras a join dropped).
+        # Signature[R] from celery-types itself (a stored signature whose extras a join dropped);
+        # Signature[object] is a join of unrelated signatures ([a.s(), b.s()]): not a result type.
+        result = get_proper_type(proper.args[0])
+        if isinstance(result, Instance) and result.type.fullname == "builtins.object":
+            return None
         return Node(result=proper.args[0], takes=None, last="signature")
     return None
 
