@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -63,6 +64,7 @@ def test_grammar_modules_never_crash_the_plugin(source: str) -> None:
     run_plugin(source, EAGER)
 
 
+@pytest.mark.slow  # hypothesmith's libcst strategy takes about a second per example to generate
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.filter_too_much])
 @given(source=node_modules())
