@@ -1,4 +1,4 @@
-"""Tasks sent by name: ``app.send_task("shop.tasks.notify", args=..., kwargs=...)`` (issue 5).
+"""Tasks named by a string: ``app.send_task("shop.tasks.notify", ...)``, ``signature("shop.tasks.notify", ...)``.
 
 When the name is a literal that resolves statically to a task in the checked program (its module
 path + function name), the call is checked like ``notify.apply_async(args=..., kwargs=...)``:
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mypy.nodes import Decorator, StrExpr, SymbolTableNode, Var
-from mypy.plugin import MethodContext
+from mypy.nodes import ARG_POS, ArgKind, Decorator, Expression, StrExpr, SymbolTableNode, Var
+from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, get_proper_type
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.mypy.calls import check_task_call
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
+from celery_boundary.mypy.tasks import task_signature
 
 LookupSymbol = Callable[[str], SymbolTableNode | None]
 
@@ -29,13 +30,17 @@ def check_send_task(ctx: MethodContext, settings: Settings, lookup: Lookup, symb
     return check_task_call(ctx, "send_task", settings, lookup, receiver=task)
 
 
-def resolve_task(ctx: MethodContext, symbol: LookupSymbol) -> Type | None:
+def resolve_task(ctx: MethodContext, symbol: LookupSymbol) -> Instance | None:
     """The task type named by the first argument, or None (not a literal, not found, not a task)."""
-    if not ctx.args or len(ctx.args[0]) != 1 or not isinstance(ctx.args[0][0], StrExpr):
+    if not ctx.args or len(ctx.args[0]) != 1:
         return None
-    name = ctx.args[0][0].value
-    if "." not in name:
+    return _task_named(ctx.args[0][0], symbol)
+
+
+def _task_named(expr: Expression, symbol: LookupSymbol) -> Instance | None:
+    if not isinstance(expr, StrExpr) or "." not in expr.value:
         return None
+    name = expr.value
     try:
         node = symbol(name)
     except (KeyError, AssertionError):  # mypy asserts on names whose module is not in the build
@@ -49,3 +54,46 @@ def resolve_task(ctx: MethodContext, symbol: LookupSymbol) -> Type | None:
     if isinstance(typ, Instance) and typ.type.has_base(fn.CELERY_TASK):
         return typ
     return None
+
+
+def check_signature_by_name(ctx: FunctionContext, settings: Settings, lookup: Lookup, symbol: LookupSymbol) -> Type:
+    """``signature("shop.tasks.notify", args, kwargs, ...)`` / ``signature(name, args=..., kwargs=...)``.
+
+    celery.canvas.signature(varies, *args, **kwargs) is ``Signature(varies, *args, **kwargs)``
+    (Celery 5.7), whose second and third parameters are ``args`` and ``kwargs``: the call is re-read
+    as ``task.signature(args, kwargs, ...)`` and checked (and typed) like one.
+    """
+    if not ctx.args or len(ctx.args[0]) != 1:
+        return ctx.default_return_type
+    task = _task_named(ctx.args[0][0], symbol)
+    default = get_proper_type(ctx.default_return_type)
+    if task is None or not isinstance(default, Instance) or len(default.args) != 1:
+        return ctx.default_return_type
+    slots: dict[str, tuple[Expression, Type, ArgKind]] = {}
+    positional = ("args", "kwargs")
+    for group in range(1, len(ctx.args)):
+        for expr, typ, kind, name in zip(ctx.args[group], ctx.arg_types[group], ctx.arg_kinds[group], ctx.arg_names[group]):
+            if kind.is_star():
+                return ctx.default_return_type  # signature(name, *rest): cannot tell what is what
+            if name is None:
+                index = len([k for k in slots if k in positional])
+                if index >= len(positional):
+                    return ctx.default_return_type
+                name = positional[index]
+            slots[name] = (expr, typ, kind)
+    names: list[str | None] = list(slots)
+    sig = task_signature(task, lookup)
+    if sig is None:
+        return ctx.default_return_type
+    as_method = MethodContext(
+        type=task,
+        arg_types=[[slots[n][1]] for n in slots],
+        arg_kinds=[[ARG_POS] for _ in slots],
+        callee_arg_names=names,
+        arg_names=[[n] for n in slots],
+        default_return_type=default.copy_modified(args=[sig.ret_type]),
+        args=[[slots[n][0]] for n in slots],
+        context=ctx.context,
+        api=ctx.api,
+    )
+    return check_task_call(as_method, "signature", settings, lookup)

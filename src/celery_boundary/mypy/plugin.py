@@ -30,7 +30,7 @@ from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES
 from celery_boundary.mypy.canvas_nodes import SIGNATURE
 from celery_boundary.mypy.bases import record_preserializer, record_task_class
 from celery_boundary.mypy import canvas
-from celery_boundary.mypy.by_name import check_send_task
+from celery_boundary.mypy.by_name import check_send_task, check_signature_by_name
 from celery_boundary.mypy.calls import DIRECT, PACKED, check_task_call, rewrite_call_signature
 from celery_boundary.mypy.definitions import define_task
 from celery_boundary.mypy.guard import Guard
@@ -47,6 +47,8 @@ CANVAS_CLASSES: Final = frozenset({"celery.canvas.chain", "celery.canvas.group",
 SIGNATURE_METHODS: Final = frozenset(
     {"__or__", "__ror__", "__call__", "delay", "apply_async", "on_error", "link_error", "link"}
 )
+#: ``celery.signature`` / ``celery.subtask`` resolve to this function (celery-types 0.26).
+SIGNATURE_FUNCTION: Final = "celery.canvas.signature"
 #: Path fragments of modules that are not the user's code.
 INSTALLED: Final = ("site-packages", "dist-packages", "typeshed")
 
@@ -118,6 +120,8 @@ class CeleryBoundaryPlugin(Plugin):
             return partial(self._define, True)
         if fullname in CANVAS_CLASSES:
             return partial(self._build_canvas, fullname.rpartition(".")[2])
+        if fullname == SIGNATURE_FUNCTION:
+            return self._signature_by_name
         return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
@@ -224,6 +228,14 @@ class CeleryBoundaryPlugin(Plugin):
             return canvas.send_signature(ctx, settings, self.lookup_info)
 
         return self.guard.run(work, lambda: ctx.default_return_type, ctx.api, ctx.context)
+
+    def _signature_by_name(self, ctx: FunctionContext) -> Type:
+        return self.guard.run(
+            lambda: check_signature_by_name(ctx, self._settings_for(ctx), self.lookup_info, self.lookup_fully_qualified),
+            lambda: ctx.default_return_type,
+            ctx.api,
+            ctx.context,
+        )
 
     def _send_task(self, ctx: MethodContext) -> Type:
         return self.guard.run(
