@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,21 @@ PRESERIALIZER_NAMES: Final = frozenset(
 )
 #: Bound on how many project modules are followed from the app module.
 MAX_MODULES: Final = 64
+#: The serializer name used when the source does not say which one runs (a value read from the
+#: environment, a settings module that cannot be found, discovered apps that disagree). The core
+#: treats any name it does not know as a custom serializer: *unknown* verdicts, so silence.
+UNDETERMINED: Final = "undetermined (see [tool.celery_boundary] app)"
+#: App discovery (``app`` unset): folders never searched, and bounds on the files read.
+SKIP_DIRS: Final = frozenset(
+    {".venv", "venv", "env", ".env", "site-packages", "node_modules", ".git", "build", "dist",
+     "__pycache__", ".tox", ".nox", ".mypy_cache", "tests", "test"}
+)
+MAX_DISCOVERY_FILES: Final = 5000
+MAX_DISCOVERY_BYTES: Final = 512 * 1024
+#: The cheap text tests before any parse: an import of celery, and ``app = Celery(`` (also
+#: ``celery.Celery(``, ``MyCelery(``, ``return Celery(`` in a factory) at the start of a line.
+CELERY_IMPORT: Final = re.compile(rb"^[ \t]*(?:from[ \t]+celery\b|import[ \t]+celery\b)", re.M)
+CELERY_CALL: Final = re.compile(rb"^[ \t]*(?:[\w.]+[ \t]*(?::[^=\n]*)?=|return)[ \t]*[\w.]*Celery[ \t]*\(", re.M)
 
 
 @dataclass
@@ -41,6 +58,8 @@ class AppFacts:
     registrations: list[Registration] = field(default_factory=list)
     fingerprint: str = ""
     files: list[str] = field(default_factory=list)
+    #: App modules found by ``discover_app`` when ``app`` is not configured.
+    discovered: list[str] = field(default_factory=list)
 
 
 def scan_app(module: str, roots: Sequence[Path]) -> AppFacts:
@@ -78,6 +97,78 @@ def scan_app(module: str, roots: Sequence[Path]) -> AppFacts:
     return facts
 
 
+def discover_app(project: Path, roots: Sequence[Path]) -> AppFacts:
+    """``app`` unset: the project modules under ``project`` that call ``Celery(...)``, scanned as if configured.
+
+    One app (or several that agree) gives its serializers; apps that disagree give UNDETERMINED
+    (silence rather than a json verdict the project never sees: M1 in docs/validation.md). None
+    found: json, Celery's default. Registrations of every discovered app are kept.
+    """
+    found = _find_app_modules(project)
+    facts = AppFacts(discovered=[name for name, _ in found])
+    digest = hashlib.sha256(f"discovered:{facts.discovered}\n".encode())
+    scans = [scan_app(name, [*roots, base] if base not in roots else roots) for name, base in found]
+    for scan in scans:
+        digest.update(scan.fingerprint.encode())
+        facts.files.extend(scan.files)
+        facts.registrations.extend(scan.registrations)
+    if scans:
+        facts.task_serializer = _agreed([s.task_serializer for s in scans])
+        facts.result_serializer = _agreed([s.result_serializer for s in scans])
+    facts.fingerprint = digest.hexdigest()[:16]
+    return facts
+
+
+def _agreed(values: list[str | None]) -> str | None:
+    distinct = {value or "json" for value in values}
+    return values[0] if len(distinct) == 1 else UNDETERMINED
+
+
+def _find_app_modules(project: Path) -> list[tuple[str, Path]]:
+    """(dotted name, import root) of each module calling ``Celery(...)``; a text test before any parse.
+
+    Test files and folders are skipped: test apps are not the project's configuration.
+    """
+    found: list[tuple[str, Path]] = []
+    budget = MAX_DISCOVERY_FILES
+    for folder, dirs, files in os.walk(project):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and not d.endswith(".egg-info"))
+        for file in sorted(files):
+            if not file.endswith(".py") or file.startswith("test_") or file.endswith("_test.py") or file == "conftest.py":
+                continue
+            budget -= 1
+            if budget < 0:
+                return found
+            path = Path(folder, file)
+            try:
+                if path.stat().st_size > MAX_DISCOVERY_BYTES:
+                    continue
+                source = path.read_bytes()
+            except OSError:
+                continue
+            if b"Celery" not in source or not (CELERY_CALL.search(source) and CELERY_IMPORT.search(source)):
+                continue
+            name, base = _module_name(path)
+            reader = _ModuleReader(name, file == "__init__.py")
+            try:
+                reader.visit(ast.parse(source, filename=str(path)))
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+            if reader.creates_app:
+                found.append((name, base))
+    return found
+
+
+def _module_name(path: Path) -> tuple[str, Path]:
+    """The dotted name of ``path`` through its chain of packages (folders with ``__init__.py``), and its root."""
+    parts = [] if path.name == "__init__.py" else [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts) or path.parent.name, folder
+
+
 def _read_config_module(
     facts: AppFacts, reader: _ModuleReader, module: str, namespace: str | None, roots: Sequence[Path], digest: Any
 ) -> None:
@@ -89,6 +180,10 @@ def _read_config_module(
         module = reader.django_settings or ""
     path = find_module(module.split(":")[0], roots) if module else None
     if path is None:
+        # Settings we cannot read may name any serializer: unknown, not json (M1, docs/validation.md).
+        digest.update(f"missing config:{module}\n".encode())
+        for kind in ("task", "result"):
+            reader.settings.setdefault(kind, UNDETERMINED)
         return
     source = path.read_bytes()
     digest.update(f"{module}:{len(source)}\n".encode() + source)
@@ -99,10 +194,13 @@ def _read_config_module(
         return
     values: dict[str, str] = {}
     for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+        if isinstance(stmt, ast.Assign):
+            value = stmt.value
+            # ``os.environ.get(...)`` and friends: present but not knowable statically.
+            text = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else UNDETERMINED
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
-                    values[target.id] = stmt.value.value
+                    values[target.id] = text
     for kind, keys in (("task", TASK_KEYS), ("result", RESULT_KEYS)):
         names = [f"{namespace}_{keys[0].upper()}", keys[0]] if namespace else list(keys)
         found = next((values[n] for n in names if n in values), None)
@@ -133,6 +231,8 @@ class _ModuleReader(ast.NodeVisitor):
         self.config_sources: list[tuple[str, str | None]] = []
         #: ``os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")``.
         self.django_settings: str | None = None
+        #: The module calls ``Celery(...)`` (app discovery).
+        self.creates_app = False
 
     # --- imports: local name -> dotted name --------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -175,17 +275,19 @@ class _ModuleReader(ast.NodeVisitor):
             self._register_expr(node.args[0], "preserializer", _flag(node, "include_subclasses"), "register_preserializer")
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "config_from_object" and node.args:
             target = node.args[0]
-            if isinstance(target, ast.Constant) and isinstance(target.value, str):
-                namespace = next(
-                    (k.value.value for k in node.keywords if k.arg == "namespace" and isinstance(k.value, ast.Constant)),
-                    None,
-                )
-                self.config_sources.append((target.value, namespace if isinstance(namespace, str) else None))
+            namespace = next(
+                (k.value.value for k in node.keywords if k.arg == "namespace" and isinstance(k.value, ast.Constant)),
+                None,
+            )
+            # A non-literal target (an object, a class) is recorded as "" : its settings are unknown.
+            name = target.value if isinstance(target, ast.Constant) and isinstance(target.value, str) else ""
+            self.config_sources.append((name, namespace if isinstance(namespace, str) else None))
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "setdefault" and len(node.args) == 2:
             key, value = node.args
             if isinstance(key, ast.Constant) and key.value == "DJANGO_SETTINGS_MODULE" and isinstance(value, ast.Constant):
                 self.django_settings = str(value.value)
         elif callee is not None and callee.endswith("Celery"):
+            self.creates_app = True
             self._read_settings(node.keywords)
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "update" and _is_conf(node.func.value):
             self._read_settings(node.keywords)
@@ -211,12 +313,12 @@ class _ModuleReader(ast.NodeVisitor):
                 self._setting(key.value, value)
 
     def _setting(self, key: str, value: ast.expr) -> None:
-        if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
-            return
+        # A value computed at run time (``os.environ[...]``) is a setting we cannot know: undetermined.
+        text = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else UNDETERMINED
         if key in TASK_KEYS:
-            self.settings["task"] = value.value
+            self.settings["task"] = text
         elif key in RESULT_KEYS:
-            self.settings["result"] = value.value
+            self.settings["result"] = text
 
     def _register_expr(self, expr: ast.expr, marker: str | None, keeps: bool, origin: str) -> None:
         fullname = self.resolve(expr)

@@ -50,9 +50,10 @@ def check_link(
     name = takes.name or nxt.first
     if not open_positional:
         api.fail(
-            f'The canvas passes the result of "{prev.last}" to "{name}", which has no positional parameter '
-            f"left for it (every argument was given in .s()). Fix: use {name}.si(...) to ignore the "
-            f"parent result, or leave its first parameter open",
+            f'The canvas passes the result of "{prev.last}" to "{name}", which has no parameter left for it: '
+            f"Celery prepends the result to the arguments given in .s(...), and they already fill every "
+            f"positional parameter (or name the first one). Fix: use {name}.si(...) to ignore the parent "
+            f"result, or leave its first parameter open",
             context,
             code=errorcodes.CANVAS,
         )

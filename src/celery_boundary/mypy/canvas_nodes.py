@@ -19,8 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from mypy.argmap import map_actuals_to_formals
-from mypy.nodes import ArgKind
+from mypy.nodes import ARG_NAMED, ARG_POS, ARG_STAR, ArgKind
 from mypy.plugin import CheckerPluginInterface
 from mypy.types import CallableType, ExtraAttrs, Instance, LiteralType, Type, get_proper_type
 
@@ -96,11 +95,43 @@ def attach_node(api: CheckerPluginInterface, typ: Type, node: Node) -> Type:
 
 
 def remaining(sig: CallableType, kinds: list[ArgKind], names: list[str | None]) -> CallableType | None:
-    """The parameters of ``sig`` left open after binding these actuals (None: cannot tell)."""
+    """The parameters of ``sig`` the parent result and nothing else may fill (None: cannot tell).
+
+    Celery prepends the parent result to a mutable signature's partial args (``Signature._merge``,
+    5.7): in a chain, ``scale.s(3)`` runs as ``scale(result, 3)``. So the result takes the first
+    positional parameter, the partial positionals shift one to the right, and keywords bind by
+    name; a first parameter already given by keyword leaves the result no room (Celery raises
+    "got multiple values").
+    """
     if any(kind.is_star() for kind in kinds):
         return None  # .s(*values): which parameters are filled is not known statically
-    mapping = map_actuals_to_formals(kinds, names, sig.arg_kinds, sig.arg_names, lambda i: sig.arg_types[0])
-    keep = [index for index, actuals in enumerate(mapping) if not actuals or sig.arg_kinds[index].is_star()]
+    given = sum(1 for kind in kinds if kind == ARG_POS)
+    by_name = {name for name, kind in zip(names, kinds) if kind == ARG_NAMED and name is not None}
+    positional = [i for i, kind in enumerate(sig.arg_kinds) if kind.is_positional() and not kind.is_star()]
+    star = ARG_STAR in sig.arg_kinds
+    if positional and sig.arg_names[positional[0]] in by_name:
+        positional_kinds = [i for i, kind in enumerate(sig.arg_kinds) if kind.is_positional()]
+        # The result collides with the keyword ("got multiple values"): no room for it.
+        kinds_left = [i for i in range(len(sig.arg_kinds)) if i not in positional_kinds]
+        kinds_left = [i for i in kinds_left if sig.arg_names[i] not in by_name]
+        return sig.copy_modified(
+            arg_types=[sig.arg_types[i] for i in kinds_left],
+            arg_kinds=[sig.arg_kinds[i] for i in kinds_left],
+            arg_names=[sig.arg_names[i] for i in kinds_left],
+        )
+    keep: list[int] = []
+    for index, kind in enumerate(sig.arg_kinds):
+        name = sig.arg_names[index]
+        if kind.is_star():
+            keep.append(index)
+        elif kind.is_positional():
+            slot = positional.index(index)
+            if slot == 0 and name not in by_name and (len(positional) > given or star):
+                keep.append(index)  # the parent result's parameter
+            elif slot > given and name not in by_name:
+                keep.append(index)  # after the shifted partial positionals: still open
+        elif name not in by_name:
+            keep.append(index)  # keyword-only, not given
     return sig.copy_modified(
         arg_types=[sig.arg_types[i] for i in keep],
         arg_kinds=[sig.arg_kinds[i] for i in keep],

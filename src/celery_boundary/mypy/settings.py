@@ -18,7 +18,7 @@ from mypy.options import Options
 from celery_boundary.core import config
 from celery_boundary.core.registry import Registration, Registry
 from celery_boundary.mypy.version import VERSION, stamp
-from celery_boundary.mypy.appscan import AppFacts, scan_app
+from celery_boundary.mypy.appscan import UNDETERMINED, AppFacts, discover_app, scan_app
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,10 @@ class Settings:
 
     @property
     def task_serializer(self) -> str:
-        """The configured ``serializer`` key over the app module's ``task_serializer`` over json."""
+        """The configured ``serializer`` key over the app module's (configured or discovered) over json.
+
+        ``appscan.UNDETERMINED`` when the source cannot tell: a name the core does not know, so silence.
+        """
         return self.config.serializer or self.app.task_serializer or "json"
 
     @property
@@ -69,6 +72,7 @@ class Settings:
             "preserializers": list(cfg.preserializers),
             "task_decorators": list(cfg.task_decorators),
             "app": cfg.app,
+            "app_discovered": list(self.app.discovered),
             "app_fingerprint": self.app.fingerprint,
         }
 
@@ -84,13 +88,24 @@ def load_settings(options: Options) -> Settings:
     start = Path(options.config_file).resolve().parent if options.config_file else Path.cwd()
     cfg = config.load(start=start)
     roots = search_roots(options, start, cfg)
-    facts = scan_app(cfg.app, roots) if cfg.app else AppFacts()
+    facts = scan_app(cfg.app, roots) if cfg.app else discover(start, roots)
     registrations = [
         *(Registration(name, origin="config preserializers") for name in cfg.preserializers),
         *facts.registrations,
     ]
     watched = [*facts.files, *([cfg.source] if cfg.source else [])]
     return Settings(cfg, facts, Registry(tuple(registrations)), read_versions(), watched=stamp(watched))
+
+
+def discover(start: Path, roots: list[Path]) -> AppFacts:
+    """``app`` unset: find the app module(s) under the config file's folder (see ``discover_app``).
+
+    A failure to read the project gives an undetermined serializer (silence), never a crash.
+    """
+    try:
+        return discover_app(start, roots)
+    except (OSError, RecursionError, ValueError):
+        return AppFacts(UNDETERMINED, UNDETERMINED, fingerprint="discovery failed")
 
 
 def search_roots(options: Options, start: Path, cfg: config.Config) -> list[Path]:
