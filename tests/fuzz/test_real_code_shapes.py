@@ -158,13 +158,12 @@ BIND_WITHOUT_SELF = """
 
 
 def test_plain_mypy_reports_bind_without_self(tmp_path: Path) -> None:
-    """The baseline the xfail below compares with: celery-types 0.26 rejects it (arg-type)."""
+    """The baseline the plugin test below compares with: celery-types 0.26 rejects it (arg-type)."""
     assert any("[arg-type]" in line for line in mypy_errors(tmp_path, BIND_WITHOUT_SELF, plugin=False))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mypy plugin hides a true error (saleor): @app.task(bind=True) on a function without a self "
-    "parameter fails at run time (the worker passes the task as the first argument); plain mypy "
-    "with celery-types reports arg-type, the plugin's restored task type for app.task(...) drops it"))
 def test_plugin_keeps_the_bind_without_self_error(tmp_path: Path) -> None:
-    assert any("m.py:7" in line or "m.py:8" in line for line in mypy_errors(tmp_path, BIND_WITHOUT_SELF, plugin=True))
+    """Was a strict xfail (saleor): the restored task type hid celery-types' arg-type; now the plugin reports it."""
+    found = [line for line in mypy_errors(tmp_path, BIND_WITHOUT_SELF, plugin=True) if "m.py:7" in line or "m.py:8" in line]
+    assert len(found) == 1, found
+    assert "bind=True" in found[0] and "[arg-type]" in found[0] and "def no_self(self, ...)" in found[0]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from mypy.errorcodes import ARG_TYPE as ARG_TYPE_CODE
 from mypy.maptype import map_instance_to_supertype
 from mypy.nodes import ARG_POS, ARG_STAR, ARG_STAR2, Context, Decorator, Expression, NameExpr, StrExpr, TypeInfo
 from mypy.plugin import CheckerPluginInterface, FunctionContext, FunctionSigContext, MethodContext, MethodSigContext
@@ -90,7 +91,7 @@ def restore_task(ctx: FunctionContext | MethodContext, lookup: LookupInfo) -> Ty
     if options.base is None:
         return ctx.default_return_type
     if len(positional) == 1:  # @app.task, or app.task(fun, name=...)
-        return make_task(ctx.api, ctx.arg_types[0][0], options, lookup, _decorated_name(ctx.context))
+        return make_task(ctx.api, ctx.arg_types[0][0], options, lookup, _decorated_name(ctx.context), ctx.context)
     if positional:
         return ctx.default_return_type
     placeholder = task_instance(ctx.api, options.base, None, options)
@@ -106,7 +107,7 @@ def apply_task_options(ctx: FunctionContext, lookup: LookupInfo) -> Type:
         return ctx.default_return_type
     options = options_of(placeholder)
     options = TaskOptions(options.serializer, options.pydantic, options.bind, placeholder.type)
-    return make_task(ctx.api, ctx.arg_types[0][0], options, lookup, _decorated_name(ctx.context))
+    return make_task(ctx.api, ctx.arg_types[0][0], options, lookup, _decorated_name(ctx.context), ctx.context)
 
 
 def _decorated_name(context: Context) -> str | None:
@@ -115,7 +116,12 @@ def _decorated_name(context: Context) -> str | None:
 
 
 def make_task(
-    api: CheckerPluginInterface, fun: Type, options: TaskOptions, lookup: LookupInfo, name: str | None = None
+    api: CheckerPluginInterface,
+    fun: Type,
+    options: TaskOptions,
+    lookup: LookupInfo,
+    name: str | None = None,
+    context: Context | None = None,
 ) -> Type:
     assert options.base is not None
     sig = get_proper_type(fun)
@@ -124,6 +130,8 @@ def make_task(
     if sig.name is None and name is not None:
         sig = sig.copy_modified(name=name)  # a decorator under the task returned an anonymous callable
     if options.bind:
+        if context is not None and not takes_self(sig):
+            report_bind_without_self(api, sig.name or name or "task", context)
         sig = drop_self(sig)
     if options.pydantic:
         sig = accept_model_dicts(api, sig)
@@ -139,6 +147,22 @@ def accept_model_dicts(api: CheckerPluginInterface, sig: CallableType) -> Callab
     )
     types = [UnionType.make_union([t, as_dict]) if is_model(t) else t for t in sig.arg_types]
     return sig.copy_modified(arg_types=types)
+
+
+def takes_self(sig: CallableType) -> bool:
+    """A first positional parameter, or ``*args``, to receive the task instance."""
+    return bool(sig.arg_kinds) and (sig.arg_kinds[0].is_positional() or sig.arg_kinds[0] == ARG_STAR)
+
+
+def report_bind_without_self(api: CheckerPluginInterface, name: str, context: Context) -> None:
+    """celery-types 0.26 reports this as arg-type; the restored task type must not hide it (saleor)."""
+    api.fail(
+        f'Task "{name}" has bind=True but no parameter for the task instance: the worker calls it with '
+        f"the task as the first positional argument, so every run fails with TypeError. "
+        f"Fix: add a first parameter (def {name}(self, ...)) or drop bind=True",
+        context,
+        code=ARG_TYPE_CODE,
+    )
 
 
 def drop_self(sig: CallableType) -> CallableType:
