@@ -42,7 +42,9 @@ ERRBACK_ARITY = 3
 def check_link(
     api: CheckerPluginInterface, settings: Settings, lookup: Lookup, prev: Node, nxt: Node, context: Context
 ) -> None:
-    """``prev``'s result becomes the first argument of ``nxt``'s first task."""
+    """``prev``'s result becomes the first argument of ``nxt``'s first task (of each group member)."""
+    for member in nxt.fanout:
+        check_link(api, settings, lookup, prev, Node(None, member, member.name or "task", nxt.pydantic), context)
     takes = nxt.takes
     if takes is None or prev.result is None:
         return  # .si(), a group, or a signature the plugin cannot see through
@@ -139,7 +141,7 @@ def fold_chain(
         current = nxt
     if head is None or current is None:
         return None
-    return Node(result=current.result, takes=head.takes, last=current.last, pydantic=current.pydantic)
+    return Node(current.result, head.takes, current.last, current.pydantic, fanout=head.fanout)
 
 
 def group_node(api: CheckerPluginInterface, members: list[Node | None], default_name: str = "group") -> Node:
@@ -153,7 +155,11 @@ def group_node(api: CheckerPluginInterface, members: list[Node | None], default_
             break
         results.append(result)  # type: ignore[arg-type]  # None excluded above
     item: Type = make_simplified_union(results) if results and members else AnyType(TypeOfAny.special_form)
-    return Node(result=api.named_generic_type("builtins.list", [item]), takes=None, last=default_name)
+    # Members written out one by one receive the parent result (a generator's element is one
+    # member standing for many: the same check). Unknown members are skipped, never guessed.
+    fanout = tuple(m.takes for m in members if m is not None and m.takes is not None)
+    listed = api.named_generic_type("builtins.list", [item])
+    return Node(result=listed, takes=None, last=default_name, fanout=fanout)
 
 
 def members_of(api: CheckerPluginInterface, expr: Expression, typ: Type) -> list[Node | None]:
@@ -206,13 +212,15 @@ def build_chord(ctx: FunctionContext, settings: Settings, lookup: Lookup) -> Typ
     header = header_node(ctx.api, ctx.args[0][0], ctx.arg_types[0][0])
     body_exprs = ctx.args[1] if len(ctx.args) > 1 else []
     if not body_exprs:
-        bodyless = Node(result=header.result, takes=None, last=header.last, bodyless=True)
+        bodyless = Node(header.result, None, header.last, bodyless=True, fanout=header.fanout)
         return attach_node(ctx.api, ctx.default_return_type, bodyless)
     body = node_of(ctx.api, body_exprs[0], ctx.arg_types[1][0])
     if body is None:
         return ctx.default_return_type
     check_link(ctx.api, settings, lookup, header, body, body_exprs[0])
-    return attach_node(ctx.api, ctx.default_return_type, body)
+    # In a chain, a chord's parent result goes to the header's members, not to the body.
+    chord = Node(body.result, None, body.last, body.pydantic, fanout=header.fanout)
+    return attach_node(ctx.api, ctx.default_return_type, chord)
 
 
 def header_node(api: CheckerPluginInterface, expr: Expression, typ: Type) -> Node:

@@ -29,6 +29,10 @@ TAKES: Final = "__celery_boundary_canvas_takes__"
 LAST: Final = "__celery_boundary_canvas_last__"
 PYDANTIC: Final = "__celery_boundary_canvas_pydantic__"
 BODYLESS: Final = "__celery_boundary_canvas_bodyless__"
+#: A group's members' open parameters (``FANOUT0``, ``FANOUT1`` ...): each receives the parent result.
+FANOUT: Final = "__celery_boundary_canvas_fanout_"
+#: Beyond this many members a group's fan-out is not recorded (a smaller cache, no check).
+MAX_FANOUT: Final = 32
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Node:
     last: str
     pydantic: bool = False
     bodyless: bool = False
+    fanout: tuple[CallableType, ...] = ()
 
     @property
     def first(self) -> str:
@@ -66,6 +71,7 @@ def read_node(typ: Type) -> Node | None:
             last=last.value if isinstance(last, LiteralType) and isinstance(last.value, str) else "signature",
             pydantic=PYDANTIC in attrs,
             bodyless=BODYLESS in attrs,
+            fanout=_fanout(attrs),
         )
     if proper.type.fullname == SIGNATURE and len(proper.args) == 1:
         # Signature[R] from celery-types itself (a stored signature whose extras a join dropped);
@@ -75,6 +81,16 @@ def read_node(typ: Type) -> Node | None:
             return None
         return Node(result=proper.args[0], takes=None, last="signature")
     return None
+
+
+def _fanout(attrs: dict[str, Type]) -> tuple[CallableType, ...]:
+    found: list[CallableType] = []
+    while f"{FANOUT}{len(found)}" in attrs:
+        member = get_proper_type(attrs[f"{FANOUT}{len(found)}"])
+        if not isinstance(member, CallableType):
+            return ()
+        found.append(member)
+    return tuple(found)
 
 
 def attach_node(api: CheckerPluginInterface, typ: Type, node: Node) -> Type:
@@ -91,6 +107,8 @@ def attach_node(api: CheckerPluginInterface, typ: Type, node: Node) -> Type:
         attrs[PYDANTIC] = LiteralType(True, bool_type)
     if node.bodyless:
         attrs[BODYLESS] = LiteralType(True, bool_type)
+    for index, member in enumerate(node.fanout[:MAX_FANOUT] if len(node.fanout) <= MAX_FANOUT else ()):
+        attrs[f"{FANOUT}{index}"] = member
     return Instance(proper.type, proper.args, proper.line, proper.column, extra_attrs=ExtraAttrs(attrs, set(attrs)))
 
 
