@@ -67,7 +67,8 @@ def check_link(
     declared = erase_typevars(prev.result)
     arrived = arrival_type(api, settings, lookup, declared, prev.pydantic) or declared
     if is_subtype(declared, expected) or is_subtype(arrived, expected):
-        crossing = Crossing(f"{name}", param, settings.result_serializer, expected, nxt.pydantic)
+        # Named as the link ("fetch -> shout") so the report reads as the canvas, not a call.
+        crossing = Crossing(f"{prev.last} -> {name}", param, settings.result_serializer, expected, nxt.pydantic)
         check_argument(api, settings, lookup, crossing, declared, context)
     else:
         options = api.options
