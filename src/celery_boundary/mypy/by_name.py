@@ -72,7 +72,8 @@ def check_signature_by_name(ctx: FunctionContext, settings: Settings, lookup: Lo
     slots: dict[str, tuple[Expression, Type, ArgKind]] = {}
     positional = ("args", "kwargs")
     for group in range(1, len(ctx.args)):
-        for expr, typ, kind, name in zip(ctx.args[group], ctx.arg_types[group], ctx.arg_kinds[group], ctx.arg_names[group]):
+        actuals = zip(ctx.args[group], ctx.arg_types[group], ctx.arg_kinds[group], ctx.arg_names[group])
+        for expr, typ, kind, name in actuals:
             if kind.is_star():
                 return ctx.default_return_type  # signature(name, *rest): cannot tell what is what
             if name is None:

@@ -220,7 +220,8 @@ def _packed_actuals(ctx: MethodContext) -> list[Actual] | None:
     if args is None and kwargs is None:
         # apply_async() with neither: Celery's send-time arity check (typing=True) sees no arguments.
         stars = any(kind.is_star() for kinds in ctx.arg_kinds for kind in kinds)
-        empty = all(name in ctx.callee_arg_names and not ctx.args[ctx.callee_arg_names.index(name)] for name in ("args", "kwargs"))
+        names = ctx.callee_arg_names
+        empty = all(name in names and not ctx.args[names.index(name)] for name in ("args", "kwargs"))
         return [] if empty and not stars else None
     if args is not None:
         items = _sequence_items(ctx, args)

@@ -231,7 +231,9 @@ class CeleryBoundaryPlugin(Plugin):
 
     def _signature_by_name(self, ctx: FunctionContext) -> Type:
         return self.guard.run(
-            lambda: check_signature_by_name(ctx, self._settings_for(ctx), self.lookup_info, self.lookup_fully_qualified),
+            lambda: check_signature_by_name(
+                ctx, self._settings_for(ctx), self.lookup_info, self.lookup_fully_qualified
+            ),
             lambda: ctx.default_return_type,
             ctx.api,
             ctx.context,
