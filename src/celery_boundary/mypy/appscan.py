@@ -139,8 +139,8 @@ def _find_app_modules(project: Path) -> list[tuple[str, Path]]:
             budget -= 1
             if budget < 0:
                 return found
-            # Plain strings and one bounded read: pathlib and a stat per file doubled the cost
-            # (3,100 files: 85 ms -> ~40 ms, cProfile, Python 3.11).
+            # Plain strings and one bounded read: pathlib objects and a stat per file were a third of
+            # the cost (3,100 files, 13 MB: best ~48 ms -> ~32 ms, Python 3.11, 2026-11-22).
             try:
                 with open(os.path.join(folder, file), "rb") as stream:
                     source = stream.read(MAX_DISCOVERY_BYTES + 1)
