@@ -101,6 +101,18 @@ def test_app_kwargs_and_celeryconfig_are_read(tmp_path: Path) -> None:
     assert errors(tmp_path) == []
 
 
+@pytest.mark.parametrize(("init", "reported"), [
+    ("from .base import *\n", False),
+    ('from .base import *\n\nCELERY_TASK_SERIALIZER = "json"\n', True),  # later assignment wins
+    ('from proj.settings.base import *\n', False),
+])
+def test_django_settings_package_star_imports_are_followed(tmp_path: Path, init: str, reported: bool) -> None:
+    project(tmp_path, "", **{"proj/settings/__init__.py": init,
+                             "proj/settings/base.py": 'CELERY_TASK_SERIALIZER = "pickle"\n'})
+    (tmp_path / "proj" / "settings.py").unlink()
+    assert any(line.startswith(SET_ERROR) for line in errors(tmp_path)) is reported
+
+
 def test_two_apps_that_disagree_are_silent(tmp_path: Path) -> None:
     project(tmp_path, 'CELERY_TASK_SERIALIZER = "pickle"\n', **{
         "worker/__init__.py": "",

@@ -188,28 +188,46 @@ def _read_config_module(
         for kind in ("task", "result"):
             reader.settings.setdefault(kind, UNDETERMINED)
         return
-    source = path.read_bytes()
-    digest.update(f"{module}:{len(source)}\n".encode() + source)
-    facts.files.append(str(path))
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except (SyntaxError, ValueError):
-        return
-    values: dict[str, str] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Assign):
-            value = stmt.value
-            # ``os.environ.get(...)`` and friends: present but not knowable statically.
-            text = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else UNDETERMINED
-            for target in stmt.targets:
-                if isinstance(target, ast.Name):
-                    values[target.id] = text
+    values = _settings_values(facts, module.split(":")[0], path, roots, digest, set())
     for kind, keys in (("task", TASK_KEYS), ("result", RESULT_KEYS)):
         names = [f"{namespace}_{keys[0].upper()}", keys[0]] if namespace else list(keys)
         found = next((values[n] for n in names if n in values), None)
         if found is not None:
             # Explicit app.conf assignments in the app module are taken to win (they usually follow).
             reader.settings.setdefault(kind, found)
+
+
+def _settings_values(
+    facts: AppFacts, module: str, path: Path, roots: Sequence[Path], digest: Any, seen: set[str]
+) -> dict[str, str]:
+    """Top-level ``NAME = "value"`` of a settings module, through ``from .base import *`` (Django settings
+    packages); later assignments win, as at import. A computed value is UNDETERMINED."""
+    seen.add(module)
+    source = path.read_bytes()
+    digest.update(f"{module}:{len(source)}\n".encode() + source)
+    facts.files.append(str(path))
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    values: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and any(alias.name == "*" for alias in stmt.names):
+            parts = package.split(".") if stmt.level else []
+            parts = parts[: len(parts) - (stmt.level - 1)] if stmt.level > 1 else parts
+            star = ".".join([*parts, stmt.module] if stmt.module else parts)
+            star_path = find_module(star, roots) if star not in seen and len(seen) < MAX_MODULES else None
+            if star_path is not None:
+                values.update(_settings_values(facts, star, star_path, roots, digest, seen))
+        elif isinstance(stmt, ast.Assign):
+            value = stmt.value
+            # ``os.environ.get(...)`` and friends: present but not knowable statically.
+            text = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else UNDETERMINED
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    values[target.id] = text
+    return values
 
 
 def find_module(name: str, roots: Iterable[Path]) -> Path | None:
