@@ -8,6 +8,9 @@ to judge their set and int-keyed arguments against json. Each test writes a smal
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -157,3 +160,19 @@ def test_cold_and_warm_runs_agree_and_a_settings_edit_is_seen(tmp_path: Path) ->
     (tmp_path / "proj" / "settings.py").write_text('CELERY_TASK_SERIALIZER = "pickle"\n')
     assert errors(tmp_path, incremental=True) == []
     assert errors(tmp_path, incremental=True) == []
+
+
+def test_daemon_follows_an_edited_discovered_settings_module(tmp_path: Path) -> None:
+    """dmypy keeps one plugin across runs: the discovered settings file is watched like the ``app`` module's."""
+    project(tmp_path, 'CELERY_TASK_SERIALIZER = "pickle"\n')
+    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(tmp_path / ".dmypy.json")]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    command = [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"]
+    try:
+        first = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+        (tmp_path / "proj" / "settings.py").write_text('CELERY_TASK_SERIALIZER = "json"\n')
+        second = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    finally:
+        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=tmp_path, env=env, timeout=60)
+    assert ": error:" not in first.stdout, first.stdout + first.stderr
+    assert any(line.startswith(SET_ERROR) for line in second.stdout.splitlines()), second.stdout + second.stderr

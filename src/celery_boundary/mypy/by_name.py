@@ -1,4 +1,5 @@
-"""Tasks named by a string: ``app.send_task("shop.tasks.notify", ...)``, ``signature("shop.tasks.notify", ...)``.
+"""Tasks the receiver does not name: ``app.send_task("shop.tasks.notify", ...)``,
+``signature("shop.tasks.notify", ...)``, and ``self.retry(args=..., kwargs=...)`` in a bound task.
 
 When the name is a literal that resolves statically to a task in the checked program (its module
 path + function name), the call is checked like ``notify.apply_async(args=..., kwargs=...)``:
@@ -10,15 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mypy.nodes import ARG_POS, ArgKind, Decorator, Expression, StrExpr, SymbolTableNode, Var
+from mypy.checker import TypeChecker
+from mypy.nodes import (
+    ARG_POS,
+    ArgKind,
+    CallExpr,
+    Decorator,
+    Expression,
+    MemberExpr,
+    NameExpr,
+    StrExpr,
+    SymbolTableNode,
+    Var,
+)
 from mypy.plugin import FunctionContext, MethodContext
-from mypy.types import Instance, Type, get_proper_type
+from mypy.types import CallableType, Instance, Type, get_proper_type
 
 from celery_boundary.core import fullnames as fn
-from celery_boundary.mypy.calls import check_task_call
+from celery_boundary.mypy.calls import check_task_call, make_partial
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.tasks import task_signature
+from celery_boundary.mypy.tasks import TaskOptions, drop_self, task_instance, task_signature
 
 LookupSymbol = Callable[[str], SymbolTableNode | None]
 
@@ -98,3 +111,36 @@ def check_signature_by_name(ctx: FunctionContext, settings: Settings, lookup: Lo
         api=ctx.api,
     )
     return check_task_call(as_method, "signature", settings, lookup)
+
+
+def check_retry(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Type:
+    """``self.retry(args=..., kwargs=...)`` in a bound task: the new arguments must fit the task.
+
+    The receiver is ``Task[Any, Any]`` (``self: Task``), so the task is found as the enclosing
+    function whose first parameter ``self`` is: its signature without ``self`` is what the retried
+    message will be called with (Celery 5.7 ``Task.retry`` sends ``args``/``kwargs`` as given).
+    """
+    api = ctx.api
+    call = ctx.context
+    if not isinstance(api, TypeChecker) or not isinstance(call, CallExpr):
+        return ctx.default_return_type
+    callee = call.callee
+    function = api.scope.current_function()
+    if not isinstance(callee, MemberExpr) or not isinstance(callee.expr, NameExpr) or function is None:
+        return ctx.default_return_type
+    if not function.arguments or callee.expr.node is not function.arguments[0].variable:
+        return ctx.default_return_type  # not the task's own ``self``
+    own = get_proper_type(function.type) if function.type is not None else None
+    base = lookup(fn.CELERY_TASK)
+    if not isinstance(own, CallableType) or base is None:
+        return ctx.default_return_type
+    names = ctx.callee_arg_names
+    given = {name for name in ("args", "kwargs") if name in names and ctx.args[names.index(name)]}
+    if not given:
+        return ctx.default_return_type  # retry(exc=..., countdown=...): the request's own arguments again
+    sig = drop_self(own).copy_modified(name=function.name)
+    if len(given) == 1:
+        # Celery 5.7 Task.retry: a missing args/kwargs is taken from the request, so arity is unknown.
+        sig = make_partial(sig)
+    task = task_instance(api, base, sig, TaskOptions(base=base))
+    return check_task_call(ctx, "retry", settings, lookup, receiver=task)

@@ -68,7 +68,7 @@ from celery_boundary.mypy.tasks import (
 
 #: Methods that take the task's arguments directly, and those that take ``args=``/``kwargs=``.
 DIRECT: Final = frozenset({"delay", "si", "s", "delay_on_commit"})
-PACKED: Final = frozenset({"apply_async", "signature", "subtask", "apply_async_on_commit", "send_task"})
+PACKED: Final = frozenset({"apply_async", "signature", "subtask", "apply_async_on_commit", "send_task", "retry"})
 #: Packed methods whose arguments may be completed later in a canvas.
 PARTIAL: Final = frozenset({"signature", "subtask"})
 #: Methods that send a message now (their result is an AsyncResult of what arrives).

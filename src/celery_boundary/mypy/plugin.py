@@ -30,7 +30,7 @@ from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES
 from celery_boundary.mypy.canvas_nodes import SIGNATURE
 from celery_boundary.mypy.bases import record_preserializer, record_task_class
 from celery_boundary.mypy import canvas
-from celery_boundary.mypy.by_name import check_send_task, check_signature_by_name
+from celery_boundary.mypy.by_name import check_retry, check_send_task, check_signature_by_name
 from celery_boundary.mypy.calls import DIRECT, PACKED, check_task_call, rewrite_call_signature
 from celery_boundary.mypy.definitions import define_task
 from celery_boundary.mypy.guard import Guard
@@ -248,6 +248,13 @@ class CeleryBoundaryPlugin(Plugin):
         )
 
     def _check_call(self, method: str, ctx: MethodContext) -> Type:
+        if method == "retry":
+            return self.guard.run(
+                lambda: check_retry(ctx, self._settings_for(ctx), self.lookup_info),
+                lambda: ctx.default_return_type,
+                ctx.api,
+                ctx.context,
+            )
         return self.guard.run(
             lambda: check_task_call(ctx, method, self._settings_for(ctx), self.lookup_info),
             lambda: ctx.default_return_type,
