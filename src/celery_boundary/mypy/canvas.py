@@ -35,6 +35,8 @@ from celery_boundary.mypy.canvas_nodes import SIGNATURE, Node, attach_node, is_s
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
 
+#: The name a group node goes by in messages ("the result of "group(...)"") and in checks.
+GROUP = "group(...)"
 #: Celery 5 calls an errback as ``errback(request, exc, traceback)`` (celery/app/task.py, 5.7).
 ERRBACK_ARITY = 3
 
@@ -145,7 +147,7 @@ def fold_chain(
     return Node(current.result, head.takes, current.last, current.pydantic, fanout=head.fanout)
 
 
-def group_node(api: CheckerPluginInterface, members: list[Node | None], default_name: str = "group") -> Node:
+def group_node(api: CheckerPluginInterface, members: list[Node | None], default_name: str = GROUP) -> Node:
     """A group delivers ``list[<member results>]`` (Any as soon as one member is unknown)."""
     results: list[Type] = []
     for member in members:
@@ -153,6 +155,9 @@ def group_node(api: CheckerPluginInterface, members: list[Node | None], default_
         proper = get_proper_type(result) if result is not None else None
         if proper is None or (isinstance(proper, Instance) and proper.type.fullname == "builtins.object"):
             results = []  # a join of unrelated signatures: not a real result type
+            break
+        if member is not None and member.last == GROUP:
+            results = []  # a group inside a group: whether Celery flattens its results is not modelled
             break
         results.append(result)  # type: ignore[arg-type]  # None excluded above
     item: Type = make_simplified_union(results) if results and members else AnyType(TypeOfAny.special_form)
@@ -174,7 +179,7 @@ def members_of(api: CheckerPluginInterface, expr: Expression, typ: Type) -> list
     proper = get_proper_type(_expr_type(api, expr, typ))
     if is_signature(proper):
         member = read_node(proper)
-        return [member]  # a group as the header keeps its own list (last == "group")
+        return [member]  # a group as the header keeps its own list (last == GROUP)
     if isinstance(proper, Instance) and proper.args and is_signature(proper.args[0]):
         return [read_node(proper.args[0])]  # group(t.s(i) for i in xs), a list of signatures
     return [None]
@@ -199,7 +204,7 @@ def build_group(ctx: FunctionContext) -> Type:
     if len(exprs) == 1:
         members = members_of(ctx.api, exprs[0], types[0])
         single = members[0] if len(members) == 1 else None
-        if single is not None and single.last == "group" and single.takes is None:
+        if single is not None and single.last == GROUP and single.takes is None:
             return attach_node(ctx.api, ctx.default_return_type, single)
     else:
         members = [node_of(ctx.api, e, t) for e, t in zip(exprs, types)]
@@ -226,7 +231,7 @@ def build_chord(ctx: FunctionContext, settings: Settings, lookup: Lookup) -> Typ
 
 def header_node(api: CheckerPluginInterface, expr: Expression, typ: Type) -> Node:
     members = members_of(api, expr, typ)
-    if len(members) == 1 and members[0] is not None and members[0].last == "group":
+    if len(members) == 1 and members[0] is not None and members[0].last == GROUP:
         return members[0]
     if isinstance(expr, (ListExpr, TupleExpr)) or len(members) != 1:
         return group_node(api, members)
