@@ -326,8 +326,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--render", type=Path, help="only print the report of a saved --json file")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per tool run")
     parser.add_argument("--no-mypy", action="store_true")
-    parser.add_argument("--tools", type=lambda text: set(text.split(",")), default={"flake8", "check", "mypy", "census"},
-                        help="comma-separated subset of flake8,check,mypy,census (default: all)")
+    parser.add_argument(
+        "--tools",
+        type=lambda text: set(text.split(",")),
+        default={"flake8", "check", "mypy", "census"},
+        help="comma-separated subset of flake8,check,mypy,census (default: all)",
+    )
     parser.add_argument("--mypy-files", type=int, default=150, help="at most this many Celery modules")
     parser.add_argument("--json", type=Path, help="also write every raw result here")
     options = parser.parse_args(argv)

@@ -64,7 +64,16 @@ MYPY_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[\w
 
 def run_mypy(project: Path, tmp_path: Path) -> set[Finding]:
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "--show-error-codes", "--no-error-summary", *packages(project)],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--show-error-codes",
+            "--no-error-summary",
+            *packages(project),
+        ],
         cwd=project,
         capture_output=True,
         text=True,

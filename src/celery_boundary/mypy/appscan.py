@@ -132,9 +132,13 @@ def _find_app_modules(project: Path) -> list[tuple[str, Path]]:
     found: list[tuple[str, Path]] = []
     budget = MAX_DISCOVERY_FILES
     for folder, dirs, files in os.walk(project):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and not d.endswith(".egg-info"))
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and not d.endswith(".egg-info")
+        )
         for file in sorted(files):
-            if not file.endswith(".py") or file.startswith("test_") or file.endswith("_test.py") or file == "conftest.py":
+            if not file.endswith(".py") or file == "conftest.py":
+                continue
+            if file.startswith("test_") or file.endswith("_test.py"):
                 continue
             budget -= 1
             if budget < 0:
@@ -293,7 +297,8 @@ class _ModuleReader(ast.NodeVisitor):
             marker = _marker(node)
             self._register_expr(node.args[0], marker, False, "kombu register_type")
         elif callee in PRESERIALIZER_NAMES and node.args:
-            self._register_expr(node.args[0], "preserializer", _flag(node, "include_subclasses"), "register_preserializer")
+            keeps = _flag(node, "include_subclasses")
+            self._register_expr(node.args[0], "preserializer", keeps, "register_preserializer")
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "config_from_object" and node.args:
             target = node.args[0]
             namespace = next(
@@ -305,7 +310,8 @@ class _ModuleReader(ast.NodeVisitor):
             self.config_sources.append((name, namespace if isinstance(namespace, str) else None))
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "setdefault" and len(node.args) == 2:
             key, value = node.args
-            if isinstance(key, ast.Constant) and key.value == "DJANGO_SETTINGS_MODULE" and isinstance(value, ast.Constant):
+            is_setting = isinstance(key, ast.Constant) and key.value == "DJANGO_SETTINGS_MODULE"
+            if is_setting and isinstance(value, ast.Constant):
                 self.django_settings = str(value.value)
         elif callee is not None and callee.endswith("Celery"):
             self.creates_app = True

@@ -216,4 +216,3 @@ def _accepts_model(expected: Type) -> bool:
 
 def _is_none(typ: Type) -> bool:
     return isinstance(get_proper_type(typ), NoneType)
-

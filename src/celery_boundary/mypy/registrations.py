@@ -37,7 +37,8 @@ def _from_statement(stmt: Statement, module: str) -> list[Registration]:
             target = decorator.callee if isinstance(decorator, CallExpr) else decorator
             if _fullname(target) in PRESERIALIZER_NAMES:
                 keeps = isinstance(decorator, CallExpr) and _flag(decorator, "include_subclasses")
-                found.append(Registration(stmt.fullname, "preserializer", keeps, None, f"register_preserializer in {module}"))
+                origin = f"register_preserializer in {module}"
+                found.append(Registration(stmt.fullname, "preserializer", keeps, None, origin))
         return found
     return []
 
@@ -92,7 +93,8 @@ def registered_classes(typ: Type, depth: int = 0, found: list[Registration] | No
             meta = info.metadata.get(METADATA, {}).get(PRESERIALIZER)
             if isinstance(meta, dict):
                 keeps = bool(meta.get("include_subclasses"))
-                found.append(Registration(info.fullname, "preserializer", keeps, None, f"@register_preserializer on {info.fullname}"))
+                origin = f"@register_preserializer on {info.fullname}"
+                found.append(Registration(info.fullname, "preserializer", keeps, None, origin))
                 break
         items = list(proper.args)
     elif isinstance(proper, (UnionType, TupleType)):

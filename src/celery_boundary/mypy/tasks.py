@@ -201,7 +201,9 @@ def task_instance(
     return Instance(base, args, extra_attrs=extra)
 
 
-def read_options(keywords: dict[str | None, Expression], types: dict[str | None, Type], base: TypeInfo | None) -> TaskOptions:
+def read_options(
+    keywords: dict[str | None, Expression], types: dict[str | None, Type], base: TypeInfo | None
+) -> TaskOptions:
     serializer = keywords.get("serializer")
     base_type = get_proper_type(types["base"]) if "base" in types else None
     if isinstance(base_type, TypeType) and isinstance(base_type.item, Instance):
@@ -240,7 +242,9 @@ def options_of(task: Instance) -> TaskOptions:
     attrs = task.extra_attrs.attrs if task.extra_attrs else {}
     serializer = get_proper_type(attrs[SERIALIZER]) if SERIALIZER in attrs else None
     return TaskOptions(
-        serializer=serializer.value if isinstance(serializer, LiteralType) and isinstance(serializer.value, str) else None,
+        serializer=(
+            serializer.value if isinstance(serializer, LiteralType) and isinstance(serializer.value, str) else None
+        ),
         pydantic=PYDANTIC in attrs,
         bind=BIND in attrs,
         base=task.type,

@@ -61,7 +61,8 @@ def shape_of(typ: Type, depth: int = 0) -> Shape:
         return UnknownShape("a deeply nested type")
     if isinstance(typ, TypeAliasType) and typ.is_recursive and typ.alias is not None:
         alias = typ
-        return AliasShape(alias.alias.fullname if alias.alias else str(alias), lambda: shape_of(get_proper_type(alias), depth + 1))
+        name = alias.alias.fullname if alias.alias else str(alias)
+        return AliasShape(name, lambda: shape_of(get_proper_type(alias), depth + 1))
     proper = get_proper_type(typ)
     if isinstance(proper, MypyInstance):
         return _instance_shape(proper, depth)
