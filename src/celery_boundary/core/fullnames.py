@@ -118,7 +118,8 @@ GENERATORS: Final = frozenset(
         "builtins.async_generator",
     }
 )
-FILES: Final = frozenset(
+#: File objects as annotated (the concrete class may be an open file or an in-memory buffer).
+ABSTRACT_FILES: Final = frozenset(
     {
         "typing.IO",
         "typing.TextIO",
@@ -131,31 +132,14 @@ FILES: Final = frozenset(
         "_io._RawIOBase",
         "_io._BufferedIOBase",
         "_io._TextIOBase",
-        "socket.socket",
-        "_socket.socket",
     }
 )
+FILES: Final = ABSTRACT_FILES | {"socket.socket", "_socket.socket"}
 #: In-memory files: pickle carries them (CPython 3.11), no data serializer does.
 IN_MEMORY_FILES: Final = frozenset({"io.StringIO", "io.BytesIO", "_io.StringIO", "_io.BytesIO"})
 #: Abstract iterator / file types whose implementations pickle sometimes carries (a list
 #: iterator, a StringIO) and sometimes not (a generator, an open file): unknown under pickle.
-PICKLED_SOMETIMES: Final = frozenset(
-    {
-        "typing.Iterator",
-        "collections.abc.Iterator",
-        "typing.IO",
-        "typing.TextIO",
-        "typing.BinaryIO",
-        "io.IOBase",
-        "io.RawIOBase",
-        "io.BufferedIOBase",
-        "io.TextIOBase",
-        "_io._IOBase",
-        "_io._RawIOBase",
-        "_io._BufferedIOBase",
-        "_io._TextIOBase",
-    }
-)
+PICKLED_SOMETIMES: Final = ABSTRACT_FILES | {"typing.Iterator", "collections.abc.Iterator"}
 LOCKS: Final = frozenset(
     {
         "threading.Lock",
