@@ -80,6 +80,15 @@ def target_name(target: cst.BaseExpression) -> str | None:
     return None
 
 
+def last_name(node: cst.BaseExpression) -> str | None:
+    """``timedelta`` for ``timedelta`` and ``datetime.timedelta``; None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
 def string_value(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value

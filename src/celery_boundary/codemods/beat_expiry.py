@@ -14,7 +14,7 @@ from typing import Final
 
 import libcst as cst
 
-from celery_boundary.codemods.base import FixTransformer, append_item, string_value
+from celery_boundary.codemods.base import FixTransformer, append_item, last_name, string_value
 
 CODES: Final = ("CB401",)
 _SECONDS: Final = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1,
@@ -89,7 +89,7 @@ def seconds_of(expr: cst.BaseExpression) -> cst.BaseExpression | None:
     with numeric literal arguments. None for crontab, solar, names and anything computed."""
     if isinstance(expr, (cst.Integer, cst.Float)):
         return expr.deep_clone()
-    if isinstance(expr, cst.Call) and _called(expr.func) == "timedelta":
+    if isinstance(expr, cst.Call) and last_name(expr.func) == "timedelta":
         total = 0.0
         for position, arg in enumerate(expr.args):
             unit = arg.keyword.value if arg.keyword else ("days", "seconds")[position] if position < 2 else None
@@ -99,12 +99,4 @@ def seconds_of(expr: cst.BaseExpression) -> cst.BaseExpression | None:
         if total <= 0:
             return None
         return cst.Integer(str(int(total))) if total == int(total) else cst.Float(repr(total))
-    return None
-
-
-def _called(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
     return None

@@ -15,6 +15,8 @@ from typing import Final
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider, ScopeProvider
 
+from celery_boundary.codemods.base import last_name
+
 CODES: Final = ("CB202",)
 TASK_DECORATORS: Final = frozenset({"task", "shared_task", "periodic_task"})
 
@@ -103,7 +105,7 @@ class RenameTask(cst.CSTTransformer):
         for position, decorator in enumerate(decorators):
             expression = decorator.decorator
             func = expression.func if isinstance(expression, cst.Call) else expression
-            if _last_name(func) not in self.decorators:
+            if last_name(func) not in self.decorators:
                 continue
             wire = cst.Arg(cst.SimpleString(f'"{self.home}.{self.old}"'), keyword=cst.Name("name"),
                            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
@@ -132,11 +134,3 @@ def _dotted(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Attribute):
         return f"{_dotted(node.value)}.{node.attr.value}"
     return ""
-
-
-def _last_name(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return None
