@@ -25,6 +25,7 @@ from celery_boundary.core.registry import Registry
 from celery_boundary.core.shapes import AnyShape, Shape, describe
 from celery_boundary.core.verdicts import Outcome, Problem, Verdict, judge
 from celery_boundary.mypy import errorcodes
+from celery_boundary.mypy.memo import Memo
 from celery_boundary.mypy.registrations import registered_classes
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup, type_of
@@ -63,8 +64,7 @@ def check_argument(
         return
     if is_plain_scalar(sent):
         return  # ids, names, counts: most arguments; every known serializer carries them exactly
-    settings = settings.with_classes(registered_classes(sent))
-    verdict = _judge(settings, shape_of(sent), crossing.serializer)
+    settings, verdict = _assess(settings, sent, crossing.serializer)
     if crossing.unserializable_only and verdict.outcome is not Outcome.NOT_CARRIED:
         return
     head = f'"{crossing.task}" argument "{crossing.param}" ({verdict.judged})'
@@ -84,8 +84,7 @@ def check_return(
         return  # Celery returns model_dump(mode="json"): .get() gets a dict (5.5+)
     if is_plain_scalar(returned):
         return
-    settings = settings.with_classes(registered_classes(returned))
-    verdict = _judge(settings, shape_of(returned), settings.result_serializer)
+    settings, verdict = _assess(settings, returned, settings.result_serializer)
     head = f'Task "{task}" return value ({verdict.judged})'
     _report(api, settings, lookup, verdict, head, None, context, result=True)
 
@@ -98,11 +97,32 @@ def arrival_type(
         return api.named_generic_type("builtins.dict", [api.named_generic_type("builtins.str", []), _any()])
     if is_plain_scalar(returned):
         return None
-    settings = settings.with_classes(registered_classes(returned))
-    verdict = _judge(settings, shape_of(returned), settings.result_serializer)
+    key = (settings.memo_key, returned)
+    return _ARRIVALS.get(key, lambda: _arrival_type(settings, lookup, returned))
+
+
+def _arrival_type(settings: Settings, lookup: Lookup, returned: Type) -> Type | None:
+    _, verdict = _assess(settings, returned, settings.result_serializer)
     if verdict.outcome is not Outcome.LOSSY or verdict.arrives is None:
         return None
     return type_of(verdict.arrives, lookup)
+
+
+#: Verdicts per (settings, type, serializer), and what arrives per (settings, returned type):
+#: the same types cross at every call of a task (memo.py says when they are forgotten).
+_ASSESSMENTS: Final = Memo[tuple[Settings, Verdict]]()
+_ARRIVALS: Final = Memo[Type | None]()
+
+
+def _assess(settings: Settings, typ: Type, serializer: str) -> tuple[Settings, Verdict]:
+    """The verdict on ``typ``, and the settings with the classes registered inside it."""
+    key = (settings.memo_key, typ, serializer)
+    return _ASSESSMENTS.get(key, lambda: _assess_now(settings, typ, serializer))
+
+
+def _assess_now(settings: Settings, typ: Type, serializer: str) -> tuple[Settings, Verdict]:
+    settings = settings.with_classes(registered_classes(typ))
+    return settings, _judge(settings, shape_of(typ), serializer)
 
 
 #: Exact builtins every known serializer carries as themselves (kombu 5.7.0, msgpack 1.x, PyYAML 6).

@@ -13,8 +13,7 @@ the receiver's class, ``proj.tasks.MyTask.delay``; plugin.py looks the defining 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from mypy.argmap import map_actuals_to_formals
 from mypy.checker import TypeChecker
@@ -53,18 +52,12 @@ from mypy.types import (
     get_proper_type,
 )
 
-from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument
+from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument, is_plain_scalar
 from celery_boundary.mypy.canvas import check_callbacks
 from celery_boundary.mypy.canvas_nodes import Node, attach_node, remaining
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.tasks import (
-    class_serializer,
-    options_of,
-    overrides_dispatch,
-    task_name,
-    task_signature,
-)
+from celery_boundary.mypy.tasks import TaskView, view_task
 
 #: Methods that take the task's arguments directly, and those that take ``args=``/``kwargs=``.
 DIRECT: Final = frozenset({"delay", "si", "s", "delay_on_commit"})
@@ -77,8 +70,7 @@ SENDS: Final = frozenset({"delay", "apply_async", "delay_on_commit", "apply_asyn
 MAKES_SIGNATURE: Final = frozenset({"s", "si", "signature", "subtask"})
 
 
-@dataclass(frozen=True)
-class Actual:
+class Actual(NamedTuple):
     expr: Expression
     kind: ArgKind
     name: str | None
@@ -87,13 +79,13 @@ class Actual:
 
 def rewrite_call_signature(ctx: MethodSigContext, method: str, lookup: Lookup) -> FunctionLike:
     default = ctx.default_signature
-    sig = task_signature(ctx.type, lookup)
-    if sig is None or not isinstance(default, CallableType):
+    task = view_task(ctx.type, lookup)
+    if task is None or not isinstance(default, CallableType):
         return default
-    name = f"{method} of {task_name(ctx.type, sig)}"
+    sig = task.sig
     if method in PACKED:
         return _open_packed(ctx.api, default)
-    if overrides_dispatch(ctx.type):
+    if task.dispatches:
         # A base class that injects or pops kwargs in apply_async/__call__: arity is its business.
         any_type = AnyType(TypeOfAny.special_form)
         return default.copy_modified(
@@ -101,6 +93,7 @@ def rewrite_call_signature(ctx: MethodSigContext, method: str, lookup: Lookup) -
         )
     if method == "s":
         sig = make_partial(sig)
+    name = f"{method} of {task.name}"
     return sig.copy_modified(ret_type=_returning(default.ret_type, sig), name=name, fallback=default.fallback)
 
 
@@ -134,18 +127,16 @@ def check_task_call(
 ) -> Type:
     """``receiver``: the task when it is not the call's receiver (``app.send_task("mod.task", ...)``)."""
     receiver = ctx.type if receiver is None else receiver
-    sig = task_signature(receiver, lookup)
-    task = get_proper_type(receiver)
-    if sig is None or not isinstance(task, Instance):
+    task = view_task(receiver, lookup)
+    if task is None:
         return ctx.default_return_type
-    options = options_of(task)
-    name = f"{task_name(receiver, sig)}.{method}"
+    sig, options, task_text = task.sig, task.options, task.name
     if method in PACKED:
         actuals = _packed_actuals(ctx)
-        if actuals is not None and not overrides_dispatch(receiver):
+        if actuals is not None and not task.dispatches:
             # A signature may be partial (the parent's result comes first in a chain), like .s().
             callee = make_partial(sig) if method in PARTIAL else sig
-            _check_arity(ctx, callee, actuals, method, task_name(receiver, sig))
+            _check_arity(ctx, callee, actuals, method, task_text)
         per_call = _string_option(ctx, "serializer")
         if actuals is None:
             # args=values / kwargs=values not written out: every item is sent, judge the containers.
@@ -157,38 +148,51 @@ def check_task_call(
     else:
         actuals = _direct_actuals(ctx)
         per_call = None
-    serializer = per_call or options.serializer or class_serializer(receiver) or settings.task_serializer
-    for actual in actuals or []:
-        if actual.kind.is_star():
-            # *values / **values: the container is unpacked, each item is sent; only refusals count.
-            stars = "*" if actual.kind == ARG_STAR else "**"
-            crossing = Crossing(name, f"{stars}{_text(actual.expr)}", serializer, None, unserializable_only=True)
-            check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
-    for formal, actual in _pair(sig, actuals or []):
-        if not is_subtype(actual.type, erase_typevars(sig.arg_types[formal])):
-            continue  # mypy reports arg-type here already: one error per mistake
-        param = sig.arg_names[formal] or f"#{formal + 1}"
-        # send_task bypasses the pydantic=True dump at the call site: it needs dicts (FACTS, 5.7).
-        pydantic = options.pydantic and method != "send_task"
-        crossing = Crossing(name, param, serializer, sig.arg_types[formal], pydantic)
-        check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
-    task_text = task_name(receiver, sig)
+    if actuals and not all(is_plain_scalar(actual.type) for actual in actuals):
+        serializer = per_call or options.serializer or task.class_serializer or settings.task_serializer
+        _judge_actuals(ctx, settings, lookup, task, method, serializer, actuals)
     if method in ("apply_async", "apply_async_on_commit", "send_task"):
         check_callbacks(ctx, settings, lookup, Node(sig.ret_type, None, task_text, options.pydantic))
     if method in SENDS:
         return _result_as_it_arrives(ctx, settings, lookup, sig, options.pydantic, receiver is not ctx.type)
     if method in MAKES_SIGNATURE:
-        return _signature_node(ctx, method, sig, actuals, options.pydantic, task_text)
+        return _signature_node(ctx, method, task, actuals)
     return ctx.default_return_type
 
 
-def _signature_node(
-    ctx: MethodContext, method: str, sig: CallableType, actuals: list[Actual] | None, pydantic: bool, name: str
-) -> Type:
+def _judge_actuals(
+    ctx: MethodContext,
+    settings: Settings,
+    lookup: Lookup,
+    task: TaskView,
+    method: str,
+    serializer: str,
+    actuals: list[Actual],
+) -> None:
+    """Each argument that is not a plain scalar, judged for the serializer (most calls pass only ids)."""
+    sig, name = task.sig, f"{task.name}.{method}"
+    for actual in actuals:
+        if actual.kind.is_star():
+            # *values / **values: the container is unpacked, each item is sent; only refusals count.
+            stars = "*" if actual.kind == ARG_STAR else "**"
+            crossing = Crossing(name, f"{stars}{_text(actual.expr)}", serializer, None, unserializable_only=True)
+            check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
+    # send_task bypasses the pydantic=True dump at the call site: it needs dicts (FACTS, 5.7).
+    pydantic = task.options.pydantic and method != "send_task"
+    for formal, actual in _pair(sig, actuals):
+        if is_plain_scalar(actual.type) or not is_subtype(actual.type, erase_typevars(sig.arg_types[formal])):
+            continue  # mypy reports arg-type for a mismatch already: one error per mistake
+        param = sig.arg_names[formal] or f"#{formal + 1}"
+        crossing = Crossing(name, param, serializer, sig.arg_types[formal], pydantic)
+        check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
+
+
+def _signature_node(ctx: MethodContext, method: str, task: TaskView, actuals: list[Actual] | None) -> Type:
     """``.s(...)`` / ``.signature(...)`` carry the parameters left open; ``.si(...)`` takes no parent result."""
+    sig, name, pydantic = task.sig, task.name, task.options.pydantic
     immutable = method == "si" or _is_true(_formal_expr(ctx, "immutable"))
     takes = None
-    if not immutable and actuals is not None and not overrides_dispatch(ctx.type):
+    if not immutable and actuals is not None and not task.dispatches:
         takes = remaining(sig, [a.kind for a in actuals], [a.name for a in actuals])
         takes = takes.copy_modified(name=name) if takes is not None else None
     made = get_proper_type(ctx.default_return_type)

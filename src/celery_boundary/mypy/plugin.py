@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, Final
 
-from mypy.nodes import TypeInfo
+from mypy.nodes import MypyFile, TypeInfo
 from mypy.options import Options
 from mypy.plugin import (
     ClassDefContext,
@@ -34,6 +34,7 @@ from celery_boundary.mypy.by_name import check_retry, check_send_task, check_sig
 from celery_boundary.mypy.calls import DIRECT, PACKED, check_task_call, rewrite_call_signature
 from celery_boundary.mypy.definitions import define_task
 from celery_boundary.mypy.guard import Guard
+from celery_boundary.mypy.memo import forget_all
 from celery_boundary.mypy.registrations import LocalRegistrations
 from celery_boundary.mypy.settings import Settings, load_settings
 from celery_boundary.mypy.version import watch
@@ -66,6 +67,8 @@ class CeleryBoundaryPlugin(Plugin):
         self.guard = Guard()
         self.local = LocalRegistrations()
         self.decorators = SHARED_TASK | frozenset(self.settings.config.task_decorators)
+        self._method_hooks: dict[str, Callable[[MethodContext], Type] | None] = {}
+        self._method_sig_hooks: dict[str, Callable[[MethodSigContext], FunctionLike] | None] = {}
 
     # --- lookups -----------------------------------------------------------------------------
     def lookup_info(self, fullname: str) -> TypeInfo | None:
@@ -105,7 +108,22 @@ class CeleryBoundaryPlugin(Plugin):
     def get_function_signature_hook(self, fullname: str) -> Callable[[FunctionSigContext], FunctionLike] | None:
         return open_signature if fullname in self.decorators else None
 
+    def get_additional_deps(self, file: MypyFile) -> list[tuple[int, str, int]]:
+        """Called for every file mypy parses: what was learnt from the old trees is forgotten (memo.py)."""
+        forget_all()
+        self._method_hooks.clear()
+        self._method_sig_hooks.clear()
+        return []
+
     def get_method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
+        # mypy asks for every method call: the answer per class and method is kept (memo.py).
+        try:
+            return self._method_sig_hooks[fullname]
+        except KeyError:
+            hook = self._method_sig_hooks[fullname] = self._method_signature_hook(fullname)
+            return hook
+
+    def _method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
         if self._is_app_task(fullname):
             return open_signature
         method = self._celery_task_method(fullname)
@@ -125,6 +143,13 @@ class CeleryBoundaryPlugin(Plugin):
         return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        try:
+            return self._method_hooks[fullname]
+        except KeyError:
+            hook = self._method_hooks[fullname] = self._method_hook(fullname)
+            return hook
+
+    def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         if self._is_app_task(fullname):
             return partial(self._define, False)
         method = self._celery_task_method(fullname)

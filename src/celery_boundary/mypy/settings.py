@@ -7,6 +7,7 @@ verdict (config, celery/kombu/pydantic versions, the app sources read) must be i
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from dataclasses import dataclass, replace
@@ -31,6 +32,13 @@ class Settings:
     local: tuple[Registration, ...] = ()
     #: What the settings were read from, to notice edits between daemon runs.
     watched: tuple[tuple[str, int, int], ...] = ()
+    #: One number per loaded configuration: with ``local`` it keys memoized verdicts (memo.py), so
+    #: two plugin instances in one process (tests, a restarted daemon) never share an answer.
+    generation: int = 0
+
+    @property
+    def memo_key(self) -> tuple[int, tuple[Registration, ...]]:
+        return (self.generation, self.local)
 
     @property
     def effective_registry(self) -> Registry:
@@ -78,6 +86,7 @@ class Settings:
 
 
 DISTRIBUTIONS: Final = ("celery", "kombu", "pydantic")
+_GENERATIONS: Final = itertools.count(1)
 
 
 def load_settings(options: Options) -> Settings:
@@ -94,7 +103,14 @@ def load_settings(options: Options) -> Settings:
         *facts.registrations,
     ]
     watched = [*facts.files, *([cfg.source] if cfg.source else [])]
-    return Settings(cfg, facts, Registry(tuple(registrations)), read_versions(), watched=stamp(watched))
+    return Settings(
+        cfg,
+        facts,
+        Registry(tuple(registrations)),
+        read_versions(),
+        watched=stamp(watched),
+        generation=next(_GENERATIONS),
+    )
 
 
 def discover(start: Path, roots: list[Path]) -> AppFacts:

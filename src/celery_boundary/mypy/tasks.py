@@ -44,6 +44,7 @@ from mypy.types import (
 from celery_boundary.mypy.boundary import is_model
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.mypy.memo import Memo
 from celery_boundary.mypy.metadata import METADATA
 
 FACTORY: Final = "celery_boundary.mypy.tasks.apply_task_options"
@@ -251,8 +252,44 @@ def options_of(task: Instance) -> TaskOptions:
     )
 
 
+@dataclass(frozen=True)
+class TaskView:
+    """What every call of one task needs, worked out once per task type (memo.py)."""
+
+    sig: CallableType
+    #: The task's name for messages.
+    name: str
+    options: TaskOptions
+    #: ``serializer = ...`` on a user base class.
+    class_serializer: str | None
+    #: A user base class overrides apply_async / __call__ / delay (it may inject or pop kwargs).
+    dispatches: bool
+
+
+_VIEWS: Final = Memo[TaskView | None]()
+_SIGNATURES: Final = Memo[CallableType | None]()
+
+
+def view_task(receiver: Type, lookup: LookupInfo) -> TaskView | None:
+    """The task behind ``receiver``, or None (unknown task: stay silent)."""
+    return _VIEWS.get(receiver, lambda: _view(receiver, lookup))
+
+
+def _view(receiver: Type, lookup: LookupInfo) -> TaskView | None:
+    sig = task_signature(receiver, lookup)
+    task = get_proper_type(receiver)
+    if sig is None or not isinstance(task, Instance):
+        return None
+    name = task_name(receiver, sig)
+    return TaskView(sig, name, options_of(task), class_serializer(receiver), overrides_dispatch(receiver))
+
+
 def task_signature(receiver: Type, lookup: LookupInfo) -> CallableType | None:
     """What a call of this task must match, or None (unknown task: stay silent)."""
+    return _SIGNATURES.get(receiver, lambda: _task_signature(receiver, lookup))
+
+
+def _task_signature(receiver: Type, lookup: LookupInfo) -> CallableType | None:
     task = get_proper_type(receiver)
     if not isinstance(task, Instance) or not task.type.has_base(fn.CELERY_TASK):
         return None
