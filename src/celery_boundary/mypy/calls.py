@@ -13,12 +13,14 @@ the receiver's class, ``proj.tasks.MyTask.delay``; plugin.py looks the defining 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 from mypy.argmap import map_actuals_to_formals
 from mypy.checker import TypeChecker
 from mypy.checkexpr import has_any_type
 from mypy.erasetype import erase_typevars
+from mypy.errors import ErrorInfo
 from mypy.subtypes import is_subtype
 from mypy.nodes import (
     ARG_NAMED,
@@ -91,10 +93,57 @@ def rewrite_call_signature(ctx: MethodSigContext, method: str, lookup: Lookup) -
         return default.copy_modified(
             arg_types=[any_type, any_type], arg_kinds=[ARG_STAR, ARG_STAR2], arg_names=[None, None]
         )
-    if method == "s":
-        sig = make_partial(sig)
     name = f"{method} of {task.name}"
+    if method == "s":
+        partial = make_partial(sig)
+        returning = _returning(default.ret_type, sig)
+        return _bind_partial(ctx, partial.copy_modified(ret_type=returning, name=name, fallback=default.fallback))
     return sig.copy_modified(ret_type=_returning(default.ret_type, sig), name=name, fallback=default.fallback)
+
+
+def _bind_partial(ctx: MethodSigContext, partial: CallableType) -> CallableType:
+    """``.s(...)`` arguments bind from the first parameter when the signature is sent on its own or
+    starts a canvas, and from the second when it is a later link: Celery prepends the parent's
+    result (``Signature._merge``, 5.7), so ``chain(fetch.s(), label.s(2))`` runs ``label(result, 2)``.
+
+    The call cannot tell which, so it is accepted when either binding fits; if neither does, mypy's
+    errors for the first binding are reported. The call is checked here once per binding tried, and
+    mypy then sees an open signature returning what the check inferred (a generic task's result).
+    """
+    call, api = ctx.context, ctx.api
+    if not isinstance(call, CallExpr) or not isinstance(api, TypeChecker) or ARG_POS not in call.arg_kinds:
+        return partial  # keywords bind by name: one binding only
+    first, fits = _try_call(api, partial, call)
+    if not fits:
+        shifted = _without_first_positional(partial)
+        later, fits_later = _try_call(api, shifted, call) if shifted is not None else (first, False)
+        if not fits_later:
+            api.msg.add_errors(first.errors)
+        else:
+            first = later
+    any_type = AnyType(TypeOfAny.special_form)
+    return partial.copy_modified(
+        arg_types=[any_type, any_type], arg_kinds=[ARG_STAR, ARG_STAR2], arg_names=[None, None], ret_type=first.type
+    )
+
+
+@dataclass(frozen=True)
+class _Trial:
+    type: Type
+    errors: list[ErrorInfo]
+
+
+def _try_call(api: TypeChecker, callee: CallableType, call: CallExpr) -> tuple[_Trial, bool]:
+    with api.msg.filter_errors(save_filtered_errors=True) as watcher:
+        returned, _ = api.expr_checker.check_call(callee, call.args, call.arg_kinds, call, call.arg_names)
+    return _Trial(returned, watcher.filtered_errors()), not watcher.has_new_errors()
+
+
+def _without_first_positional(sig: CallableType) -> CallableType | None:
+    """The parameters left when the parent's result takes the first positional one."""
+    if not sig.arg_kinds or not sig.arg_kinds[0].is_positional() or sig.arg_kinds[0] == ARG_STAR:
+        return None
+    return sig.copy_modified(arg_types=sig.arg_types[1:], arg_kinds=sig.arg_kinds[1:], arg_names=sig.arg_names[1:])
 
 
 def _returning(default: Type, sig: CallableType) -> Type:
@@ -179,12 +228,25 @@ def _judge_actuals(
             check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
     # send_task bypasses the pydantic=True dump at the call site: it needs dicts (FACTS, 5.7).
     pydantic = task.options.pydantic and method != "send_task"
+    if method == "s":
+        sig = _bound_as_written(sig, actuals)
     for formal, actual in _pair(sig, actuals):
         if is_plain_scalar(actual.type) or not is_subtype(actual.type, erase_typevars(sig.arg_types[formal])):
             continue  # mypy reports arg-type for a mismatch already: one error per mistake
         param = sig.arg_names[formal] or f"#{formal + 1}"
         crossing = Crossing(name, param, serializer, sig.arg_types[formal], pydantic)
         check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
+
+
+def _bound_as_written(sig: CallableType, actuals: list[Actual]) -> CallableType:
+    """The parameters ``.s(...)`` arguments went to: shifted by one when only that binding fits."""
+    shifted = _without_first_positional(sig)
+    if shifted is None:
+        return sig
+    if all(is_subtype(a.type, erase_typevars(sig.arg_types[f])) for f, a in _pair(sig, actuals)):
+        return sig
+    fits = all(is_subtype(a.type, erase_typevars(shifted.arg_types[f])) for f, a in _pair(shifted, actuals))
+    return shifted if fits else sig
 
 
 def _signature_node(ctx: MethodContext, method: str, task: TaskView, actuals: list[Actual] | None) -> Type:
@@ -272,7 +334,14 @@ def _check_arity(ctx: MethodContext, sig: CallableType, actuals: list[Actual], m
     # A call of its own as the context: mypy names arguments from the outer CallExpr.
     call = CallExpr(NameExpr(callee.name or method), nodes, kinds, names)
     call.set_line(ctx.context)
-    api.expr_checker.check_call(callee, nodes, kinds, call, names)
+    if method not in PARTIAL or ARG_POS not in kinds:
+        api.expr_checker.check_call(callee, nodes, kinds, call, names)
+        return
+    # signature((2,)) as a later link runs task(result, 2), like .s(2): either binding may be meant.
+    first, fits = _try_call(api, callee, call)
+    shifted = _without_first_positional(callee) if not fits else None
+    if not fits and (shifted is None or not _try_call(api, shifted, call)[1]):
+        api.msg.add_errors(first.errors)
 
 
 def _pair(sig: CallableType, actuals: list[Actual]) -> list[tuple[int, Actual]]:
