@@ -1,6 +1,6 @@
 """mypy with vs without the celery-boundary plugin, in the same run: cold and warm cache.
 
-    python benchmarks/mypy_overhead.py [--modules 300] [--repeat 1]
+    python benchmarks/mypy_overhead.py [--modules 300] [--repeat 1] [--instructions] [--skip-fixtures]
 
 Generates a project (task modules and caller modules: >= 300 modules, >= 1,000 tasks, >= 5,000
 calls), then times ``python -m mypy`` on it with ``plugins = celery_boundary.mypy`` and without,
@@ -17,6 +17,7 @@ ratio is mypy doing the checking the plugin exists for, not plugin code.
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import shutil
 import subprocess
@@ -93,15 +94,31 @@ def write_config(root: Path, plugin: bool) -> Path:
     return config
 
 
+#: Set by ``--instructions``: count instructions under callgrind instead of timing.
+COUNT_INSTRUCTIONS = False
+
+
 def mypy(cwd: Path, config: Path, cache: Path, targets: list[str]) -> float:
-    """CPU seconds (user + system) of one mypy process: steadier than wall time on a shared machine."""
+    """CPU seconds (user + system) of one mypy process: steadier than wall time on a shared machine.
+
+    With ``--instructions``: billions of instructions executed (valgrind's callgrind), which other
+    load on the machine does not change (two runs of the same configuration agree within 0.2 %).
+    """
+    command = [sys.executable, "-m", "mypy", "--config-file", str(config), "--cache-dir", str(cache), *targets]
+    if COUNT_INSTRUCTIONS:
+        counted = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        found = re.search(r"Collected : (\d+)", counted.stderr)
+        if found is None:
+            raise SystemExit(f"valgrind gave no instruction count: {counted.stderr[-500:]}")
+        return int(found.group(1)) / 1e9
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(config), "--cache-dir", str(cache), *targets],
-        cwd=cwd,
-        capture_output=True,
-        check=False,
-    )
+    subprocess.run(command, cwd=cwd, capture_output=True, check=False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -126,9 +143,11 @@ def compare(cwd: Path, targets: list[str], touch: Path | None, repeat: int) -> d
 def report(title: str, best: dict[str, float]) -> None:
     cold = best["with cold"] / best["without cold"]
     warm = best["with warm"] / best["without warm"]
+    unit = ("G instructions", "G") if COUNT_INSTRUCTIONS else ("CPU s", "s")
     print(
-        f"{title} (CPU s): cold {best['with cold']:.2f}s vs {best['without cold']:.2f}s = {cold:.3f}x (target 1.03x); "
-        f"warm {best['with warm']:.2f}s vs {best['without warm']:.2f}s = {warm:.3f}x (target 1.05x)"
+        f"{title} ({unit[0]}): cold {best['with cold']:.2f}{unit[1]} vs {best['without cold']:.2f}{unit[1]} = "
+        f"{cold:.3f}x (target 1.03x); warm {best['with warm']:.2f}{unit[1]} vs {best['without warm']:.2f}{unit[1]} = "
+        f"{warm:.3f}x (target 1.05x)"
     )
 
 
@@ -136,13 +155,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modules", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions with valgrind (about 40x slower, unaffected by other load)",
+    )
+    parser.add_argument("--skip-fixtures", action="store_true", help="only the generated project")
     args = parser.parse_args()
+    global COUNT_INSTRUCTIONS
+    COUNT_INSTRUCTIONS = args.instructions
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         count, tasks, calls = generate(root, args.modules)
         print(f"generated: {count} modules, {tasks} tasks, {calls} calls")
         report("generated", compare(root, ["proj"], root / "proj" / "callers_0.py", args.repeat))
-        for project in sorted(p for p in (ROOT / "fixtures").iterdir() if (p / "pyproject.toml").is_file()):
+        projects = [] if args.skip_fixtures else sorted((ROOT / "fixtures").iterdir())
+        for project in (p for p in projects if (p / "pyproject.toml").is_file()):
             copy = root / "fixtures" / project.name
             shutil.copytree(project, copy)
             packages = sorted(p.name for p in copy.iterdir() if (p / "__init__.py").is_file())
