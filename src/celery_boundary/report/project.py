@@ -1,4 +1,4 @@
-"""Project-wide CB202 and CB401: what one module cannot see.
+"""Project-wide CB202, CB203 and CB401: what one module cannot see.
 
 The flake8 rule judges a task by the uses in its own module. ``check`` sees every module, so:
 
@@ -12,6 +12,11 @@ The flake8 rule judges a task by the uses in its own module. ``check`` sees ever
 - a per-module CB401 is withdrawn when the beat entry names (by its registered name) a task that sets
   ``expires=`` on its decorator in another module: beat sends through the registered task, whose
   options apply (celery 5.7 beat.Scheduler.apply_async, app/base.py _get_exec_options).
+
+- a per-module CB203 is withdrawn when the project launches the task only on its own (``.delay()``,
+  ``apply_async``, a plain call, a beat entry or ``send_task`` naming it) and never uses it in a canvas
+  or in a way no rule understands: nothing is chained after it, so no race (saleor's beat-launched
+  dispatcher, docs/validation.md F2).
 
 Each worker reduces a module to ``ModuleFacts`` (small, picklable); the project pass joins them.
 """
@@ -33,8 +38,9 @@ from celery_boundary.report.findings import Finding
 
 CODE: Final = "CB202"
 EXPIRY: Final = "CB401"
+CANVAS: Final = "CB203"
 #: The codes whose findings the project pass adds or withdraws.
-CODES: Final = frozenset({CODE, EXPIRY})
+CODES: Final = frozenset({CODE, EXPIRY, CANVAS})
 _CANVAS_ONLY: Final = frozenset({cv.RECEIVING, cv.LINK})
 _DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")
 _SCOPE_TYPES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
@@ -51,6 +57,8 @@ class TaskFacts:
     explicit_name: str | None
     #: ``# noqa: CB202`` on the definition (or ``# flake8: noqa`` in the file).
     silenced: bool = False
+    #: The last line of the definition (a CB203 inside the body is about this task).
+    end_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,8 @@ def extract(tree: ast.Module, path: Path, shown: str, lines: Sequence[str],
     tasks = tuple(
         TaskFacts(f"{module}.{task.name}", task.name, getattr(task.node, "lineno", 1),
                   getattr(task.node, "col_offset", 0) + 1, _line(lines, getattr(task.node, "lineno", 1)),
-                  task.task_name, silenced(getattr(task.node, "lineno", 1)))
+                  task.task_name, silenced(getattr(task.node, "lineno", 1)),
+                  _end_line(task.node))
         for task in index.tasks.values() if not task.private and not task.is_class
     )
     uses = _uses(index, module, path.name == "__init__.py", roots)
@@ -106,6 +115,11 @@ def extract(tree: ast.Module, path: Path, shown: str, lines: Sequence[str],
         for name in (f"{module}.{task.name}", task.task_name) if name
     )
     return ModuleFacts(shown, module, tasks, tuple(uses), strings, expiring, tuple(_beat_entries(index)))
+
+
+def _end_line(node: ast.AST) -> int:
+    end: int | None = getattr(node, "end_lineno", None)
+    return end if end is not None else int(getattr(node, "lineno", 1))
 
 
 def _beat_entries(index: ModuleIndex) -> list[tuple[int, str]]:
@@ -272,6 +286,7 @@ def apply_project_rules(facts: Iterable[ModuleFacts], findings: list[Finding],
         ), task.source_line))
     kept = [f for f in findings if not (f.code == CODE and (f.path, f.line) in withdrawn)]
     kept = _withdraw_covered_entries(modules, kept)
+    kept = _withdraw_lone_dispatchers(tasks, uses, naming, kept)
     return sorted(kept + (added if CODE in chosen else []))
 
 
@@ -282,6 +297,23 @@ def _withdraw_covered_entries(modules: Sequence[ModuleFacts], findings: list[Fin
         return findings
     covered = {(module.path, line) for module in modules for line, task in module.beat_entries if task in expiring}
     return [f for f in findings if not (f.code == EXPIRY and (f.path, f.line) in covered)]
+
+
+def _withdraw_lone_dispatchers(tasks: dict[str, tuple[ModuleFacts, TaskFacts]],
+                               uses: dict[str, list[tuple[ModuleFacts, Use]]], naming: dict[str, set[str]],
+                               findings: list[Finding]) -> list[Finding]:
+    """CB203 findings inside tasks that the whole project launches only on its own go away: the race
+    needs something chained after the task, and no module puts it in a canvas."""
+    if not any(f.code == CANVAS for f in findings):
+        return findings
+    alone: dict[str, list[tuple[int, int]]] = {}
+    for dotted, (home, task) in tasks.items():
+        kinds = {u.kind for _, u in uses.get(dotted, ())}
+        launched = cv.ALONE in kinds or bool(_naming_modules(naming, task, home.module))
+        if launched and kinds <= {cv.ALONE}:
+            alone.setdefault(home.path, []).append((task.line, task.end_line or task.line))
+    return [f for f in findings if not (
+        f.code == CANVAS and any(start <= f.line <= end for start, end in alone.get(f.path, ())))]
 
 
 def _strings_by_last_part(modules: Sequence[ModuleFacts]) -> dict[str, set[str]]:
