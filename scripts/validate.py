@@ -221,8 +221,8 @@ def _mypy_errors(output: str) -> set[tuple[str, int, str, str]]:
 
 def census(report: Report, root: Path, files: list[Path]) -> None:
     """Measure every task body as CB301 does; list decorators that look like tasks but are not."""
-    from celery_boundary.analysis.index import body_of, build_index
-    from celery_boundary.flake8.visitors.thin_tasks import measure_body
+    from celery_boundary.analysis.index import build_index
+    from celery_boundary.flake8.visitors.thin_tasks import measure_task
 
     for path in files:
         try:
@@ -236,12 +236,12 @@ def census(report: Report, root: Path, files: list[Path]) -> None:
         except Exception as exc:  # noqa: BLE001 - a crash is a finding of this script
             report.crashes.append(f"build_index {path}: {exc!r}")
             continue
-        known = {id(t.function) for t in index.tasks.values() if t.function is not None}
+        known = {id(t.function) for t in index.every_task if t.function is not None}
         where = path.relative_to(root)
-        for task in index.tasks.values():
+        for task in index.every_task:
             if task.function is None:
                 continue
-            size = measure_body(body_of(task))
+            size = measure_task(task)
             report.tasks.append({"where": f"{where}:{task.function.lineno}", "name": task.name, **asdict(size)})
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(node) not in known:

@@ -18,6 +18,7 @@ from celery_boundary.analysis.names import (
     ScopeNode,
     collect_names,
     last_name,
+    scope_names,
 )
 
 DefNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -65,7 +66,11 @@ class Site:
 class ModuleIndex:
     tree: ast.Module
     names: Names
+    #: The module-level tasks, by the name they are bound to.
     tasks: dict[str, TaskDef]
+    #: Tasks defined inside a function or class (a test's ``@app.task``): measured and checked in
+    #: their bodies, but not importable, so not in ``tasks`` (whose names other modules can use).
+    nested: list[TaskDef] = field(default_factory=list)
     #: Classes derived from celery's Task (directly, through ``app.Task`` or a local base).
     task_classes: set[str] = field(default_factory=set)
     parents: dict[ast.AST, ast.AST] = field(default_factory=dict)
@@ -78,6 +83,11 @@ class ModuleIndex:
     task_refs: list[Site] = field(default_factory=list)
     #: Every string constant (task names given as strings: beat entries, send_task).
     strings: set[str] = field(default_factory=set)
+
+    @property
+    def every_task(self) -> list[TaskDef]:
+        """Module-level and nested tasks."""
+        return [*self.tasks.values(), *self.nested]
 
     def resolve(self, expr: ast.expr, site: Site) -> str | None:
         return self.names.resolve(expr, site.scopes)
@@ -97,6 +107,7 @@ def build_index(tree: ast.Module, user_decorators: frozenset[str] = frozenset())
     names = collect_names(tree, user_decorators)
     index = ModuleIndex(tree=tree, names=names, tasks={})
     _collect_tasks(index)
+    _collect_nested(index)
     _walk(index)
     return index
 
@@ -127,6 +138,47 @@ def _collect_tasks(index: ModuleIndex) -> None:
                         index.tasks[target.id] = TaskDef(target.id, stmt, function, _keywords(call))
     for name in names.rebound:
         index.tasks.pop(name, None)
+
+
+def _collect_nested(index: ModuleIndex) -> None:
+    """Decorated defs inside functions and classes (readthedocs defines a task inside a test method,
+    with ``from proj.worker import app`` in the method). Names are resolved as seen from inside: the
+    function's own imports and assignments, its parameters as unknown objects."""
+    stack: list[tuple[ast.stmt, Names]] = [
+        (stmt, index.names) for stmt in index.tree.body
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    while stack:
+        scope, names = stack.pop()
+        inner = _defs_inside(scope)
+        if not inner:
+            continue
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(node.decorator_list for node in inner):
+            names = scope_names(scope, names)
+        for node in inner:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                decorator = next((d for d in node.decorator_list if names.is_task_decorator(d)), None)
+                if decorator is not None:
+                    index.nested.append(TaskDef(node.name, node, node, _keywords(decorator)))
+            stack.append((node, names))
+
+
+_Def = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
+
+
+def _defs_inside(scope: ast.stmt) -> list[_Def]:
+    """The defs and classes directly in a def's or class's body (inside if / for / try / with too)."""
+    found: list[_Def] = []
+    pending: list[ast.AST] = list(getattr(scope, "body", []))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.append(node)
+        elif isinstance(node, ast.stmt):
+            for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                pending.extend(getattr(node, name, ()))
+        elif isinstance(node, (ast.ExceptHandler, ast.match_case)):
+            pending.extend(node.body)
+    return found
 
 
 def _is_task_class(index: ModuleIndex, node: ast.ClassDef) -> bool:
@@ -199,7 +251,7 @@ def _children(node: ast.AST) -> list[ast.AST]:
 
 def _walk(index: ModuleIndex) -> None:
     """Iterative (deeply nested expressions exceed the recursion limit) walk filling the index."""
-    tasks_by_function = {id(t.function): t for t in index.tasks.values() if t.function is not None}
+    tasks_by_function = {id(t.function): t for t in index.every_task if t.function is not None}
     task_names = index.tasks
     parents = index.parents
     calls, assigns, dicts, classes = index.calls, index.assigns, index.dicts, index.classes

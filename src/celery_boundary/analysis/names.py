@@ -181,8 +181,27 @@ class Names:
 def collect_names(tree: ast.Module, user_decorators: frozenset[str] = frozenset()) -> Names:
     """Build the module-level symbol table (imports anywhere at module level, incl. try/if)."""
     names = Names(user_decorators=user_decorators)
+    _collect_into(names, {}, tree.body)
+    return names
+
+
+def scope_names(function: ast.FunctionDef | ast.AsyncFunctionDef, outer: Names) -> Names:
+    """The names seen inside ``function``: ``outer``'s, then its parameters (unknown objects) and its
+    own imports and assignments on top (``from proj.worker import app`` inside a test, then
+    ``@app.task``). Only for deciding what a nested decorator is; the rules keep the module's table."""
+    names = Names(imports=dict(outer.imports), apps=set(outer.apps), bound=set(outer.bound),
+                  strings=dict(outer.strings), user_decorators=outer.user_decorators)
     kinds: dict[str, str] = {}
-    for stmt in _module_statements(tree.body):
+    args = function.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+        if arg is not None:
+            _bind(names, kinds, arg.arg, "param", None)
+    _collect_into(names, kinds, function.body)
+    return names
+
+
+def _collect_into(names: Names, kinds: dict[str, str], body: list[ast.stmt]) -> None:
+    for stmt in _module_statements(body):
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.asname:
@@ -204,7 +223,6 @@ def collect_names(tree: ast.Module, user_decorators: frozenset[str] = frozenset(
         elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.AugAssign)):
             for target in _store_names(stmt):
                 _bind(names, kinds, target, "assign", None)
-    return names
 
 
 def _record_assignment(names: Names, kinds: dict[str, str], stmt: ast.Assign | ast.AnnAssign) -> None:

@@ -131,7 +131,7 @@ def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
         yield from _check_call(index, site, pickles, constants)
     for site in index.dicts:
         yield from _check_dict(index, site, pickles, constants)
-    for task in index.tasks.values():
+    for task in index.every_task:
         yield from _check_task(task.name, task.options, task.is_class, pickles, constants)
 
 
