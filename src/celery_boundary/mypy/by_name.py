@@ -2,9 +2,10 @@
 ``signature("shop.tasks.notify", ...)``, and ``self.retry(args=..., kwargs=...)`` in a bound task.
 
 When the name is a literal that resolves statically to a task in the checked program (its module
-path + function name), the call is checked like ``notify.apply_async(args=..., kwargs=...)``:
-arity (arg-type / call-arg), serializability, and the result typed as it arrives. Anything else —
-names from settings, explicit ``name=`` aliases, modules outside the build — stays silent.
+path + function name, or the literal ``name="..."`` it was registered under: task_names.py), the
+call is checked like ``notify.apply_async(args=..., kwargs=...)``: arity (arg-type / call-arg),
+serializability, and the result typed as it arrives. Anything else — names from settings, modules
+outside the build, a name two tasks share — stays silent.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from mypy.nodes import (
     SymbolTableNode,
     Var,
 )
-from mypy.plugin import FunctionContext, MethodContext
-from mypy.types import CallableType, Instance, Type, get_proper_type
+from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
+from mypy.types import AnyType, CallableType, Instance, Type, TypeOfAny, get_proper_type
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.mypy.bound_calls import BOUND_SELF
 from celery_boundary.mypy.calls import check_task_call, make_partial
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
+from celery_boundary.mypy.task_names import find_named_task, name_of
 from celery_boundary.mypy.tasks import TaskOptions, drop_self, task_instance, task_signature
 
 LookupSymbol = Callable[[str], SymbolTableNode | None]
@@ -47,13 +50,17 @@ def resolve_task(ctx: MethodContext, symbol: LookupSymbol) -> Instance | None:
     """The task type named by the first argument, or None (not a literal, not found, not a task)."""
     if not ctx.args or len(ctx.args[0]) != 1:
         return None
-    return _task_named(ctx.args[0][0], symbol)
+    return _task_named(ctx.api, ctx.args[0][0], symbol)
 
 
-def _task_named(expr: Expression, symbol: LookupSymbol) -> Instance | None:
-    if not isinstance(expr, StrExpr) or "." not in expr.value:
+def _task_named(api: CheckerPluginInterface, expr: Expression, symbol: LookupSymbol) -> Instance | None:
+    if not isinstance(expr, StrExpr) or not expr.value:
         return None
-    name = expr.value
+    by_path = _task_at_path(expr.value, symbol) if "." in expr.value else None
+    return by_path if by_path is not None else find_named_task(api, expr.value, symbol)
+
+
+def _task_at_path(name: str, symbol: LookupSymbol) -> Instance | None:
     try:
         node = symbol(name)
     except (KeyError, AssertionError):  # mypy asserts on names whose module is not in the build
@@ -64,9 +71,11 @@ def _task_named(expr: Expression, symbol: LookupSymbol) -> Instance | None:
     if not isinstance(target, Var) or target.type is None:
         return None  # not yet checked (a module the call site does not import): stay silent
     typ = get_proper_type(target.type)
-    if isinstance(typ, Instance) and typ.type.has_base(fn.CELERY_TASK):
-        return typ
-    return None
+    if not isinstance(typ, Instance) or not typ.type.has_base(fn.CELERY_TASK):
+        return None
+    registered = name_of(typ)
+    # Celery registers a task with an explicit name under that name only (5.7): the path is not it.
+    return typ if registered is None or registered == name else None
 
 
 def check_signature_by_name(ctx: FunctionContext, settings: Settings, lookup: Lookup, symbol: LookupSymbol) -> Type:
@@ -78,7 +87,7 @@ def check_signature_by_name(ctx: FunctionContext, settings: Settings, lookup: Lo
     """
     if not ctx.args or len(ctx.args[0]) != 1:
         return ctx.default_return_type
-    task = _task_named(ctx.args[0][0], symbol)
+    task = _task_named(ctx.api, ctx.args[0][0], symbol)
     default = get_proper_type(ctx.default_return_type)
     if task is None or not isinstance(default, Instance) or len(default.args) != 1:
         return ctx.default_return_type
@@ -128,7 +137,9 @@ def check_retry(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Type:
     function = api.scope.current_function()
     if not isinstance(callee, MemberExpr) or not isinstance(callee.expr, NameExpr) or function is None:
         return ctx.default_return_type
-    if not function.arguments or callee.expr.node is not function.arguments[0].variable:
+    # An unannotated self reaches here through its stand-in (bound_calls.py), typed as the task.
+    stand_in = isinstance(callee.expr.node, Var) and callee.expr.node.fullname == BOUND_SELF
+    if not stand_in and (not function.arguments or callee.expr.node is not function.arguments[0].variable):
         return ctx.default_return_type  # not the task's own ``self``
     own = get_proper_type(function.type) if function.type is not None else None
     base = lookup(fn.CELERY_TASK)
@@ -143,4 +154,6 @@ def check_retry(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Type:
         # Celery 5.7 Task.retry: a missing args/kwargs is taken from the request, so arity is unknown.
         sig = make_partial(sig)
     task = task_instance(api, base, sig, TaskOptions(base=base))
-    return check_task_call(ctx, "retry", settings, lookup, receiver=task)
+    check_task_call(ctx, "retry", settings, lookup, receiver=task)
+    # The stand-in keeps the call as untyped as an unannotated self made it (no NoReturn).
+    return AnyType(TypeOfAny.special_form) if stand_in else ctx.default_return_type

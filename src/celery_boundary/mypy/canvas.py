@@ -31,6 +31,7 @@ from mypy.types import AnyType, Instance, Type, TypeOfAny, get_proper_type
 
 from celery_boundary.mypy import errorcodes
 from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument
+from celery_boundary.mypy.group_results import group_result, is_group
 from celery_boundary.mypy.canvas_nodes import SIGNATURE, Node, attach_node, is_signature, read_node
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
@@ -285,11 +286,15 @@ def join_pipe(ctx: MethodContext, settings: Settings, lookup: Lookup, reverse: b
 
 
 def send_signature(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Type:
-    """``.delay()`` / ``.apply_async()`` on a signature, chain or chord: ``AsyncResult[<arrives>]``."""
+    """``.delay()`` / ``.apply_async()`` on a signature, chain or chord: ``AsyncResult[<arrives>]``;
+    on a group: a ``GroupResult`` whose ``.get()`` gives the list that arrives."""
     node = read_node(ctx.type)
     if node is None or node.bodyless:
         return ctx.default_return_type
     check_callbacks(ctx, settings, lookup, node)
+    if is_group(ctx.type):
+        # Celery 5.7 returns a GroupResult, not an AsyncResult (group_results.py).
+        return group_result(ctx.api, settings, lookup, node) or ctx.default_return_type
     return typed_result(ctx.api, settings, lookup, ctx.default_return_type, node)
 
 
