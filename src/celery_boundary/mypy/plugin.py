@@ -30,7 +30,9 @@ from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES
 from celery_boundary.mypy.canvas_nodes import SIGNATURE
 from celery_boundary.mypy.bases import record_preserializer, record_task_class
 from celery_boundary.mypy import canvas
+from celery_boundary.mypy.bound_calls import check_replace, finish_task, is_task_replace
 from celery_boundary.mypy.by_name import check_retry, check_send_task, check_signature_by_name
+from celery_boundary.mypy.group_results import GROUP_RESULT_METHODS, type_group_get
 from celery_boundary.mypy.calls import DIRECT, PACKED, check_task_call, rewrite_call_signature
 from celery_boundary.mypy.definitions import define_task
 from celery_boundary.mypy.guard import Guard
@@ -158,6 +160,10 @@ class CeleryBoundaryPlugin(Plugin):
         method = self._signature_method(fullname)
         if method is not None:
             return partial(self._check_canvas, method)
+        if fullname in GROUP_RESULT_METHODS:
+            return self._group_result_get
+        if is_task_replace(fullname, self.lookup_info):
+            return self._check_replace
         return self._send_task if self._is_app_method(fullname, "send_task") else None
 
     def _is_app_method(self, fullname: str, name: str) -> bool:
@@ -207,8 +213,12 @@ class CeleryBoundaryPlugin(Plugin):
 
     # --- guarded handlers --------------------------------------------------------------------
     def _define(self, factory: bool, ctx: FunctionContext | MethodContext) -> Type:
+        def work() -> Type:
+            settings = self._settings_for(ctx)
+            return finish_task(ctx, settings, self.lookup_info, define_task(ctx, settings, self.lookup_info, factory))
+
         return self.guard.run(
-            lambda: define_task(ctx, self._settings_for(ctx), self.lookup_info, factory),
+            work,
             lambda: ctx.default_return_type,
             ctx.api,
             ctx.context,
@@ -253,6 +263,17 @@ class CeleryBoundaryPlugin(Plugin):
             return canvas.send_signature(ctx, settings, self.lookup_info)
 
         return self.guard.run(work, lambda: ctx.default_return_type, ctx.api, ctx.context)
+
+    def _check_replace(self, ctx: MethodContext) -> Type:
+        return self.guard.run(
+            lambda: check_replace(ctx, self._settings_for(ctx), self.lookup_info),
+            lambda: ctx.default_return_type,
+            ctx.api,
+            ctx.context,
+        )
+
+    def _group_result_get(self, ctx: MethodContext) -> Type:
+        return self.guard.run(lambda: type_group_get(ctx), lambda: ctx.default_return_type, ctx.api, ctx.context)
 
     def _signature_by_name(self, ctx: FunctionContext) -> Type:
         return self.guard.run(
