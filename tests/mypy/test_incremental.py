@@ -237,3 +237,70 @@ def test_a_stored_signature_keeps_its_task_in_a_warm_run(project: Path) -> None:
     (project / "calls.py").write_text(CANVAS_CALLS + "\n# edited\n")
     warm = [line for line in run_mypy(project) if "celery-canvas" in line]
     assert warm == cold
+
+
+NAMED_TASKS = """\
+from proj.app import app
+
+
+@app.task(name="billing.charge")
+def charge(account: int, cents: int) -> int:
+    return cents
+"""
+
+NAMED_CALLS = """\
+import proj.billing
+from proj.app import app
+
+app.send_task("billing.charge", args=[1, "250"])
+"""
+
+UNRELATED_CALLS = """\
+from proj.app import app
+
+app.send_task("billing.charge", args=[1, "250"])
+"""
+
+
+def test_a_task_sent_by_its_explicit_name_is_found_in_a_warm_run(project: Path) -> None:
+    """The name rides on the task's type in the cache; a cached module is read, not re-hooked."""
+    (project / "proj" / "billing.py").write_text(NAMED_TASKS)
+    (project / "calls.py").write_text(NAMED_CALLS)
+    cold = run_mypy(project)
+    assert len(cold) == 1 and 'Argument 2 to "send_task" of "charge" has incompatible type "str"' in cold[0], cold
+    (project / "calls.py").write_text(NAMED_CALLS + "\n# edited\n")
+    assert run_mypy(project) == cold
+    # Renaming the task changes its type: the call site is checked again and no longer resolves.
+    (project / "proj" / "billing.py").write_text(NAMED_TASKS.replace("billing.charge", "billing.charge_v2"))
+    assert run_mypy(project) == []
+
+
+def test_an_explicit_name_without_an_import_is_silent_cold_and_warm(project: Path) -> None:
+    """A cold run checks proj.billing before calls.py, a warm run does not load it: only imports count."""
+    (project / "proj" / "billing.py").write_text(NAMED_TASKS)
+    (project / "calls.py").write_text(UNRELATED_CALLS)
+    assert run_mypy(project) == []
+    (project / "calls.py").write_text(UNRELATED_CALLS + "\n# edited\n")
+    assert run_mypy(project) == []
+
+
+def test_the_daemon_keeps_and_follows_an_explicit_name(project: Path) -> None:
+    """dmypy keeps one plugin (and its index of names) across runs: an index entry is re-checked on use."""
+    (project / "proj" / "billing.py").write_text(NAMED_TASKS)
+    (project / "calls.py").write_text(NAMED_CALLS)
+    status = project / ".dmypy.json"
+    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(status)]
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    command = [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"]
+    try:
+        first = subprocess.run(command, capture_output=True, text=True, cwd=project, env=env, timeout=120)
+        (project / "calls.py").write_text(NAMED_CALLS + "\n# edited\n")
+        second = subprocess.run(command, capture_output=True, text=True, cwd=project, env=env, timeout=120)
+        (project / "proj" / "billing.py").write_text(NAMED_TASKS.replace("billing.charge", "billing.charge_v2"))
+        third = subprocess.run(command, capture_output=True, text=True, cwd=project, env=env, timeout=120)
+    finally:
+        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=project, env=env, timeout=60)
+    for result in (first, second):
+        errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+        assert len(errors) == 1 and 'of "charge" has incompatible type "str"' in errors[0], result.stdout + result.stderr
+    assert ": error:" not in third.stdout, third.stdout + third.stderr

@@ -4,8 +4,10 @@
 When the name is a literal that resolves statically to a task in the checked program (its module
 path + function name, or the literal ``name="..."`` it was registered under: task_names.py), the
 call is checked like ``notify.apply_async(args=..., kwargs=...)``: arity (arg-type / call-arg),
-serializability, and the result typed as it arrives. Anything else — names from settings, modules
-outside the build, a name two tasks share — stays silent.
+serializability, and the result typed as it arrives — when the call site's module imports the
+task's module (the only modules mypy has checked or loaded before it in a cold and a warm run
+alike). Anything else — names from settings, modules the call site does not import, modules outside
+the build, a name two tasks share — stays silent.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from celery_boundary.mypy.bound_calls import BOUND_SELF
 from celery_boundary.mypy.calls import check_task_call, make_partial
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.task_names import find_named_task, name_of
+from celery_boundary.mypy.task_names import find_named_task, imported_by, name_of
 from celery_boundary.mypy.tasks import TaskOptions, drop_self, task_instance, task_signature
 
 LookupSymbol = Callable[[str], SymbolTableNode | None]
@@ -56,7 +58,10 @@ def resolve_task(ctx: MethodContext, symbol: LookupSymbol) -> Instance | None:
 def _task_named(api: CheckerPluginInterface, expr: Expression, symbol: LookupSymbol) -> Instance | None:
     if not isinstance(expr, StrExpr) or not expr.value:
         return None
-    by_path = _task_at_path(expr.value, symbol) if "." in expr.value else None
+    module = expr.value.rpartition(".")[0]
+    # Only a module the call site imports: checked (or loaded from the cache) before it, cold or warm.
+    visible = isinstance(api, TypeChecker) and module in imported_by(api.tree)
+    by_path = _task_at_path(expr.value, symbol) if visible else None
     return by_path if by_path is not None else find_named_task(api, expr.value, symbol)
 
 

@@ -10,11 +10,12 @@ Cache-safe by construction (mypy 1.20 / 2.4):
 - a module checked in this process reports its names from that hook (``remember``); a module loaded
   from the cache runs no hook, so its symbol table is read once when it appears (``is_cache_skeleton``);
 - an index entry is only a hint: every use looks the symbol up again and checks that its type still
-  carries the name (a daemon keeps the index across edits).
-
-Either way a module counts once it has been checked or loaded, which is the same set of modules at
-the same call site in a cold and a warm run (mypy processes modules in the same order and loads
-the fresh ones before it checks a stale module). A name two tasks share stays silent.
+  carries the name (a daemon keeps the index across edits);
+- only modules the call site's module imports count (``imported_by``). A warm run loads, before it
+  checks an edited module, only what that module needs (mypy 2.4 ``process_graph``), while a cold
+  run has checked every module ordered before it: a module the call site does not import would be
+  seen cold and missed warm. Imported modules are checked (or loaded) first in both. A name two
+  tasks share stays silent.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from collections.abc import Callable
 from typing import Final
 
 from mypy.checker import TypeChecker
-from mypy.nodes import Context, Decorator, MypyFile, StrExpr, SymbolTableNode
+from mypy.nodes import Context, Decorator, Import, ImportAll, ImportFrom, MypyFile, StrExpr, SymbolTableNode
 from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 from mypy.types import CallableType, ExtraAttrs, Instance, LiteralType, Type, get_proper_type
+from mypy.util import correct_relative_import
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.mypy.memo import Memo
 from celery_boundary.mypy.tasks import FACTORY
 
 #: The ``name=`` a task was registered under (on the task instance, or on the options placeholder).
@@ -99,11 +102,15 @@ def remember(name: str, context: Context) -> None:
 
 
 def find_named_task(api: CheckerPluginInterface, name: str, symbol: LookupSymbol) -> Instance | None:
-    """The one task registered as ``name`` in a module already checked or loaded, or None."""
-    if isinstance(api, TypeChecker):
-        _read_loaded_modules(api.modules)
+    """The one task registered as ``name`` in a module the call site imports, or None."""
+    if not isinstance(api, TypeChecker) or (name not in _INDEX and len(api.modules) == _SEEN[0]):
+        return None
+    _read_loaded_modules(api.modules)
+    visible = imported_by(api.tree)
     found: list[Instance] = []
     for fullname in sorted(_INDEX.get(name, ())):
+        if fullname.rpartition(".")[0] not in visible:
+            continue
         task = _task_at(fullname, name, symbol)
         if task is not None:
             found.append(task)
@@ -141,3 +148,25 @@ def _read_loaded_modules(modules: dict[str, MypyFile]) -> None:
                 name = name_of(target.var.type)
                 if name is not None:
                     _INDEX.setdefault(name, set()).add(target.fullname)
+
+
+_IMPORTS: Final = Memo[frozenset[str]]()
+
+
+def imported_by(tree: MypyFile) -> frozenset[str]:
+    """The module itself and every module its import statements name (at any depth in the file)."""
+    return _IMPORTS.get(tree, lambda: _imported_by(tree))
+
+
+def _imported_by(tree: MypyFile) -> frozenset[str]:
+    found = {tree.fullname}
+    init = tree.is_package_init_file()
+    for node in tree.imports:
+        if isinstance(node, Import):
+            found.update(module for module, _ in node.ids)
+        elif isinstance(node, (ImportFrom, ImportAll)):
+            module, _ = correct_relative_import(tree.fullname, node.relative, node.id, init)
+            found.add(module)
+            if isinstance(node, ImportFrom):
+                found.update(f"{module}.{name}" for name, _ in node.names)  # from pkg import tasks
+    return frozenset(found)
