@@ -50,8 +50,9 @@ def cb203(capsys: pytest.CaptureFixture[str]) -> list[tuple[str, int]]:
     return [(f["path"], f["line"]) for f in json.loads(capsys.readouterr().out) if f["code"] == "CB203"]
 
 
-def test_the_module_alone_cannot_tell_who_launches_the_dispatcher(dispatcher: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_module_alone_cannot_tell_who_launches_the_dispatcher(
+    dispatcher: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = (dispatcher / "proj/transport.py").read_text(encoding="utf-8")
     assert [f.code for f in check_source(text)] == ["CB203"]  # flake8 sees one module
     assert cb203(capsys) == [("proj/transport.py", 14)]  # check: no module launches it either

@@ -9,6 +9,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Union
 
+from celery_boundary.analysis.factories import local_factories
 from celery_boundary.analysis.names import (
     APP,
     FOREIGN_TASK_PACKAGES,
@@ -105,6 +106,9 @@ class ModuleIndex:
 
 def build_index(tree: ast.Module, user_decorators: frozenset[str] = frozenset()) -> ModuleIndex:
     names = collect_names(tree, user_decorators)
+    factories = local_factories(tree, names)
+    if factories:  # ``@retryable_task(...)`` defined in this module and wrapping shared_task
+        names.user_decorators = names.user_decorators | factories
     index = ModuleIndex(tree=tree, names=names, tasks={})
     _collect_tasks(index)
     _collect_nested(index)

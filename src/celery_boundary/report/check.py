@@ -18,6 +18,7 @@ from celery_boundary.core import config as config_module
 from celery_boundary.report import baseline as baseline_module
 from celery_boundary.report.discovery import discover
 from celery_boundary.report import project
+from celery_boundary.report.factory_scan import with_project_factories
 from celery_boundary.report.engine import FileResult, Progress, check_files, facts_of, iter_findings
 from celery_boundary.report.errors import UsageError
 from celery_boundary.report.findings import Finding, select, with_source
@@ -51,6 +52,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
         raise UsageError(f"--jobs must be 0 (automatic) or a positive number, not {options.jobs}")
     accepted = baseline_module.load_baseline(options.baseline) if options.baseline else None
     files = discover(options.paths, (*settings.exclude, *options.exclude))
+    settings = with_project_factories(files, settings)
 
     # mypy (seconds) runs in its own process while this one runs the ast rules: both cores busy.
     typed = _start_mypy(files) if options.mypy and files else None

@@ -258,3 +258,36 @@ def deploy_tasks():
         for i in c.hosts:
             for j in c.steps:
                 services.pair(i, j)
+
+
+# A task factory defined in this module (treeherder's ``retryable_task`` shape): a class whose
+# ``__call__`` applies shared_task to what it wraps. Functions it decorates are tasks.
+
+
+class retrying:  # noqa: N801
+    def __init__(self, **options):
+        self.options = options
+
+    def __call__(self, f):
+        def inner(*args, **kwargs):
+            return f(*args, **kwargs)
+
+        return shared_task(**self.options)(inner)
+
+
+def timed(f):  # wraps without making a task
+    return f
+
+
+@retrying(name="made", max_retries=3)
+def factory_made(ids):  # CB301
+    for i in ids:
+        for j in ids:
+            services.pair(i, j)
+
+
+@timed
+def plain_helper(ids):
+    for i in ids:
+        for j in ids:
+            services.pair(i, j)

@@ -1,0 +1,74 @@
+"""Task factories defined in another module (treeherder dc3080d ``treeherder/workers/task.py:12``, a class
+whose ``__call__`` returns ``shared_task(...)(inner)``): ``check`` scans the project for them, so the tasks
+they make are found without ``task_decorators``; flake8, one module at a time, needs the option."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_helpers import write
+
+from celery_boundary.cli import main
+from celery_boundary.flake8.visitors import check_source
+from celery_boundary.flake8.visitors.common import Settings
+
+FACTORY = """
+from celery import shared_task
+
+
+class retryable:
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+
+    def __call__(self, f):
+        def inner(*a, **kw):
+            return f(*a, **kw)
+
+        return shared_task(*self.args, **self.kwargs)(inner)
+
+
+def logged(f):
+    return f
+"""
+JOBS = """
+from proj.workers import logged, retryable
+
+
+@retryable(name="pairs", max_retries=3)
+def pairs(ids):
+    for i in ids:
+        for j in ids:
+            print(i, j)
+
+
+@logged
+def not_a_task(ids):
+    for i in ids:
+        for j in ids:
+            print(i, j)
+"""
+
+
+@pytest.fixture
+def factory_project(project: Path) -> Path:
+    write(project, "proj/__init__.py", "")
+    write(project, "proj/workers.py", FACTORY)
+    write(project, "proj/jobs.py", JOBS)
+    return project
+
+
+def test_check_finds_tasks_made_by_a_factory_from_another_module(
+    factory_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["check", "-q", "--format", "json", "--select", "CB301"])
+    found = [(f["path"], f["line"]) for f in json.loads(capsys.readouterr().out)]
+    assert found == [("proj/jobs.py", 5)]
+
+
+def test_flake8_needs_the_option_for_a_factory_in_another_module(factory_project: Path) -> None:
+    text = (factory_project / "proj/jobs.py").read_text(encoding="utf-8")
+    assert check_source(text) == []
+    configured = Settings(task_decorators=frozenset({"proj.workers.retryable"}))
+    assert [(f.line, f.code) for f in check_source(text, configured)] == [(5, "CB301")]
