@@ -1,9 +1,10 @@
 """How celery-boundary grows with project size: a generated Celery project of N modules (5 tasks each,
 so 2,000 modules hold 10,000 tasks) through ``celery-boundary check``, flake8 with the CB plugin, and
 mypy with the plugin (cold cache, warm cache after editing one call-site module, and dmypy: start +
-first check, then a recheck after the same edit). Prints wall time and peak memory (max RSS of the
-process, or of the daemon for dmypy) per size, and the growth factor from the smallest to the
-largest size. Not a test. Issue 7, item 4.
+first check, then a recheck after the same edit), and plain mypy (no plugin, its own cache) cold and
+warm as the baseline. Prints wall time and peak memory (max RSS of the process, or of the daemon for
+dmypy) per size, the growth factor from the smallest to the largest size, and per size the ratio
+mypy + plugin / plain mypy (time and memory), all from one run. Not a test. Issue 7, item 4.
 
     python benchmarks/scale.py [--sizes 200,500,1000,2000] [--skip mypy,dmypy]
 
@@ -26,6 +27,8 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 TASKS_PER_MODULE = 5
+PLAIN_COLD, PLUGIN_COLD = "plain mypy, cold", "mypy + plugin, cold"
+PLAIN_WARM, PLUGIN_WARM = "plain mypy, warm (1 edit)", "mypy + plugin, warm (1 edit)"
 
 APP = '''\
 from celery import Celery
@@ -97,6 +100,7 @@ def generate(root: Path, modules: int) -> None:
             text += CALLS.format(i=i, p=i - 1)
         (package / f"mod{i}.py").write_text(text)
     (root / "mypy.ini").write_text("[mypy]\nplugins = celery_boundary.mypy\nfollow_imports = normal\n")
+    (root / "mypy-plain.ini").write_text("[mypy]\nfollow_imports = normal\n")
     (root / "pyproject.toml").write_text('[tool.celery_boundary]\napp = "proj.app"\n')
     (root / ".git").mkdir()
 
@@ -162,9 +166,13 @@ def run_size(modules: int, skip: set[str]) -> dict[str, Sample]:
                                      "--exit-zero", "proj"], root)
         if "mypy" not in skip:
             mypy = [sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", ".mypy_cache", "proj"]
-            results["mypy cold"] = measure(mypy, root)
+            plain = [sys.executable, "-m", "mypy", "--config-file", "mypy-plain.ini", "--cache-dir", ".mypy_plain",
+                     "proj"]
+            results[PLAIN_COLD] = measure(plain, root)
+            results[PLUGIN_COLD] = measure(mypy, root)
             edit_call_site(root)
-            results["mypy warm (1 edit)"] = measure(mypy, root)
+            results[PLAIN_WARM] = measure(plain, root)
+            results[PLUGIN_WARM] = measure(mypy, root)
         if "dmypy" not in skip:
             shutil.rmtree(root / ".mypy_cache", ignore_errors=True)
             dmypy = [str(BIN / "dmypy"), "run", "--", "--config-file", "mypy.ini", "proj"]
@@ -177,6 +185,23 @@ def run_size(modules: int, skip: set[str]) -> dict[str, Sample]:
             results["dmypy recheck (1 edit)"] = again
             subprocess.run([str(BIN / "dmypy"), "stop"], cwd=root, capture_output=True)
     return results
+
+
+def print_ratios(table: dict[int, dict[str, Sample]], sizes: list[int]) -> None:
+    """mypy + plugin against plain mypy, per size (same run, same generated tree)."""
+    pairs = [(PLUGIN_COLD, PLAIN_COLD), (PLUGIN_WARM, PLAIN_WARM)]
+    if not all(plugin in table[sizes[0]] for plugin, _ in pairs):
+        return
+    print()
+    print("| mypy + plugin / plain mypy | " + " | ".join(f"{s} modules" for s in sizes) + " |")
+    print("|---|" + "---:|" * len(sizes))
+    for plugin, plain in pairs:
+        cells = []
+        for size in sizes:
+            with_, without = table[size][plugin], table[size][plain]
+            cells.append(f"{with_.seconds / without.seconds:.2f}x time, "
+                         f"{with_.max_rss_mib / without.max_rss_mib:.2f}x memory")
+        print(f"| {plugin.split(', ', 1)[1]} | " + " | ".join(cells) + " |")
 
 
 def main(argv: list[str]) -> int:
@@ -200,6 +225,7 @@ def main(argv: list[str]) -> int:
         first, last = table[sizes[0]][tool], table[sizes[-1]][tool]
         growth = f"{last.seconds / first.seconds:.1f}x time, {last.max_rss_mib / first.max_rss_mib:.1f}x memory"
         print(f"| {tool} | " + " | ".join(cells) + f" | {growth} |")
+    print_ratios(table, sizes)
     if options.json:
         options.json.write_text(json.dumps({s: {t: vars(v) for t, v in r.items()} for s, r in table.items()}))
     return 0
