@@ -89,6 +89,8 @@ class Report:
     tasks: list[dict[str, object]] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    #: Task factories found by the project-wide scan (``check``'s), used by the census.
+    factories: list[str] = field(default_factory=list)
 
 
 def run(args: list[str], timeout: float, cwd: Path) -> Run:
@@ -220,10 +222,15 @@ def _mypy_errors(output: str) -> set[tuple[str, int, str, str]]:
 
 
 def census(report: Report, root: Path, files: list[Path]) -> None:
-    """Measure every task body as CB301 does; list decorators that look like tasks but are not."""
+    """Measure every task body as CB301 does (with the project's task factories, as ``check`` finds
+    them); list decorators that look like tasks but are not."""
     from celery_boundary.analysis.index import build_index
+    from celery_boundary.core.config import Config
     from celery_boundary.flake8.visitors.thin_tasks import measure_task
+    from celery_boundary.report.factory_scan import with_project_factories
 
+    decorators = frozenset(with_project_factories(files, Config()).task_decorators)
+    report.factories = sorted(decorators)
     for path in files:
         try:
             with warnings.catch_warnings():
@@ -232,7 +239,7 @@ def census(report: Report, root: Path, files: list[Path]) -> None:
         except (SyntaxError, ValueError, OSError, RecursionError):
             continue
         try:
-            index = build_index(tree)
+            index = build_index(tree, decorators)
         except Exception as exc:  # noqa: BLE001 - a crash is a finding of this script
             report.crashes.append(f"build_index {path}: {exc!r}")
             continue

@@ -42,3 +42,11 @@ def send(x):
 
 def cache_set(key, value, serializer):
     return key, value, serializer
+
+
+def make_tasks():
+    @shared_task(serializer="pickle")  # CB103
+    def nested(x):
+        return x
+
+    return nested

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from celery_boundary.analysis.index import ModuleIndex, TaskDef, body_of
 from celery_boundary.flake8.visitors.common import Finding, Settings, report
@@ -29,15 +29,19 @@ class Measure:
     depth: int = 0
     #: Log calls and logger set-ups seen; only the first counts as a statement.
     logging: int = 0
+
+
+@dataclass
+class _Tally(Measure):
     #: The parameter holding the task instance (``self`` of a bound task or of ``run``), if any.
-    instance: str | None = field(default=None, repr=False, compare=False)
+    instance: str | None = None
 
 
 def measure_body(body: list[ast.stmt], instance: str | None = None) -> Measure:
     """Measure a task body; ``instance`` names the parameter bound to the task (``bind=True``)."""
-    found = Measure(instance=instance)
+    found = _Tally(instance=instance)
     _measure(body, 0, found)
-    return found
+    return Measure(found.statements, found.branches, found.loops, found.depth, found.logging)
 
 
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
@@ -68,7 +72,7 @@ def _names_a_logger(expr: ast.expr) -> bool:
     return isinstance(owner, str) and "log" in owner.lower()
 
 
-def _measure(body: list[ast.stmt], depth: int, found: Measure) -> None:
+def _measure(body: list[ast.stmt], depth: int, found: _Tally) -> None:
     for stmt in body:
         if isinstance(stmt, ast.Pass):
             continue
@@ -105,12 +109,12 @@ def _measure(body: list[ast.stmt], depth: int, found: Measure) -> None:
                 _nest(case.body, depth, found)
 
 
-def _nest(body: list[ast.stmt], depth: int, found: Measure) -> None:
+def _nest(body: list[ast.stmt], depth: int, found: _Tally) -> None:
     found.depth = max(found.depth, depth + 1)
     _measure(body, depth + 1, found)
 
 
-def _measure_if(stmt: ast.If, depth: int, found: Measure) -> None:
+def _measure_if(stmt: ast.If, depth: int, found: _Tally) -> None:
     found.branches += 1
     _nest(stmt.body, depth, found)
     orelse = stmt.orelse
@@ -124,7 +128,7 @@ def _measure_if(stmt: ast.If, depth: int, found: Measure) -> None:
         _nest(orelse, depth, found)
 
 
-def _measure_try(stmt: ast.AST, depth: int, found: Measure) -> None:
+def _measure_try(stmt: ast.AST, depth: int, found: _Tally) -> None:
     handlers: list[ast.ExceptHandler] = list(getattr(stmt, "handlers", []))
     logic = [h for h in handlers if not _retries(h) and not _reports_only(h)]
     body: list[ast.stmt] = list(getattr(stmt, "body", []))
