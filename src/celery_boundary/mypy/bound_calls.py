@@ -92,6 +92,8 @@ def prepare_bound_body(api: object, settings: Settings, lookup: Lookup, task: In
         callee = call.callee
         assert isinstance(callee, MemberExpr) and isinstance(callee.expr, NameExpr)
         if not api.has_type(call):
+            if not _celery_defines(task, callee.name):
+                continue  # a base class's own replace/retry: its business, and untyped as before
             if stand_in is None:
                 stand_in = Var(callee.expr.name, task)
                 stand_in._fullname = BOUND_SELF
@@ -101,6 +103,11 @@ def prepare_bound_body(api: object, settings: Settings, lookup: Lookup, task: In
             check_replacement(api, settings, lookup, view, call.args[0], api.lookup_type(call.args[0]), call)
         elif callee.name == "retry":
             check_unannotated_retry(api, settings, lookup, task, view, call)
+
+
+def _celery_defines(task: Instance, method: str) -> bool:
+    defining = task.type.get_containing_type_info(method)
+    return defining is not None and defining.module_name.startswith("celery.")
 
 
 def is_bound_self(node: object) -> bool:
