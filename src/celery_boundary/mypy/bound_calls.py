@@ -91,9 +91,9 @@ def prepare_bound_body(api: object, settings: Settings, lookup: Lookup, task: In
     for call, _ in calls:
         callee = call.callee
         assert isinstance(callee, MemberExpr) and isinstance(callee.expr, NameExpr)
+        if not _celery_defines(task, callee.name):
+            continue  # a base class's own replace/retry: its business, and untyped as before
         if not api.has_type(call):
-            if not _celery_defines(task, callee.name):
-                continue  # a base class's own replace/retry: its business, and untyped as before
             if stand_in is None:
                 stand_in = Var(callee.expr.name, task)
                 stand_in._fullname = BOUND_SELF
@@ -138,6 +138,8 @@ def check_replace(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Typ
     stand_in = is_bound_self(callee.expr.node)
     if not stand_in and (not function.arguments or callee.expr.node is not function.arguments[0].variable):
         return ctx.default_return_type  # not the task's own ``self``
+    if not stand_in and not (isinstance(function, FuncDef) and function.is_decorated):
+        return ctx.default_return_type  # a helper taking the task (its return type is not the task's)
     view = view_task(ctx.type, lookup) if stand_in else None
     own = get_proper_type(function.type) if function.type is not None else None
     if view is None and isinstance(own, CallableType):
