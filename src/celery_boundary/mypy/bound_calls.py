@@ -33,9 +33,11 @@ from mypy.nodes import (
     CallExpr,
     Decorator,
     Expression,
+    FUNC_NO_INFO,
     ExpressionStmt,
     ForStmt,
     FuncDef,
+    FuncItem,
     IfStmt,
     MemberExpr,
     NameExpr,
@@ -110,6 +112,25 @@ def _celery_defines(task: Instance, method: str) -> bool:
     return defining is not None and defining.module_name.startswith("celery.")
 
 
+def is_task_body(function: object) -> bool:
+    """A decorated function (``@app.task(bind=True)``), or ``run`` of a class-based task: its
+    signature and return type are the task's. Any other function taking the task is a helper."""
+    if not isinstance(function, FuncDef):
+        return False
+    if function.is_decorated:
+        return True
+    info = function.info
+    return function.name == "run" and info is not FUNC_NO_INFO and info.has_base(fn.CELERY_TASK)
+
+
+def task_label(function: FuncItem) -> str:
+    """How messages name the task: the class of a class-based task's ``run``, else the function."""
+    info = function.info
+    if function.name == "run" and info is not FUNC_NO_INFO:
+        return info.name
+    return function.name
+
+
 def is_bound_self(node: object) -> bool:
     return isinstance(node, Var) and node.fullname == BOUND_SELF
 
@@ -138,12 +159,13 @@ def check_replace(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Typ
     stand_in = is_bound_self(callee.expr.node)
     if not stand_in and (not function.arguments or callee.expr.node is not function.arguments[0].variable):
         return ctx.default_return_type  # not the task's own ``self``
-    if not stand_in and not (isinstance(function, FuncDef) and function.is_decorated):
+    if not stand_in and not is_task_body(function):
         return ctx.default_return_type  # a helper taking the task (its return type is not the task's)
     view = view_task(ctx.type, lookup) if stand_in else None
     own = get_proper_type(function.type) if function.type is not None else None
     if view is None and isinstance(own, CallableType):
-        view = TaskView(own.copy_modified(name=function.name), function.name, TaskOptions(), None, False)
+        label = task_label(function)
+        view = TaskView(own.copy_modified(name=label), label, TaskOptions(), None, False)
     if view is None or not ctx.arg_types or not ctx.arg_types[0]:
         return ctx.default_return_type
     reported = check_replacement(api, settings, lookup, view, call.args[0], ctx.arg_types[0][0], call)

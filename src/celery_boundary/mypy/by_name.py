@@ -31,7 +31,7 @@ from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 from mypy.types import AnyType, CallableType, Instance, Type, TypeOfAny, get_proper_type
 
 from celery_boundary.core import fullnames as fn
-from celery_boundary.mypy.bound_calls import BOUND_SELF
+from celery_boundary.mypy.bound_calls import BOUND_SELF, is_task_body, task_label
 from celery_boundary.mypy.calls import check_task_call, make_partial
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
@@ -146,6 +146,8 @@ def check_retry(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Type:
     stand_in = isinstance(callee.expr.node, Var) and callee.expr.node.fullname == BOUND_SELF
     if not stand_in and (not function.arguments or callee.expr.node is not function.arguments[0].variable):
         return ctx.default_return_type  # not the task's own ``self``
+    if not stand_in and not is_task_body(function):
+        return ctx.default_return_type  # a helper taking the task: its signature is not the task's
     own = get_proper_type(function.type) if function.type is not None else None
     base = lookup(fn.CELERY_TASK)
     if not isinstance(own, CallableType) or base is None:
@@ -154,7 +156,7 @@ def check_retry(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Type:
     given = {name for name in ("args", "kwargs") if name in names and ctx.args[names.index(name)]}
     if not given:
         return ctx.default_return_type  # retry(exc=..., countdown=...): the request's own arguments again
-    sig = drop_self(own).copy_modified(name=function.name)
+    sig = drop_self(own).copy_modified(name=task_label(function))
     if len(given) == 1:
         # Celery 5.7 Task.retry: a missing args/kwargs is taken from the request, so arity is unknown.
         sig = make_partial(sig)
