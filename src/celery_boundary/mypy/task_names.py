@@ -44,8 +44,9 @@ LookupSymbol = Callable[[str], SymbolTableNode | None]
 _INDEX: Final[dict[str, set[str]]] = {}
 #: module name -> the tree read last (a new tree, e.g. after a daemon update, is read again).
 _READ: Final[dict[str, MypyFile]] = {}
-#: How many modules mypy had loaded at the last read: nothing new to read while it is unchanged.
-_SEEN: list[int] = [0]
+#: Which build's module table (a new dict per build) held how many modules at the last read:
+#: nothing new to read while both are unchanged.
+_SEEN: list[int] = [0, 0]
 
 
 # --- the definition side ---------------------------------------------------------------------
@@ -103,7 +104,7 @@ def remember(name: str, context: Context) -> None:
 
 def find_named_task(api: CheckerPluginInterface, name: str, symbol: LookupSymbol) -> Instance | None:
     """The one task registered as ``name`` in a module the call site imports, or None."""
-    if not isinstance(api, TypeChecker) or (name not in _INDEX and len(api.modules) == _SEEN[0]):
+    if not isinstance(api, TypeChecker) or (name not in _INDEX and _seen(api.modules)):
         return None
     _read_loaded_modules(api.modules)
     visible = imported_by(api.tree)
@@ -131,11 +132,15 @@ def _task_at(fullname: str, name: str, symbol: LookupSymbol) -> Instance | None:
     return None
 
 
+def _seen(modules: dict[str, MypyFile]) -> bool:
+    return _SEEN == [id(modules), len(modules)]
+
+
 def _read_loaded_modules(modules: dict[str, MypyFile]) -> None:
     """Modules loaded from the cache ran no hook: read their names from their symbol tables once."""
-    if len(modules) == _SEEN[0]:
+    if _seen(modules):
         return  # mypy adds a module to this dict when it loads it from the cache (build.py, 1.20 / 2.4)
-    _SEEN[0] = len(modules)
+    _SEEN[:] = [id(modules), len(modules)]
     for module, tree in modules.items():
         if not tree.is_cache_skeleton or _READ.get(module) is tree:
             continue
