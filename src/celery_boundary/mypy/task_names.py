@@ -65,10 +65,17 @@ def record_task_name(ctx: FunctionContext | MethodContext, result: Type) -> Type
 
 
 def _name_keyword(ctx: FunctionContext | MethodContext) -> str | None:
-    for names, exprs in zip(ctx.arg_names, ctx.args):
-        for name, expr in zip(names, exprs):
-            if name == "name":
-                return expr.value if isinstance(expr, StrExpr) else None
+    """``name="billing.charge"``, or a ``Final`` constant holding a literal (its type says which)."""
+    for names, exprs, types in zip(ctx.arg_names, ctx.args, ctx.arg_types):
+        for name, expr, typ in zip(names, exprs, types):
+            if name != "name":
+                continue
+            if isinstance(expr, StrExpr):
+                return expr.value
+            proper = get_proper_type(typ)
+            if isinstance(proper, Instance) and proper.last_known_value is not None:
+                proper = proper.last_known_value
+            return proper.value if isinstance(proper, LiteralType) and isinstance(proper.value, str) else None
     return None
 
 
