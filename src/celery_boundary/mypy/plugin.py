@@ -213,13 +213,16 @@ class CeleryBoundaryPlugin(Plugin):
 
     # --- guarded handlers --------------------------------------------------------------------
     def _define(self, factory: bool, ctx: FunctionContext | MethodContext) -> Type:
-        def work() -> Type:
-            settings = self._settings_for(ctx)
-            return finish_task(ctx, settings, self.lookup_info, define_task(ctx, settings, self.lookup_info, factory))
-
-        return self.guard.run(
-            work,
+        task = self.guard.run(
+            lambda: define_task(ctx, self._settings_for(ctx), self.lookup_info, factory),
             lambda: ctx.default_return_type,
+            ctx.api,
+            ctx.context,
+        )
+        # Guarded on its own: a failure there keeps the restored task type.
+        return self.guard.run(
+            lambda: finish_task(ctx, self._settings_for(ctx), self.lookup_info, task),
+            lambda: task,
             ctx.api,
             ctx.context,
         )
