@@ -304,3 +304,35 @@ def test_the_daemon_keeps_and_follows_an_explicit_name(project: Path) -> None:
         errors = [line for line in result.stdout.splitlines() if ": error:" in line]
         assert len(errors) == 1 and 'of "charge" has incompatible type "str"' in errors[0], result.stdout + result.stderr
     assert ": error:" not in third.stdout, third.stdout + third.stderr
+
+
+BOUND_TASKS = """\
+from proj.app import app
+
+
+@app.task(bind=True)
+def sync(self, account: int) -> None:
+    self.retry(args=("acct",))
+"""
+
+BOUND_CALLS = """\
+from proj.bound import sync
+
+sync.delay("acct")
+"""
+
+
+def test_a_failure_after_the_definition_keeps_the_task_type(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound-body step is guarded on its own: one celery-internal, the task's calls still checked."""
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    (project / "proj" / "bound.py").write_text(BOUND_TASKS)
+    (project / "calls.py").write_text(BOUND_CALLS)
+    import celery_boundary.mypy.bound_calls as bound_calls
+
+    monkeypatch.setattr(bound_calls, "prepare_bound_body", explode)
+    lines = run_mypy(project)
+    assert len([line for line in lines if "[celery-internal]" in line]) == 1, lines
+    assert any('Argument 1 to "delay" of "sync" has incompatible type "str"' in line for line in lines), lines
