@@ -194,6 +194,9 @@ def check_task_call(
                 for expr, kind in ((_formal_expr(ctx, "args"), ARG_STAR), (_formal_expr(ctx, "kwargs"), ARG_STAR2))
                 if expr is not None
             ]
+    elif method in SENDS and all(is_plain_scalar(t) for types in ctx.arg_types for t in types):
+        # .delay(ids, names, counts): the commonest call; nothing to judge but the result.
+        return _result_as_it_arrives(ctx, settings, lookup, sig, options.pydantic, receiver is not ctx.type)
     else:
         actuals = _direct_actuals(ctx)
         per_call = None

@@ -183,7 +183,6 @@ def task_instance(
     args: list[Type] = [any_type] * len(type_vars)
     attrs: dict[str, Type] = {}
     str_type = api.named_generic_type("builtins.str", [])
-    bool_type = api.named_generic_type("builtins.bool", [])
     if sig is not None and len(type_vars) == 2 and isinstance(type_vars[0], ParamSpecType):
         # Task[P, R] carries the signature itself; only its name rides along (for messages).
         params = Parameters(sig.arg_types, sig.arg_kinds, sig.arg_names, variables=sig.variables)
@@ -194,10 +193,12 @@ def task_instance(
         attrs[SIG] = sig  # a base class that is not generic over P: keep the whole signature
     if options.serializer is not None:
         attrs[SERIALIZER] = LiteralType(options.serializer, str_type)
-    if options.pydantic:
-        attrs[PYDANTIC] = LiteralType(True, bool_type)
-    if options.bind:
-        attrs[BIND] = LiteralType(True, bool_type)
+    if options.pydantic or options.bind:
+        bool_type = api.named_generic_type("builtins.bool", [])
+        if options.pydantic:
+            attrs[PYDANTIC] = LiteralType(True, bool_type)
+        if options.bind:
+            attrs[BIND] = LiteralType(True, bool_type)
     extra = ExtraAttrs(attrs, set(attrs)) if attrs else None
     return Instance(base, args, extra_attrs=extra)
 
