@@ -240,10 +240,14 @@ def header_node(api: CheckerPluginInterface, expr: Expression, typ: Type) -> Nod
 
 
 def call_chord(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Type:
-    """``chord(header)(body)``: check the body, type the result as the body's, as it arrives."""
+    """``chord(header)(body)``: check the body, type the result as the body's, as it arrives.
+
+    ``group(...)()`` is ``apply_async`` (Celery 5.7 ``group.__call__``): a typed ``GroupResult``."""
     chord = read_node(ctx.type)
     if chord is None:
         return ctx.default_return_type
+    if is_group(ctx.type):
+        return group_result(ctx.api, settings, lookup, chord) or ctx.default_return_type
     body_exprs = ctx.args[0] if ctx.args else []
     result = chord
     if chord.bodyless and body_exprs:
