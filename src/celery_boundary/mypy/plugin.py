@@ -188,8 +188,8 @@ class CeleryBoundaryPlugin(Plugin):
             return method
         if defining is None or not defining.module_name.startswith("celery."):
             return None
-        if method == "__call__" and not info.has_base("celery.canvas.chord"):
-            return None  # calling a signature runs the task in-process: nothing crosses
+        if method == "__call__" and not (info.has_base("celery.canvas.chord") or info.has_base("celery.canvas.group")):
+            return None  # calling a signature runs the task in-process: nothing crosses (a group's is apply_async)
         return method
 
     def get_class_decorator_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
