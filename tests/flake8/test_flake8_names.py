@@ -31,6 +31,8 @@ def tasks_of(source: str, decorators: frozenset[str] = frozenset()) -> set[str]:
         "from celery import shared_task\njob = shared_task\n@job\ndef t(): pass",
         "from celery import current_app\n@current_app.task\ndef t(): pass",
         "from proj.base import BaseTask\nclass t(BaseTask):\n    def run(self): pass",
+        "from .. import celeryconf\n@celeryconf.app.task\ndef t(): pass",  # saleor app/tasks.py:23
+        "import proj.worker\n@proj.worker.celery_app.task(bind=True)\ndef t(self): pass",
     ],
 )
 def test_task_definitions_are_found(source: str) -> None:
@@ -48,6 +50,8 @@ def test_task_definitions_are_found(source: str) -> None:
         "from celery import shared_task\n@shared_task\ndef t(): pass\nt = 3",  # rebound: unknown
         "def task(f): return f\n@task\ndef t(): pass",
         "from proj.queue import huey\n@huey.task()\ndef t(): pass",
+        "from proj import jobs\n@jobs.registry.task\ndef t(): pass",  # an attribute not named like an app
+        "import invoke\n@invoke.collection.task\ndef t(c): pass",
     ],
 )
 def test_non_celery_tasks_are_not_tasks(source: str) -> None:

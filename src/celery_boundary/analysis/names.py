@@ -169,13 +169,14 @@ class Names:
         # ``from proj.celery import app`` then ``@app.task``: an imported object with a ``task``
         # attribute is taken for a Celery app unless it comes from a known non-Celery package.
         root = base.lstrip(".").split(".")[0]
-        return (
-            isinstance(expr.value, ast.Name)
-            and "huey" not in expr.value.id.lower()  # ``from proj.queue import huey``
-            and not base.startswith(LOCAL)
-            and root not in FOREIGN_TASK_PACKAGES
-            and base != "celery"
-        )
+        if base.startswith(LOCAL) or root in FOREIGN_TASK_PACKAGES or base == "celery":
+            return False
+        if isinstance(expr.value, ast.Name):
+            return "huey" not in expr.value.id.lower()  # ``from proj.queue import huey``
+        # ``from .. import celeryconf`` then ``@celeryconf.app.task`` (saleor): an app reached through an
+        # imported module, when the attribute is named like one.
+        holder = expr.value
+        return isinstance(holder, ast.Attribute) and ("app" in holder.attr.lower() or "celery" in holder.attr.lower())
 
 
 def collect_names(tree: ast.Module, user_decorators: frozenset[str] = frozenset()) -> Names:
