@@ -263,7 +263,10 @@ def _signature_node(ctx: MethodContext, method: str, task: TaskView, actuals: li
     made = get_proper_type(ctx.default_return_type)
     # Signature[R] with R as mypy solved it for this call (a generic task's T is known here).
     result = made.args[0] if isinstance(made, Instance) and len(made.args) == 1 else sig.ret_type
-    return attach_node(ctx.api, ctx.default_return_type, Node(result, takes, name, pydantic))
+    late = None
+    if takes is not None and actuals and any(a.kind == ARG_POS for a in actuals):
+        late = name if _bound_as_written(sig, actuals) is not sig else None
+    return attach_node(ctx.api, ctx.default_return_type, Node(result, takes, name, pydantic, late=late))
 
 
 def _is_true(expr: Expression | None) -> bool:

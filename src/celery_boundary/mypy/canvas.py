@@ -145,7 +145,8 @@ def fold_chain(
         current = nxt
     if head is None or current is None:
         return None
-    return Node(current.result, head.takes, current.last, current.pydantic, fanout=head.fanout)
+    # Sent on its own, the chain gives its first link no parent result: a late first link is wrong then.
+    return Node(current.result, head.takes, current.last, current.pydantic, fanout=head.fanout, late=head.late)
 
 
 def group_node(api: CheckerPluginInterface, members: list[Node | None], default_name: str = GROUP) -> Node:
@@ -166,7 +167,8 @@ def group_node(api: CheckerPluginInterface, members: list[Node | None], default_
     # member standing for many: the same check). Unknown members are skipped, never guessed.
     fanout = tuple(m.takes for m in members if m is not None and m.takes is not None)
     listed = api.named_generic_type("builtins.list", [item])
-    return Node(result=listed, takes=None, last=default_name, fanout=fanout)
+    late = next((m.late for m in members if m is not None and m.late is not None), None)
+    return Node(result=listed, takes=None, last=default_name, fanout=fanout, late=late)
 
 
 def members_of(api: CheckerPluginInterface, expr: Expression, typ: Type) -> list[Node | None]:
@@ -226,7 +228,7 @@ def build_chord(ctx: FunctionContext, settings: Settings, lookup: Lookup) -> Typ
         return ctx.default_return_type
     check_link(ctx.api, settings, lookup, header, body, body_exprs[0])
     # In a chain, a chord's parent result goes to the header's members, not to the body.
-    chord = Node(body.result, None, body.last, body.pydantic, fanout=header.fanout)
+    chord = Node(body.result, None, body.last, body.pydantic, fanout=header.fanout, late=header.late)
     return attach_node(ctx.api, ctx.default_return_type, chord)
 
 
@@ -295,11 +297,24 @@ def send_signature(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Ty
     node = read_node(ctx.type)
     if node is None or node.bodyless:
         return ctx.default_return_type
+    if node.late is not None:
+        report_late(ctx.api, node.late, ctx.context)
     check_callbacks(ctx, settings, lookup, node)
     if is_group(ctx.type):
         # Celery 5.7 returns a GroupResult, not an AsyncResult (group_results.py).
         return group_result(ctx.api, settings, lookup, node) or ctx.default_return_type
     return typed_result(ctx.api, settings, lookup, ctx.default_return_type, node)
+
+
+def report_late(api: CheckerPluginInterface, task: str, context: Context) -> None:
+    """A ``.s(...)`` whose arguments fit only after a parent result, sent where none comes first."""
+    api.fail(
+        f'"{task}" is sent without a parent result, but its .s(...) arguments fit only after one: '
+        f"Celery passes them from the first parameter here, so they land in the wrong parameters. "
+        f"Fix: pass the first parameter too, or put a task before it in a chain",
+        context,
+        code=errorcodes.CANVAS,
+    )
 
 
 def check_callbacks(ctx: MethodContext, settings: Settings, lookup: Lookup, sender: Node) -> None:

@@ -8,7 +8,9 @@ celery-types 0.26 makes ``Signature`` generic over its result only, and ``chain`
 - ``TAKES``: the parameters still open on the node's first task (named after it), or absent when
   the node takes no parent result (``.si()``, a group, anything unknown);
 - ``LAST``: the name of the task that produces ``RESULT``; ``PYDANTIC`` when that task is
-  ``pydantic=True``; ``BODYLESS`` for ``chord(header)`` still waiting for its body.
+  ``pydantic=True``; ``BODYLESS`` for ``chord(header)`` still waiting for its body;
+- ``LATE``: the task whose ``.s(...)`` arguments fit only after a parent result (``label.s(2)`` for
+  ``label(text, size)``): right as a later link, wrong when the node is sent with no parent.
 
 A join of two signatures (``x if c else y``) drops ``extra_attrs``: the result is silence, never a
 false positive.
@@ -29,6 +31,7 @@ TAKES: Final = "__celery_boundary_canvas_takes__"
 LAST: Final = "__celery_boundary_canvas_last__"
 PYDANTIC: Final = "__celery_boundary_canvas_pydantic__"
 BODYLESS: Final = "__celery_boundary_canvas_bodyless__"
+LATE: Final = "__celery_boundary_canvas_late__"
 #: A group's members' open parameters (``FANOUT0``, ``FANOUT1`` ...): each receives the parent result.
 FANOUT: Final = "__celery_boundary_canvas_fanout_"
 #: Beyond this many members a group's fan-out is not recorded (a smaller cache, no check).
@@ -45,6 +48,8 @@ class Node:
     pydantic: bool = False
     bodyless: bool = False
     fanout: tuple[CallableType, ...] = ()
+    #: The task whose partial arguments fit only after a parent result (see LATE).
+    late: str | None = None
 
     @property
     def first(self) -> str:
@@ -65,6 +70,7 @@ def read_node(typ: Type) -> Node | None:
     if RESULT in attrs:
         takes = get_proper_type(attrs[TAKES]) if TAKES in attrs else None
         last = get_proper_type(attrs[LAST]) if LAST in attrs else None
+        late = get_proper_type(attrs[LATE]) if LATE in attrs else None
         return Node(
             result=attrs[RESULT],
             takes=takes if isinstance(takes, CallableType) else None,
@@ -72,6 +78,7 @@ def read_node(typ: Type) -> Node | None:
             pydantic=PYDANTIC in attrs,
             bodyless=BODYLESS in attrs,
             fanout=_fanout(attrs),
+            late=late.value if isinstance(late, LiteralType) and isinstance(late.value, str) else None,
         )
     if proper.type.fullname == SIGNATURE and len(proper.args) == 1:
         # Signature[R] from celery-types itself (a stored signature whose extras a join dropped);
@@ -107,6 +114,8 @@ def attach_node(api: CheckerPluginInterface, typ: Type, node: Node) -> Type:
         attrs[PYDANTIC] = LiteralType(True, bool_type)
     if node.bodyless:
         attrs[BODYLESS] = LiteralType(True, bool_type)
+    if node.late is not None:
+        attrs[LATE] = LiteralType(node.late, str_type)
     for index, member in enumerate(node.fanout[:MAX_FANOUT] if len(node.fanout) <= MAX_FANOUT else ()):
         attrs[f"{FANOUT}{index}"] = member
     return Instance(proper.type, proper.args, proper.line, proper.column, extra_attrs=ExtraAttrs(attrs, set(attrs)))
