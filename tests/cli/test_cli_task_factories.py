@@ -72,3 +72,12 @@ def test_flake8_needs_the_option_for_a_factory_in_another_module(factory_project
     assert check_source(text) == []
     configured = Settings(task_decorators=frozenset({"proj.workers.retryable"}))
     assert [(f.line, f.code) for f in check_source(text, configured)] == [(5, "CB301")]
+
+
+def test_a_factory_in_a_file_that_was_not_named_still_counts(
+    factory_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pre-commit passes only the staged files: the factory's module is not among them.
+    main(["check", "-q", "--format", "json", "--select", "CB301", "proj/jobs.py"])
+    found = [(f["path"], f["line"]) for f in json.loads(capsys.readouterr().out)]
+    assert found == [("proj/jobs.py", 5)]

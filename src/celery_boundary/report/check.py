@@ -52,7 +52,9 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
         raise UsageError(f"--jobs must be 0 (automatic) or a positive number, not {options.jobs}")
     accepted = baseline_module.load_baseline(options.baseline) if options.baseline else None
     files = discover(options.paths, (*settings.exclude, *options.exclude))
-    settings = with_project_factories(files, settings)
+    # Task factories of the whole project, also when only some files are named (pre-commit).
+    excluded = (*settings.exclude, *options.exclude)
+    settings = with_project_factories([*files, *outside_files(files, settings, excluded)], settings)
 
     # mypy (seconds) runs in its own process while this one runs the ast rules: both cores busy.
     typed = _start_mypy(files) if options.mypy and files else None
