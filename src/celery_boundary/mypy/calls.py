@@ -56,6 +56,7 @@ from mypy.types import (
 
 from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument, is_plain_scalar
 from celery_boundary.mypy.canvas import check_callbacks
+from celery_boundary.mypy.memo import Memo
 from celery_boundary.mypy.canvas_nodes import Node, attach_node, remaining
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
@@ -79,7 +80,20 @@ class Actual(NamedTuple):
     type: Type
 
 
+#: The signature given to mypy per (task type, method, default result type): the same for every call
+#: of a task but ``.s(...)``, whose binding depends on the arguments (memo.py says when it is forgotten).
+_SIGNATURES: Final = Memo[FunctionLike]()
+
+
 def rewrite_call_signature(ctx: MethodSigContext, method: str, lookup: Lookup) -> FunctionLike:
+    default = ctx.default_signature
+    if method == "s" or not isinstance(default, CallableType):
+        return _rewrite(ctx, method, lookup)
+    key = (ctx.type, method, default.ret_type, default.fallback)
+    return _SIGNATURES.get(key, lambda: _rewrite(ctx, method, lookup))
+
+
+def _rewrite(ctx: MethodSigContext, method: str, lookup: Lookup) -> FunctionLike:
     default = ctx.default_signature
     task = view_task(ctx.type, lookup)
     if task is None or not isinstance(default, CallableType):
