@@ -1,10 +1,10 @@
 """docs/configuration.md documents exactly the keys the loader accepts, with their defaults."""
 
-import dataclasses
 import re
 from pathlib import Path
 
 from celery_boundary.core.config import Config, parse
+from celery_boundary.core.records import fields
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
@@ -19,7 +19,7 @@ def documented_rows() -> dict[str, str]:
 
 
 def test_every_key_is_documented_and_nothing_else() -> None:
-    keys = {f.name for f in dataclasses.fields(Config) if f.name != "source"}
+    keys = {f.name for f in fields(Config) if f.name != "source"}
     assert set(documented_rows()) == keys
 
 

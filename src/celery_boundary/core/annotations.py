@@ -17,6 +17,7 @@ from typing import Any, ForwardRef
 import typing_extensions
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.core import records
 from celery_boundary.core.shapes import (
     AliasShape,
     AnyShape,
@@ -134,7 +135,7 @@ class _Adapter:
                 return Instance(_ABSTRACT[origin], converted)
             base = self._class(origin)
             if isinstance(base, Instance):
-                return dataclasses.replace(base, args=converted, native=_native_view(base, converted))
+                return records.replace(base, args=converted, native=_native_view(base, converted))
             return base
         return UnknownShape(repr(tp))
 

@@ -6,11 +6,11 @@ names the key and what is allowed; callers print it, never a traceback.
 from __future__ import annotations
 
 import configparser
-import dataclasses
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+
+from celery_boundary.core.records import field, fields, record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,7 +25,7 @@ class ConfigError(Exception):
     """One line naming the file, the key and what is allowed."""
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     #: Dotted module of the Celery app (read for settings and preserializer registrations).
     app: str | None = None
@@ -54,7 +54,7 @@ class Config:
     source: str | None = field(default=None, compare=False)
 
 
-_FIELDS: Final = {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}
+_FIELDS: Final = {f.name: f for f in fields(Config) if f.name != "source"}
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"lossy": ("error", "off")}
 _PATTERNS: Final = frozenset({"exclude"})  # lists of fnmatch patterns, not dotted names
 

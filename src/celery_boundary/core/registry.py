@@ -9,13 +9,13 @@ its original position (it is a dict update). This module models exactly that.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.core.records import record
 from celery_boundary.core.shapes import Instance, Shape
 
 
-@dataclass(frozen=True)
+@record
 class Registration:
     """One ``register_type`` / ``register_preserializer`` call.
 
@@ -41,7 +41,7 @@ KOMBU_DEFAULTS: tuple[Registration, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Registry:
     """What is registered for the json serializer, in kombu's order, defaults first."""
 

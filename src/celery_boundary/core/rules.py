@@ -7,8 +7,9 @@ The flake8 codes (CB1xx-CB4xx) and the mypy error codes (celery-*) are never reu
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Final
+
+from celery_boundary.core.records import record
 
 
 class Tool(enum.Enum):
@@ -23,7 +24,7 @@ class FixSafety(enum.Enum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     code: str
     slug: str

@@ -6,11 +6,12 @@ Measured on kombu 5.7.0 (see docs/verdicts.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
+from celery_boundary.core.records import record
 
-@dataclass(frozen=True)
+
+@record
 class Serializer:
     name: str
     content_type: str

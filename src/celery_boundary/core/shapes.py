@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Union
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.core.records import field, record
 
 
 class Trait(enum.Enum):
@@ -26,7 +26,7 @@ class Trait(enum.Enum):
     NEWTYPE = "newtype"
 
 
-@dataclass(frozen=True)
+@record
 class Instance:
     """An instance of a class: ``int``, ``list[str]``, ``Address``.
 
@@ -60,24 +60,24 @@ class Instance:
         return self.fullname.rsplit(".", 1)[-1]
 
 
-@dataclass(frozen=True)
+@record
 class AnyShape:
     """``Any``, or ``object`` (nothing is known about the runtime value)."""
 
     spelled: str = "Any"
 
 
-@dataclass(frozen=True)
+@record
 class NoneShape:
     pass
 
 
-@dataclass(frozen=True)
+@record
 class NeverShape:
     """``Never`` / ``NoReturn``: no value ever crosses."""
 
 
-@dataclass(frozen=True)
+@record
 class LiteralShape:
     """``Literal[...]`` over str, bytes, int, bool, None or enum members (given by member name)."""
 
@@ -85,12 +85,12 @@ class LiteralShape:
     fallback: Instance
 
 
-@dataclass(frozen=True)
+@record
 class UnionShape:
     items: tuple[Shape, ...]
 
 
-@dataclass(frozen=True)
+@record
 class TupleShape:
     """``tuple[int, str]`` (``items``) or ``tuple[int, ...]`` (``rest``); NamedTuples are Instances."""
 
@@ -98,33 +98,33 @@ class TupleShape:
     rest: Shape | None = None
 
 
-@dataclass(frozen=True)
+@record
 class TypedDictShape:
     name: str
     items: tuple[tuple[str, Shape, bool], ...]  # key, value shape, required
 
 
-@dataclass(frozen=True)
+@record
 class CallableShape:
     spelled: str = "Callable"
 
 
-@dataclass(frozen=True)
+@record
 class TypeVarShape:
     name: str
     bound: Shape | None = None
     constraints: tuple[Shape, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class AliasShape:
     """A named, possibly recursive, type alias. ``expand`` is called lazily, so cycles are fine."""
 
     name: str
-    expand: Callable[[], Shape] = field(compare=False, hash=False, repr=False)
+    expand: Callable[[], Shape] = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class UnknownShape:
     """A type the front end could not translate; the verdict is *unknown*."""
 

@@ -9,10 +9,10 @@ through kombu and a real worker.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.core import serializers
+from celery_boundary.core.records import field, mutable_record, record
 from celery_boundary.core.registry import EMPTY, Registry
 from celery_boundary.core.shapes import (
     AliasShape,
@@ -42,7 +42,7 @@ class Outcome(enum.IntEnum):
     NOT_CARRIED = 3
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One reason a type does not cross exactly, and where inside the judged type it sits."""
 
@@ -59,7 +59,7 @@ class Problem:
         return f"{self.type_text} at {self.where}" if self.where else self.type_text
 
 
-@dataclass(frozen=True)
+@record
 class Verdict:
     serializer: str
     judged: str
@@ -76,7 +76,7 @@ class Verdict:
         return tuple(p for p in self.problems if p.outcome is outcome)
 
 
-@dataclass
+@mutable_record
 class Walk:
     """State of one ``judge`` call; ``core.leaves`` reports problems through it."""
 

@@ -18,11 +18,11 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.core.records import field, mutable_record
 from celery_boundary.core.registry import Registration
 
 #: Setting names (new, then old upper-case) for the two serializers a front end needs.
@@ -51,7 +51,7 @@ CELERY_IMPORT: Final = re.compile(rb"^[ \t]*(?:from[ \t]+celery\b|import[ \t]+ce
 CELERY_CALL: Final = re.compile(rb"^[ \t]*(?:[\w.]+[ \t]*(?::[^=\n]*)?=|return)[ \t]*[\w.]*Celery[ \t]*\(", re.M)
 
 
-@dataclass
+@mutable_record
 class AppFacts:
     task_serializer: str | None = None
     result_serializer: str | None = None

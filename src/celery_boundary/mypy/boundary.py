@@ -9,7 +9,6 @@ is a real bug.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
@@ -21,6 +20,7 @@ from mypy.subtypes import is_subtype
 from mypy.types import AnyType, Instance, LiteralType, NoneType, Type, TypeOfAny, UnionType, get_proper_type
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.core.records import record
 from celery_boundary.core.registry import Registry
 from celery_boundary.core.shapes import AnyShape, Shape, describe
 from celery_boundary.core.verdicts import Outcome, Problem, Verdict, judge
@@ -35,7 +35,7 @@ from celery_boundary.mypy.types_to_shapes import shape_of
 PYDANTIC_CALL_SITE_DUMP = (5, 7)
 
 
-@dataclass(frozen=True)
+@record
 class Crossing:
     """One value crossing: who sends it, to which parameter, with which serializer."""
 

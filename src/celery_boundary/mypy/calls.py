@@ -13,7 +13,6 @@ the receiver's class, ``proj.tasks.MyTask.delay``; plugin.py looks the defining 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 from mypy.argmap import map_actuals_to_formals
@@ -54,6 +53,7 @@ from mypy.types import (
     get_proper_type,
 )
 
+from celery_boundary.core.records import record
 from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument, is_plain_scalar
 from celery_boundary.mypy.canvas import check_callbacks
 from celery_boundary.mypy.memo import Memo
@@ -141,7 +141,7 @@ def _bind_partial(ctx: MethodSigContext, partial: CallableType) -> CallableType:
     )
 
 
-@dataclass(frozen=True)
+@record
 class _Trial:
     type: Type
     errors: list[ErrorInfo]

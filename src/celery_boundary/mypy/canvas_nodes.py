@@ -18,12 +18,13 @@ false positive.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
 from mypy.nodes import ARG_NAMED, ARG_POS, ARG_STAR, ArgKind
 from mypy.plugin import CheckerPluginInterface
 from mypy.types import CallableType, ExtraAttrs, Instance, LiteralType, Type, get_proper_type
+
+from celery_boundary.core.records import record
 
 SIGNATURE: Final = "celery.canvas.Signature"
 RESULT: Final = "__celery_boundary_canvas_result__"
@@ -38,7 +39,7 @@ FANOUT: Final = "__celery_boundary_canvas_fanout_"
 MAX_FANOUT: Final = 32
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     """One piece of a canvas, as far as the plugin can see it."""
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
 from mypy.options import Options
 
 from celery_boundary.core import config
+from celery_boundary.core.records import record, replace
 from celery_boundary.core.registry import Registration, Registry
 from celery_boundary.mypy.version import VERSION, stamp
 from celery_boundary.mypy.appscan import UNDETERMINED, AppFacts, discover_app, scan_app
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     config: config.Config
     app: AppFacts

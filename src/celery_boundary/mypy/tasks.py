@@ -17,7 +17,6 @@ task instance's ``extra_attrs``, which mypy serializes into its cache with the t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
 
 from mypy.errorcodes import ARG_TYPE as ARG_TYPE_CODE
@@ -41,6 +40,7 @@ from mypy.types import (
     get_proper_type,
 )
 
+from celery_boundary.core.records import record
 from celery_boundary.mypy.boundary import is_model
 
 from celery_boundary.core import fullnames as fn
@@ -59,7 +59,7 @@ DISPATCH_METHODS: Final = ("apply_async", "__call__", "delay")
 LookupInfo = Callable[[str], TypeInfo | None]
 
 
-@dataclass(frozen=True)
+@record
 class TaskOptions:
     serializer: str | None = None
     pydantic: bool = False
@@ -253,7 +253,7 @@ def options_of(task: Instance) -> TaskOptions:
     )
 
 
-@dataclass(frozen=True)
+@record
 class TaskView:
     """What every call of one task needs, worked out once per task type (memo.py)."""
 

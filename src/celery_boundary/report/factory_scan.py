@@ -6,13 +6,13 @@ flake8 sees one module at a time and finds only a module's own factories (``anal
 from __future__ import annotations
 
 import ast
-import dataclasses
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from celery_boundary.analysis.factories import module_factories
 from celery_boundary.analysis.names import collect_names
+from celery_boundary.core import records
 from celery_boundary.core.config import Config
 from celery_boundary.report.project import module_name
 
@@ -29,7 +29,7 @@ def with_project_factories(files: Sequence[Path], config: Config) -> Config:
     new = [name for name in found if name not in config.task_decorators]
     if not new:
         return config
-    return dataclasses.replace(config, task_decorators=(*config.task_decorators, *sorted(new)))
+    return records.replace(config, task_decorators=(*config.task_decorators, *sorted(new)))
 
 
 def _factories_in(path: Path, hints: tuple[str, ...], config: Config) -> list[str]:
