@@ -137,10 +137,11 @@ def test_methods_written_in_the_class_win() -> None:
     assert repr(Named("n")) == "<n>"
 
 
+Values = tuple[int, int, tuple[str], str]
 values = st.tuples(st.integers(), st.integers(), st.tuples(st.text(max_size=3)), st.text(max_size=3))
 
 
 @given(values, values)
-def test_equality_and_hash_agree_with_a_frozen_dataclass(a: tuple[int, int, tuple[str], str], b: tuple[int, int, tuple[str], str]) -> None:
+def test_equality_and_hash_agree_with_a_frozen_dataclass(a: Values, b: Values) -> None:
     assert (Point(*a) == Point(*b)) == (Reference(*a) == Reference(*b))
     assert hash(Point(*a)) == hash(Reference(*a))
