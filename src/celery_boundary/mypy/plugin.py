@@ -69,6 +69,8 @@ class CeleryBoundaryPlugin(Plugin):
         self.guard = Guard()
         self.local = LocalRegistrations()
         self.decorators = SHARED_TASK | frozenset(self.settings.config.task_decorators)
+        # Asked for every module of every run (a warm run too); an instance's settings never change.
+        self._config_data = self.settings.config_data()
         self._method_hooks: dict[str, Callable[[MethodContext], Type] | None] = {}
         self._method_sig_hooks: dict[str, Callable[[MethodSigContext], FunctionLike] | None] = {}
 
@@ -206,7 +208,7 @@ class CeleryBoundaryPlugin(Plugin):
         # configuration or the app module changes (the data invalidates every module it covers).
         if any(part in ctx.path for part in INSTALLED):
             return None
-        return self.settings.config_data()
+        return self._config_data
 
     def _settings_for(self, ctx: FunctionContext | MethodContext) -> Settings:
         return self.settings.with_module(self.local.of(ctx.api))
