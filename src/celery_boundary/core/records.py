@@ -140,32 +140,43 @@ def _collect(cls: type) -> tuple[Field, ...]:
     return found
 
 
+def _refuse_keywords(title: str, index: frozenset[str], given: dict[str, Any], kwargs: dict[str, Any]) -> None:
+    for name in kwargs:
+        if name in given:
+            raise TypeError(f"{title}() got multiple values for argument {name!r}")
+        if name not in index:
+            raise TypeError(f"{title}() got an unexpected keyword argument {name!r}")
+
+
 def _build(cls: type[_T], frozen: bool) -> type[_T]:
     specs = _collect(cls)
     names = tuple(spec.name for spec in specs)
     index = frozenset(names)
     title = cls.__qualname__
 
+    count = len(names)
+    # Plain defaults are merged by dict operations (C); only factories and mistakes take a Python loop.
+    defaults = {spec.name: spec.default for spec in specs if spec.default is not MISSING}
+    factories = tuple((spec.name, spec.default_factory) for spec in specs if spec.default_factory is not MISSING)
+
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(names):
-            raise TypeError(f"{title}() takes {len(names)} positional arguments but {len(args)} were given")
+        if len(args) > count:
+            raise TypeError(f"{title}() takes {count} positional arguments but {len(args)} were given")
         values = dict(zip(names, args))
-        for name in kwargs:
-            if name in values:
-                raise TypeError(f"{title}() got multiple values for argument {name!r}")
-            if name not in index:
-                raise TypeError(f"{title}() got an unexpected keyword argument {name!r}")
-        values.update(kwargs)
-        if len(values) < len(names):
-            for spec in specs:
-                if spec.name in values:
-                    continue
-                if spec.default is not MISSING:
-                    values[spec.name] = spec.default
-                elif spec.default_factory is not MISSING:
-                    values[spec.name] = spec.default_factory()  # type: ignore[operator]
-                else:
-                    raise TypeError(f"{title}() missing required argument {spec.name!r}")
+        if kwargs:
+            if not index.issuperset(kwargs) or not values.keys().isdisjoint(kwargs):
+                _refuse_keywords(title, index, values, kwargs)
+            values.update(kwargs)
+        if len(values) < count:
+            merged = dict(defaults)
+            merged.update(values)
+            for name, factory in factories:
+                if name not in merged:
+                    merged[name] = factory()  # type: ignore[operator]
+            if len(merged) < count:
+                missing = next(name for name in names if name not in merged)
+                raise TypeError(f"{title}() missing required argument {missing!r}")
+            values = merged
         self.__dict__.update(values)
 
     compared = tuple(spec.name for spec in specs if spec.compare)

@@ -131,6 +131,8 @@ PLAIN_SCALARS: Final = frozenset({"builtins.int", "builtins.str", "builtins.floa
 
 def is_plain_scalar(typ: Type) -> bool:
     """A fast path: no verdict is needed for ``int``, ``str``, ``float``, ``bool``, ``None`` or a literal of them."""
+    if type(typ) is Instance:  # the common case, without get_proper_type's call
+        return typ.type.fullname in PLAIN_SCALARS
     proper = get_proper_type(typ)
     if isinstance(proper, LiteralType):
         proper = proper.fallback
