@@ -191,14 +191,20 @@ def run_mypy(report: Report, root: Path, files: list[Path], limit: int, timeout:
     outputs: dict[str, Run] = {}
     for mode in ("plain", "plugin"):
         cache = Path(tempfile.mkdtemp(prefix=f"validate-mypy-{mode}-"))
-        ini = cache / "mypy.ini"
+        # At the project's root, where a user keeps it: the plugin looks for the Celery app (and the
+        # serializer it configures) under the configuration file's folder. A config file elsewhere
+        # made paperless (signed-pickle) and taiga (pickle) look like json projects.
+        ini = root / f".celery-boundary-validate-{mode}.ini"
         plugin = "plugins = celery_boundary.mypy\n" if mode == "plugin" else ""
         ini.write_text("[mypy]\nignore_missing_imports = True\nfollow_imports = silent\n"
                        f"cache_dir = {cache / 'cache'}\nexplicit_package_bases = True\n"
                        f"mypy_path = {root}\n{plugin}")
         args = [str(BIN / "mypy"), "--config-file", str(ini), "--no-pretty", "--show-error-codes",
                 "--show-traceback", "--no-color-output", *map(str, targets)]
-        outputs[mode] = result = run(args, timeout, root)
+        try:
+            outputs[mode] = result = run(args, timeout, root)
+        finally:
+            ini.unlink(missing_ok=True)
         report.times[f"mypy_{mode}"] = result.cpu
         report.crashes += crash_lines(f"mypy {mode}", result)
         if result.returncode == 2 or result.timed_out:
