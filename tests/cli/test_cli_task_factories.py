@@ -81,3 +81,38 @@ def test_a_factory_in_a_file_that_was_not_named_still_counts(
     main(["check", "-q", "--format", "json", "--select", "CB301", "proj/jobs.py"])
     found = [(f["path"], f["line"]) for f in json.loads(capsys.readouterr().out)]
     assert found == [("proj/jobs.py", 5)]
+
+
+# CB202 on a task a factory makes: `fix` finds it as `check` does, and does not rename it: whether the
+# factory passes name= on to Celery (to keep the registered name) is not known.
+PIPELINE = """
+from celery import chain
+from proj.workers import retryable
+
+
+@retryable(max_retries=3)
+def fetch(x):
+    return [x]
+
+
+@retryable()
+def total(counts):
+    return sum(counts)
+
+
+def start():
+    chain(fetch.s(1), total.s()).delay()
+"""
+
+
+def test_fix_refuses_to_rename_a_factory_task_it_cannot_keep_the_wire_name_of(
+    factory_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(factory_project, "proj/pipeline.py", PIPELINE)
+    main(["check", "-q", "--format", "json", "--select", "CB202"])
+    assert [(f["path"], f["line"]) for f in json.loads(capsys.readouterr().out)] == [("proj/pipeline.py", 11)]
+    before = (factory_project / "proj/pipeline.py").read_text()
+    assert main(["fix", "--select", "CB202"]) == 0
+    err = capsys.readouterr().err
+    assert "CB202 not renamed: the task is made by the factory proj.workers.retryable" in err
+    assert (factory_project / "proj/pipeline.py").read_text() == before

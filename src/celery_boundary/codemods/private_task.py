@@ -27,10 +27,12 @@ class RenameTask(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (ScopeProvider, QualifiedNameProvider)
 
     def __init__(self, module: str, is_package: bool, home: str, old: str, new: str,
-                 decorators: frozenset[str] = frozenset()) -> None:
+                 decorators: frozenset[str] = frozenset(), factories: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.module, self.is_package, self.home, self.old, self.new = module, is_package, home, old, new
         self.decorators = TASK_DECORATORS | {d.rsplit(".", 1)[-1] for d in decorators}
+        #: Found by the project scan, not configured: ``name=`` may not reach Celery through them.
+        self.factories = {d.rsplit(".", 1)[-1]: d for d in factories}
         self.names: set[int] = set()
         self.aliases: set[int] = set()
         self.changed = 0
@@ -109,8 +111,18 @@ class RenameTask(cst.CSTTransformer):
                 continue
             wire = cst.Arg(cst.SimpleString(f'"{self.home}.{self.old}"'), keyword=cst.Name("name"),
                            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+            named = isinstance(expression, cst.Call) and any(
+                arg.keyword is not None and arg.keyword.value == "name" for arg in expression.args
+            )
+            factory = self.factories.get(last_name(func) or "")
+            if factory is not None and not named:
+                self.refusal = (
+                    f"the task is made by the factory {factory}, which may not pass name= on to Celery; rename "
+                    f'it by hand and keep its registered name ("{self.home}.{self.old}")'
+                )
+                return updated
             if isinstance(expression, cst.Call):
-                if not any(arg.keyword is not None and arg.keyword.value == "name" for arg in expression.args):
+                if not named:
                     args = list(expression.args)
                     if args:
                         args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))

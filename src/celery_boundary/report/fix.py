@@ -30,6 +30,7 @@ from celery_boundary.report.check import collect_facts, outside_files
 from celery_boundary.report.discovery import discover, display
 from celery_boundary.report.engine import check_files, iter_findings
 from celery_boundary.report.errors import UsageError
+from celery_boundary.report.factory_scan import with_project_factories
 from celery_boundary.report.findings import Finding
 from celery_boundary.report.selection import expand
 
@@ -56,11 +57,15 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     unsafe = {code for code in wanted if rules.get(code).fix is rules.FixSafety.UNSAFE}
     applied = wanted if options.unsafe_fixes else wanted - unsafe
     files = discover(options.paths, (*settings.exclude, *options.exclude))
+    # The project's task factories, as `check` finds them: the same findings, the same tasks.
+    excludes = (*settings.exclude, *options.exclude)
+    scanned = with_project_factories([*files, *outside_files(files, settings, excludes)], settings)
+    factories = frozenset(scanned.task_decorators) - frozenset(settings.task_decorators)
+    settings = scanned
     results = check_files(files, settings, frozenset(wanted))
     findings = list(iter_findings(results))
     facts: list[project.ModuleFacts] = []
     if project.CODES & wanted:
-        excludes = (*settings.exclude, *options.exclude)
         facts = collect_facts(files, results, settings, excludes)
         checked = {result.path for result in results}
         findings = [f for f in project.apply_project_rules(facts, findings, frozenset(wanted)) if f.path in checked]
@@ -92,7 +97,7 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
         else:
             write_atomically(Path(shown), after)
     for finding in (f for f in findings if f.code == project.CODE and project.CODE in applied):
-        renamed = rename_task(finding, facts, files, settings, options.diff, out, err)
+        renamed = rename_task(finding, facts, files, settings, options.diff, out, err, factories)
         changed.update(renamed)
         fixed += 1 if renamed else 0
     if not options.quiet:
@@ -154,8 +159,13 @@ def _diff(shown: str, before: bytes, after: bytes) -> list[str]:
 
 
 def rename_task(finding: Finding, facts: Sequence[project.ModuleFacts], files: Sequence[Path],
-                settings: config_module.Config, diff: bool, out: TextIO, err: TextIO) -> set[str]:
-    """CB202: rename the task at ``finding`` in every module that uses it; returns the files changed."""
+                settings: config_module.Config, diff: bool, out: TextIO, err: TextIO,
+                factories: frozenset[str] = frozenset()) -> set[str]:
+    """CB202: rename the task at ``finding`` in every module that uses it; returns the files changed.
+
+    ``factories``: task factories found by scanning the project (not configured): whether one passes
+    ``name=`` on to Celery is not known, so a task they make is renamed only when it names itself.
+    """
     import libcst as cst  # lazy: only `fix` pays for libcst
     from libcst.metadata import MetadataWrapper
 
@@ -182,7 +192,7 @@ def rename_task(finding: Finding, facts: Sequence[project.ModuleFacts], files: S
         except cst.ParserSyntaxError:
             return set()
         transformer = RenameTask(project.module_name(Path(shown)), shown.endswith("__init__.py"), home.module,
-                                 old, new, frozenset(settings.task_decorators))
+                                 old, new, frozenset(settings.task_decorators), factories)
         after = MetadataWrapper(module).visit(transformer).bytes
         if transformer.refusal:
             err.write(f"{finding.path}:{finding.line}: CB202 not renamed: {transformer.refusal}\n")
