@@ -1,9 +1,11 @@
-"""docs/canvas.md is executed: its first python block defines the tasks, every other block runs after
-it through mypy with the plugin. A ``# error: <text>  [code]`` comment (continued on ``#`` lines, ``...``
+"""docs/canvas.md and docs/mypy.md are executed through mypy with the plugin: in canvas.md the first
+python block defines the tasks and every other block runs after it; mypy.md's blocks stand alone.
+
+A ``# error: <text>  [code]`` comment (continued on ``#`` lines, ``...``
 skipping part of the message) expects that error on one of the lines of code right above it (back to
 the previous blank or comment line: the statement or definition it follows); ``reveal_type(x)  # T``
-expects mypy to reveal ``T`` (module prefixes dropped; text after ``:`` explains); nothing else may be
-reported."""
+expects mypy to reveal ``T`` (module prefixes dropped; after ``T``, ``: ...`` explains); nothing else
+may be reported."""
 
 from __future__ import annotations
 
@@ -14,8 +16,17 @@ import pytest
 from mypy import api
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = ROOT / "docs" / "canvas.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", PAGE.read_text(encoding="utf-8"), flags=re.S)
+
+
+def blocks(page: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (ROOT / "docs" / page).read_text(encoding="utf-8"), flags=re.S)
+
+
+CANVAS = blocks("canvas.md")
+#: (page, source): canvas.md's examples after its task definitions, mypy.md's as they are.
+EXAMPLES = [("canvas.md", CANVAS[0])]
+EXAMPLES += [("canvas.md", CANVAS[0] + "\n\n" + block) for block in CANVAS[1:]]
+EXAMPLES += [("mypy.md", block) for block in blocks("mypy.md")]
 REPORTED = re.compile(r"^[^:]+:(\d+): (error|note): (.*)$")
 QUALIFIED = re.compile(r"\b(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)")
 
@@ -40,7 +51,7 @@ def expectations(lines: list[str]) -> tuple[list[tuple[range, str]], dict[int, s
             if end != index:  # the line above was blank or a comment: a new run starts
                 start = index + 1
             end = index + 1
-            found = re.search(r"reveal_type\(.*\)\s+# ([^:]+)", lines[index])
+            found = re.search(r"reveal_type\(.*\)\s+# ([\w.]+(?:\[.*\])?)", lines[index])
             if found:
                 reveals[index + 1] = found.group(1).strip()
         index += 1
@@ -63,14 +74,14 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mypy_cache")
 
 
-def test_the_page_has_examples() -> None:
-    assert len(BLOCKS) >= 4
-    assert "@app.task" in BLOCKS[0]
+def test_the_pages_have_examples() -> None:
+    assert len(CANVAS) >= 4 and "@app.task" in CANVAS[0]
+    assert any(page == "mypy.md" for page, _ in EXAMPLES)
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)), ids=lambda i: f"block{i}")
-def test_example_reports_what_its_comments_say(index: int, tmp_path: Path, cache_dir: Path) -> None:
-    source = BLOCKS[0] if index == 0 else BLOCKS[0] + "\n\n" + BLOCKS[index]
+@pytest.mark.parametrize("example", range(len(EXAMPLES)), ids=lambda i: f"{EXAMPLES[i][0]}-{i}")
+def test_example_reports_what_its_comments_say(example: int, tmp_path: Path, cache_dir: Path) -> None:
+    source = EXAMPLES[example][1]
     lines = source.splitlines()
     errors, reveals = expectations(lines)
     module = tmp_path / "example.py"
