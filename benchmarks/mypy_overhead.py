@@ -1,11 +1,14 @@
 """mypy with vs without the celery-boundary plugin, in the same run: cold and warm cache.
 
     python benchmarks/mypy_overhead.py [--modules 300] [--repeat 1] [--instructions] [--skip-fixtures]
+                                       [--real PATH ...]
 
 Generates a project (task modules and caller modules: >= 300 modules, >= 1,000 tasks, >= 5,000
 calls), then times ``python -m mypy`` on it with ``plugins = celery_boundary.mypy`` and without,
 cold (empty cache) and warm (second run, one call-site module edited), and on each project in
-fixtures/. Prints the ratios of CPU time (user + system of the mypy process: wall time swings
+fixtures/, and with ``--real`` on a real project: a copy of its ``.py`` files, mypy given the modules
+``scripts/validate.py`` picks (those that define, configure or launch tasks) with its settings. Prints
+the ratios of CPU time (user + system of the mypy process: wall time swings
 with other load); targets are <= 1.03x cold and <= 1.05x warm. Each configuration runs in its own
 process, alternating, best of ``--repeat``.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import importlib.util
 import os
 import re
 import resource
@@ -89,11 +93,36 @@ def generate(root: Path, modules: int) -> tuple[int, int, int]:
     return 2 + task_modules + caller_modules, tasks, calls
 
 
-def write_config(root: Path, plugin: bool) -> Path:
+#: mypy settings of the generated project and the fixtures.
+OWN = "check_untyped_defs = true\n"
+
+
+def write_config(root: Path, plugin: bool, settings: str = OWN) -> Path:
     config = root / ("with.ini" if plugin else "without.ini")
     plugins = "plugins = celery_boundary.mypy\n" if plugin else ""
-    config.write_text(f"[mypy]\n{plugins}check_untyped_defs = true\n")
+    config.write_text(f"[mypy]\n{plugins}{settings}")
     return config
+
+
+def copy_real_project(project: Path, into: Path) -> tuple[Path, list[str], str]:
+    """(copy, mypy targets, mypy settings) as ``scripts/validate.py`` runs mypy on ``project``."""
+    spec = importlib.util.spec_from_file_location("validate", ROOT / "scripts" / "validate.py")
+    assert spec is not None and spec.loader is not None
+    validate = importlib.util.module_from_spec(spec)
+    sys.modules["validate"] = validate  # its dataclasses look their module up
+    spec.loader.exec_module(validate)
+    files = validate.python_files(project)
+    copy = into / project.name
+    for file in files:
+        target = copy / file.relative_to(project)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(file, target)
+    targets = [str(path.relative_to(project)) for path in validate.celery_modules(files)[:150]]
+    settings = (
+        "ignore_missing_imports = True\nfollow_imports = silent\nexplicit_package_bases = True\n"
+        f"mypy_path = {copy}\n"
+    )
+    return copy, targets, settings
 
 
 #: Set by ``--instructions``: count instructions under callgrind instead of timing.
@@ -138,9 +167,9 @@ def mypy(cwd: Path, config: Path, cache: Path, targets: list[str]) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def compare(cwd: Path, targets: list[str], touch: Path | None, repeat: int) -> dict[str, float]:
+def compare(cwd: Path, targets: list[str], touch: Path | None, repeat: int, settings: str = OWN) -> dict[str, float]:
     """Best-of-``repeat`` times for (with, without) x (cold, warm)."""
-    configs = {name: write_config(cwd, name == "with") for name in ("with", "without")}
+    configs = {name: write_config(cwd, name == "with", settings) for name in ("with", "without")}
     best: dict[str, float] = {}
     for _ in range(repeat):
         for name, config in configs.items():
@@ -176,15 +205,18 @@ def main() -> None:
         help="count instructions with valgrind (about 40x slower, unaffected by other load)",
     )
     parser.add_argument("--skip-fixtures", action="store_true", help="only the generated project")
+    parser.add_argument("--real", type=Path, nargs="*", default=[], help="also these real projects")
+    parser.add_argument("--skip-generated", action="store_true", help="not the generated project")
     args = parser.parse_args()
     global COUNT_INSTRUCTIONS
     COUNT_INSTRUCTIONS = args.instructions
     compile_plugin()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        count, tasks, calls = generate(root, args.modules)
-        print(f"generated: {count} modules, {tasks} tasks, {calls} calls")
-        report("generated", compare(root, ["proj"], root / "proj" / "callers_0.py", args.repeat))
+        if not args.skip_generated:
+            count, tasks, calls = generate(root, args.modules)
+            print(f"generated: {count} modules, {tasks} tasks, {calls} calls")
+            report("generated", compare(root, ["proj"], root / "proj" / "callers_0.py", args.repeat))
         projects = [] if args.skip_fixtures else sorted((ROOT / "fixtures").iterdir())
         for project in (p for p in projects if (p / "pyproject.toml").is_file()):
             copy = root / "fixtures" / project.name
@@ -192,6 +224,13 @@ def main() -> None:
             packages = sorted(p.name for p in copy.iterdir() if (p / "__init__.py").is_file())
             first = next(iter(sorted(copy.glob("*/views.py"))), None)
             report(f"fixtures/{project.name}", compare(copy, packages, first, args.repeat))
+        for project in args.real:
+            copy, targets, settings = copy_real_project(project.resolve(), root / "real")
+            if not targets:
+                print(f"{project.name}: no module defines, configures or launches tasks")
+                continue
+            label = f"{project.name} ({len(targets)} Celery modules)"
+            report(label, compare(copy, targets, copy / targets[0], args.repeat, settings))
 
 
 if __name__ == "__main__":
