@@ -15,9 +15,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from mypy import api
 
-from celery_boundary.mypy.appscan import UNDETERMINED, discover_app
+from celery_boundary.mypy.appscan import CELERY_CALL, UNDETERMINED, _calls_celery, discover_app
 
 DJANGO_APP = """\
 import os
@@ -176,3 +178,25 @@ def test_daemon_follows_an_edited_discovered_settings_module(tmp_path: Path) -> 
         subprocess.run([*dmypy, "stop"], capture_output=True, cwd=tmp_path, env=env, timeout=60)
     assert ": error:" not in first.stdout, first.stdout + first.stderr
     assert any(line.startswith(SET_ERROR) for line in second.stdout.splitlines()), second.stdout + second.stderr
+
+
+LINES = st.sampled_from(
+    [
+        b"app = Celery('proj')",
+        b"    app: Celery = Celery(__name__)",
+        b"return celery.Celery ('x')",
+        b"x = CeleryError('boom')",
+        b"# Celery('commented')",
+        b"from celery import Celery",
+        b"value = compute(Celery)",
+        b"settings = {'a': 1}",
+        b"Celery(",
+        b"",
+    ]
+)
+
+
+@given(st.lists(LINES, max_size=12), st.sampled_from([b"\n", b"\r\n"]))
+def test_the_line_by_line_app_test_agrees_with_the_whole_file_search(lines: list[bytes], newline: bytes) -> None:
+    source = newline.join(lines)
+    assert _calls_celery(source) == bool(CELERY_CALL.search(source))
