@@ -129,6 +129,16 @@ def test_two_apps_that_disagree_are_silent(tmp_path: Path) -> None:
     assert facts.task_serializer == UNDETERMINED
 
 
+def test_two_apps_sharing_settings_agree_and_each_file_is_watched_once(tmp_path: Path) -> None:
+    # bookwyrm: two modules create an app, both configured from the same Django settings.
+    project(tmp_path, 'CELERY_TASK_SERIALIZER = "pickle"\n', **{"proj/worker.py": DJANGO_APP})
+    facts = discover_app(tmp_path, [tmp_path])
+    assert facts.discovered == ["proj.celery", "proj.worker"]
+    assert facts.task_serializer == "pickle"
+    assert sorted(facts.files) == sorted(set(facts.files))
+    assert str(tmp_path / "proj" / "settings.py") in facts.files
+
+
 def test_serializer_from_the_environment_is_silent(tmp_path: Path) -> None:
     project(tmp_path, 'import os\n\nCELERY_TASK_SERIALIZER = os.environ.get("SERIALIZER", "json")\n')
     assert errors(tmp_path) == []
