@@ -54,7 +54,8 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     files = discover(options.paths, (*settings.exclude, *options.exclude))
     # Task factories of the whole project, also when only some files are named (pre-commit).
     excluded = (*settings.exclude, *options.exclude)
-    settings = with_project_factories([*files, *outside_files(files, settings, excluded)], settings)
+    others = outside_files(files, settings, excluded)  # walked once: the factory scan and the project pass
+    settings = with_project_factories([*files, *others], settings)
 
     # mypy (seconds) runs in its own process while this one runs the ast rules: both cores busy.
     typed = _start_mypy(files) if options.mypy and files else None
@@ -67,7 +68,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
             err.write(f"{result.path}: skipped, {result.skipped}\n")
     findings = list(iter_findings(results))
     if project.CODES & chosen:
-        facts = collect_facts(files, results, settings, (*settings.exclude, *options.exclude))
+        facts = collect_facts(files, results, settings, others)
         checked = {result.path for result in results}
         findings = [f for f in project.apply_project_rules(facts, findings, chosen) if f.path in checked]
     if typed is not None:
@@ -92,18 +93,18 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
 
 def collect_facts(
     files: Sequence[Path], results: Sequence[FileResult], settings: config_module.Config,
-    exclude: Sequence[str] = (),
+    others: Sequence[Path] = (),
 ) -> list[project.ModuleFacts]:
     """Facts of every parsed module, plus those of any other module of the project that mentions a
-    public task: files the pre-test skipped, and files not named on the command line (pre-commit
-    passes only the staged files, but a task's uses are everywhere)."""
+    public task: files the pre-test skipped, and ``others``, the project's files not named on the
+    command line (``outside_files``: pre-commit passes only the staged files, but a task's uses are
+    everywhere)."""
     facts = [result.facts for result in results if result.facts is not None]
     names = {task.name for module in facts for task in module.tasks}
     if not names:
         return facts
     mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
     unparsed = [path for path, result in zip(files, results) if not result.parsed]
-    others = outside_files(files, settings, exclude)
     roots = project.roots_of([*files, *others])
     for path in [*unparsed, *others]:
         if _mentions(path, mentions):

@@ -58,18 +58,18 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     applied = wanted if options.unsafe_fixes else wanted - unsafe
     files = discover(options.paths, (*settings.exclude, *options.exclude))
     # The project's task factories, as `check` finds them: the same findings, the same tasks.
-    excludes = (*settings.exclude, *options.exclude)
-    scanned = with_project_factories([*files, *outside_files(files, settings, excludes)], settings)
+    others = outside_files(files, settings, (*settings.exclude, *options.exclude))  # walked once
+    scanned = with_project_factories([*files, *others], settings)
     factories = frozenset(scanned.task_decorators) - frozenset(settings.task_decorators)
     settings = scanned
     results = check_files(files, settings, frozenset(wanted))
     findings = list(iter_findings(results))
     facts: list[project.ModuleFacts] = []
     if project.CODES & wanted:
-        facts = collect_facts(files, results, settings, excludes)
+        facts = collect_facts(files, results, settings, others)
         checked = {result.path for result in results}
         findings = [f for f in project.apply_project_rules(facts, findings, frozenset(wanted)) if f.path in checked]
-        files = [*files, *outside_files(files, settings, excludes)]  # a rename must see every mention
+        files = [*files, *others]  # a rename must see every mention
     held_back = [f for f in findings if f.code not in applied]
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
