@@ -124,15 +124,23 @@ def _is_dotted(name: str) -> bool:
 
 def find_file(start: Path) -> Path | None:
     """The nearest pyproject.toml with the table, or ini file with the section, at or above ``start``."""
+    found = _find_table(start)
+    return found[0] if found is not None else None
+
+
+def _find_table(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """``find_file`` and the table it holds (each file is parsed once: tomllib is pure Python)."""
     directory = start if start.is_dir() else start.parent
     for folder in (directory, *directory.parents):
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and _pyproject_table(pyproject) is not None:
-            return pyproject
+        table = _pyproject_table(pyproject) if pyproject.is_file() else None
+        if table is not None:
+            return pyproject, table
         for name in INI_FILES:
             candidate = folder / name
-            if candidate.is_file() and _ini_section(candidate) is not None:
-                return candidate
+            section = _ini_section(candidate) if candidate.is_file() else None
+            if section is not None:
+                return candidate, section
         if (folder / ".git").exists():
             break
     return None
@@ -141,11 +149,13 @@ def find_file(start: Path) -> Path | None:
 def load(path: Path | None = None, *, start: Path | None = None) -> Config:
     """Load the configuration from ``path``, or the nearest file at or above ``start`` (cwd)."""
     if path is None:
-        path = find_file((start or Path.cwd()).resolve())
-        if path is None:
+        found = _find_table((start or Path.cwd()).resolve())
+        if found is None:
             return Config()
-    table = _pyproject_table(path) if path.suffix == ".toml" else _ini_section(path)
-    return parse(table or {}, str(path))
+        path, table = found
+        return parse(table, str(path))
+    named = _pyproject_table(path) if path.suffix == ".toml" else _ini_section(path)
+    return parse(named or {}, str(path))
 
 
 def _pyproject_table(path: Path) -> dict[str, Any] | None:

@@ -135,18 +135,6 @@ def is_bound_self(node: object) -> bool:
     return isinstance(node, Var) and node.fullname == BOUND_SELF
 
 
-def is_task_replace(fullname: str, lookup: Lookup) -> bool:
-    """``<Task class>.replace`` as Celery defines it (a route for plugin.py)."""
-    owner, _, method = fullname.rpartition(".")
-    if method != "replace":
-        return False
-    info = lookup(owner)
-    if info is None or not info.has_base(fn.CELERY_TASK):
-        return False
-    defining = info.get_containing_type_info("replace")
-    return defining is not None and defining.module_name.startswith("celery.")
-
-
 def check_replace(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Type:
     """The method hook of ``self.replace(sig)`` (an annotated ``self``, or the stand-in)."""
     api, call = ctx.api, ctx.context

@@ -55,16 +55,13 @@ from mypy.types import (
 
 from celery_boundary.core.records import record
 from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument, is_plain_scalar
-from celery_boundary.mypy.canvas import check_callbacks
 from celery_boundary.mypy.memo import Memo
+from celery_boundary.mypy.metadata import PACKED
 from celery_boundary.mypy.canvas_nodes import Node, attach_node, remaining
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
 from celery_boundary.mypy.tasks import TaskView, view_task
 
-#: Methods that take the task's arguments directly, and those that take ``args=``/``kwargs=``.
-DIRECT: Final = frozenset({"delay", "si", "s", "delay_on_commit"})
-PACKED: Final = frozenset({"apply_async", "signature", "subtask", "apply_async_on_commit", "send_task", "retry"})
 #: Packed methods whose arguments may be completed later in a canvas.
 PARTIAL: Final = frozenset({"signature", "subtask"})
 #: Methods that send a message now (their result is an AsyncResult of what arrives).
@@ -217,7 +214,9 @@ def check_task_call(
     if actuals and not all(is_plain_scalar(actual.type) for actual in actuals):
         serializer = per_call or options.serializer or task.class_serializer or settings.task_serializer
         _judge_actuals(ctx, settings, lookup, task, method, serializer, actuals)
-    if method in ("apply_async", "apply_async_on_commit", "send_task"):
+    if method in ("apply_async", "apply_async_on_commit", "send_task") and _passes_callbacks(ctx):
+        from celery_boundary.mypy.canvas import check_callbacks  # loaded with the first link=
+
         check_callbacks(ctx, settings, lookup, Node(sig.ret_type, None, task_text, options.pydantic))
     if method in SENDS:
         return _result_as_it_arrives(ctx, settings, lookup, sig, options.pydantic, receiver is not ctx.type)
@@ -380,6 +379,11 @@ def _pair(sig: CallableType, actuals: list[Actual]) -> list[tuple[int, Actual]]:
                 continue
             pairs.append((formal, actuals[index]))
     return pairs
+
+
+def _passes_callbacks(ctx: MethodContext) -> bool:
+    """``link=`` or ``link_error=`` is given (canvas.check_callbacks judges them)."""
+    return _formal_expr(ctx, "link") is not None or _formal_expr(ctx, "link_error") is not None
 
 
 def _formal_expr(ctx: MethodContext, name: str) -> Expression | None:

@@ -32,7 +32,8 @@ from mypy.types import AnyType, Instance, Type, TypeOfAny, get_proper_type
 from celery_boundary.mypy import errorcodes
 from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument
 from celery_boundary.mypy.group_results import group_result, is_group
-from celery_boundary.mypy.canvas_nodes import SIGNATURE, Node, attach_node, is_signature, read_node
+from celery_boundary.mypy.canvas_nodes import Node, attach_node, is_signature, read_node
+from celery_boundary.mypy.metadata import SIGNATURE
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
 

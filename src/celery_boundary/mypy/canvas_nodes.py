@@ -25,8 +25,8 @@ from mypy.plugin import CheckerPluginInterface
 from mypy.types import CallableType, ExtraAttrs, Instance, LiteralType, Type, get_proper_type
 
 from celery_boundary.core.records import record
+from celery_boundary.mypy.metadata import SIGNATURE
 
-SIGNATURE: Final = "celery.canvas.Signature"
 RESULT: Final = "__celery_boundary_canvas_result__"
 TAKES: Final = "__celery_boundary_canvas_takes__"
 LAST: Final = "__celery_boundary_canvas_last__"

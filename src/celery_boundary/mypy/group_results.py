@@ -18,15 +18,14 @@ from mypy.types import ExtraAttrs, Instance, Type, get_proper_type
 
 from celery_boundary.mypy.boundary import arrival_type
 from celery_boundary.mypy.canvas_nodes import Node
+from celery_boundary.mypy.metadata import GROUP_RESULT
 from celery_boundary.mypy.settings import Settings
 from celery_boundary.mypy.shapes_to_types import Lookup
 
 GROUP: Final = "celery.canvas.group"
-GROUP_RESULT: Final = "celery.result.GroupResult"
 #: The list ``.get()`` delivers (already as the result serializer delivers it).
 ARRIVES: Final = "__celery_boundary_group_arrives__"
 #: Method hooks are named after the receiver's class (mypy 1.20 / 2.4); these come from ResultSet.
-GROUP_RESULT_METHODS: Final = frozenset(f"{GROUP_RESULT}.{name}" for name in ("get", "join", "join_native"))
 
 
 def is_group(typ: Type) -> bool:

@@ -39,10 +39,19 @@ class Guard:
         except CompileError:
             raise
         except Exception as exc:  # noqa: BLE001 - the whole point: the host tool must survive
-            if not self.reported:
-                self.reported = True
-                api.fail(describe_failure(exc), context, code=errorcodes.INTERNAL)
+            self.report(exc, api, context)
             return fallback()
+
+    def report(
+        self, exc: Exception, api: CheckerPluginInterface | SemanticAnalyzerPluginInterface, context: Context
+    ) -> None:
+        """The first failure of the run becomes a celery-internal error; later ones are silent.
+
+        Hot hooks call this from their own ``except`` clause instead of ``run``: no closures per call.
+        """
+        if not self.reported:
+            self.reported = True
+            api.fail(describe_failure(exc), context, code=errorcodes.INTERNAL)
 
 
 def describe_failure(exc: BaseException) -> str:

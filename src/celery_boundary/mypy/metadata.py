@@ -1,4 +1,9 @@
-"""Keys of the class metadata the plugin writes (mypy serializes ``TypeInfo.metadata`` in its cache)."""
+"""Names shared by the routing (plugin.py, loaded with mypy) and the modules it loads on first use.
+
+Keys of the class metadata the plugin writes (mypy serializes ``TypeInfo.metadata`` in its
+cache), and the names hooks are routed on: plugin.py reads them here so that routing a name
+imports none of the modules that do the work.
+"""
 
 from __future__ import annotations
 
@@ -10,3 +15,14 @@ METADATA: Final = "celery_boundary"
 PRESERIALIZER: Final = "preserializer"
 #: The string of ``serializer = "..."`` in a Task subclass body.
 SERIALIZER: Final = "serializer"
+
+#: The callable an options form of a task decorator returns (tasks.py): mypy looks its function
+#: hook up by this name when it is applied to the task function.
+FACTORY: Final = "celery_boundary.mypy.tasks.apply_task_options"
+#: Task methods that take the task's arguments directly, and those that take ``args=``/``kwargs=``.
+DIRECT: Final = frozenset({"delay", "si", "s", "delay_on_commit"})
+PACKED: Final = frozenset({"apply_async", "signature", "subtask", "apply_async_on_commit", "send_task", "retry"})
+#: celery-types 0.26's signature class, and the GroupResult methods that deliver its results.
+SIGNATURE: Final = "celery.canvas.Signature"
+GROUP_RESULT: Final = "celery.result.GroupResult"
+GROUP_RESULT_METHODS: Final = frozenset(f"{GROUP_RESULT}.{name}" for name in ("get", "join", "join_native"))

@@ -2,6 +2,11 @@
 
 Method hooks arrive named after the class that defines the method; the class is looked up and
 tested with ``has_base``, never compared by spelling.
+
+The modules that do the work are imported when a hook is first routed to them, not when mypy
+loads the plugin: a warm run re-checks a few modules and pays only for what they use (the
+canvas, by-name and bound-task modules are a fifth of the plugin's import, itself most of a
+warm run's overhead). Routing answers are kept per name, so the import runs once per run.
 """
 
 from __future__ import annotations
@@ -9,8 +14,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
+from mypy.errors import CompileError
 from mypy.nodes import MypyFile, TypeInfo
 from mypy.options import Options
 from mypy.plugin import (
@@ -26,21 +32,15 @@ from mypy.types import FunctionLike, Type
 
 from celery_boundary.core import config
 from celery_boundary.core import fullnames as fn
+from celery_boundary.core.registry import Registration
 from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES
-from celery_boundary.mypy.canvas_nodes import SIGNATURE
-from celery_boundary.mypy.bases import record_preserializer, record_task_class
-from celery_boundary.mypy import canvas
-from celery_boundary.mypy.bound_calls import check_replace, finish_task, is_task_replace
-from celery_boundary.mypy.by_name import check_retry, check_send_task, check_signature_by_name
-from celery_boundary.mypy.group_results import GROUP_RESULT_METHODS, type_group_get
-from celery_boundary.mypy.calls import DIRECT, PACKED, check_task_call, rewrite_call_signature
-from celery_boundary.mypy.definitions import define_task
 from celery_boundary.mypy.guard import Guard
 from celery_boundary.mypy.memo import forget_all
+from celery_boundary.mypy.metadata import DIRECT, FACTORY, GROUP_RESULT_METHODS, PACKED, SIGNATURE
 from celery_boundary.mypy.registrations import LocalRegistrations
 from celery_boundary.mypy.settings import Settings, load_settings
+from celery_boundary.mypy.shapes_to_types import Lookup
 from celery_boundary.mypy.version import watch
-from celery_boundary.mypy.tasks import FACTORY, open_signature
 
 #: ``celery.shared_task`` is re-exported from ``celery.app`` (celery-types 0.26).
 SHARED_TASK: Final = frozenset({fn.CELERY_SHARED_TASK, "celery.shared_task"})
@@ -52,8 +52,15 @@ SIGNATURE_METHODS: Final = frozenset(
 )
 #: ``celery.signature`` / ``celery.subtask`` resolve to this function (celery-types 0.26).
 SIGNATURE_FUNCTION: Final = "celery.canvas.signature"
-#: Path fragments of modules that are not the user's code.
-INSTALLED: Final = ("site-packages", "dist-packages", "typeshed")
+
+Context: TypeAlias = FunctionContext | MethodContext
+#: What every checking hook is given: the call, the settings for its module, a class lookup.
+Handler: TypeAlias = Callable[[Any, Settings, Lookup], Type]
+
+
+def _plain(work: Callable[[Any], Type]) -> Handler:
+    """A handler that needs neither settings nor lookups."""
+    return lambda ctx, settings, lookup: work(ctx)
 
 
 class CeleryBoundaryPlugin(Plugin):
@@ -73,6 +80,10 @@ class CeleryBoundaryPlugin(Plugin):
         self._config_data = self.settings.config_data()
         self._method_hooks: dict[str, Callable[[MethodContext], Type] | None] = {}
         self._method_sig_hooks: dict[str, Callable[[MethodSigContext], FunctionLike] | None] = {}
+        self._function_hooks: dict[str, Callable[[FunctionContext], Type] | None] = {}
+        # The settings of the module being checked, kept while its registrations are the same object.
+        self._last_local: tuple[Registration, ...] | None = None
+        self._last_settings = self.settings
 
     # --- lookups -----------------------------------------------------------------------------
     def lookup_info(self, fullname: str) -> TypeInfo | None:
@@ -110,13 +121,19 @@ class CeleryBoundaryPlugin(Plugin):
 
     # --- routes ------------------------------------------------------------------------------
     def get_function_signature_hook(self, fullname: str) -> Callable[[FunctionSigContext], FunctionLike] | None:
-        return open_signature if fullname in self.decorators else None
+        if fullname in self.decorators:
+            from celery_boundary.mypy.tasks import open_signature  # rare: a decorator applied
+
+            return open_signature
+        return None
 
     def get_additional_deps(self, file: MypyFile) -> list[tuple[int, str, int]]:
         """Called for every file mypy parses: what was learnt from the old trees is forgotten (memo.py)."""
         forget_all()
         self._method_hooks.clear()
         self._method_sig_hooks.clear()
+        self._function_hooks.clear()
+        self._last_local = None
         return []
 
     def get_method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
@@ -129,21 +146,34 @@ class CeleryBoundaryPlugin(Plugin):
 
     def _method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
         if self._is_app_task(fullname):
+            from celery_boundary.mypy.tasks import open_signature
+
             return open_signature
         method = self._celery_task_method(fullname)
         if method is None:
             return None
-        return partial(self._rewrite_call, method)
+        from celery_boundary.mypy.calls import rewrite_call_signature
+
+        return partial(self._rewrite_call, rewrite_call_signature, method)
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        try:
+            return self._function_hooks[fullname]
+        except KeyError:
+            hook = self._function_hooks[fullname] = self._function_hook(fullname)
+            return hook
+
+    def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         if fullname in self.decorators:
-            return partial(self._define, False)
+            return self._definition_hook(False)
         if fullname == FACTORY:
-            return partial(self._define, True)
+            return self._definition_hook(True)
         if fullname in CANVAS_CLASSES:
-            return partial(self._build_canvas, fullname.rpartition(".")[2])
+            return partial(self._run, self._canvas_builder(fullname.rpartition(".")[2]))
         if fullname == SIGNATURE_FUNCTION:
-            return self._signature_by_name
+            from celery_boundary.mypy.by_name import check_signature_by_name
+
+            return partial(self._run, partial(check_signature_by_name, symbol=self.lookup_fully_qualified))
         return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
@@ -155,18 +185,73 @@ class CeleryBoundaryPlugin(Plugin):
 
     def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         if self._is_app_task(fullname):
-            return partial(self._define, False)
+            return self._definition_hook(False)
         method = self._celery_task_method(fullname)
+        if method == "retry":
+            from celery_boundary.mypy.by_name import check_retry
+
+            return partial(self._run, check_retry)
         if method is not None:
-            return partial(self._check_call, method)
+            from celery_boundary.mypy.calls import check_task_call
+
+            return partial(self._check_call, check_task_call, method)
         method = self._signature_method(fullname)
         if method is not None:
-            return partial(self._check_canvas, method)
+            return partial(self._run, self._canvas_method(method))
         if fullname in GROUP_RESULT_METHODS:
-            return self._group_result_get
-        if is_task_replace(fullname, self.lookup_info):
-            return self._check_replace
-        return self._send_task if self._is_app_method(fullname, "send_task") else None
+            from celery_boundary.mypy.group_results import type_group_get
+
+            return partial(self._run, _plain(type_group_get))
+        if self._is_task_replace(fullname):
+            from celery_boundary.mypy.bound_calls import check_replace
+
+            return partial(self._run, check_replace)
+        if self._is_app_method(fullname, "send_task"):
+            from celery_boundary.mypy.by_name import check_send_task
+
+            return partial(self._run, partial(check_send_task, symbol=self.lookup_fully_qualified))
+        return None
+
+    def _definition_hook(self, factory: bool) -> Callable[[Context], Type]:
+        from celery_boundary.mypy.bound_calls import finish_task
+        from celery_boundary.mypy.definitions import define_task
+
+        return partial(self._define, partial(define_task, factory=factory), finish_task)
+
+    @staticmethod
+    def _canvas_builder(kind: str) -> Handler:
+        from celery_boundary.mypy import canvas
+
+        if kind == "chain":
+            return canvas.build_chain
+        if kind == "group":
+            return _plain(canvas.build_group)
+        return canvas.build_chord
+
+    @staticmethod
+    def _canvas_method(method: str) -> Handler:
+        from celery_boundary.mypy import canvas
+
+        if method in ("__or__", "__ror__"):
+            return partial(canvas.join_pipe, reverse=method == "__ror__")
+        if method == "__call__":
+            return canvas.call_chord
+        if method in ("on_error", "link_error"):
+            return _plain(partial(canvas.check_on_error, returns_self=method == "on_error"))
+        if method == "link":
+            return canvas.check_link_method
+        return canvas.send_signature
+
+    def _is_task_replace(self, fullname: str) -> bool:
+        """``<Task class>.replace`` as Celery defines it."""
+        owner, _, method = fullname.rpartition(".")
+        if method != "replace":
+            return False
+        info = self.lookup_info(owner)
+        if info is None or not info.has_base(fn.CELERY_TASK):
+            return False
+        defining = info.get_containing_type_info("replace")
+        return defining is not None and defining.module_name.startswith("celery.")
 
     def _is_app_method(self, fullname: str, name: str) -> bool:
         owner, _, method = fullname.rpartition(".")
@@ -206,109 +291,73 @@ class CeleryBoundaryPlugin(Plugin):
     def report_config_data(self, ctx: ReportConfigContext) -> dict[str, Any] | None:
         # Installed packages and typeshed hold no task calls: keep their cache when only the
         # configuration or the app module changes (the data invalidates every module it covers).
-        if any(part in ctx.path for part in INSTALLED):
+        path = ctx.path  # asked for every module, typeshed's and installed ones too: no generator
+        if "site-packages" in path or "typeshed" in path or "dist-packages" in path:
             return None
         return self._config_data
 
-    def _settings_for(self, ctx: FunctionContext | MethodContext) -> Settings:
-        return self.settings.with_module(self.local.of(ctx.api))
+    def _settings_for(self, ctx: Context) -> Settings:
+        """The settings plus the registrations of the module being checked (one object per tree)."""
+        local = self.local.of(ctx.api)
+        if local is not self._last_local:
+            self._last_local = local
+            self._last_settings = self.settings.with_module(local)
+        return self._last_settings
 
     # --- guarded handlers --------------------------------------------------------------------
-    def _define(self, factory: bool, ctx: FunctionContext | MethodContext) -> Type:
-        task = self.guard.run(
-            lambda: define_task(ctx, self._settings_for(ctx), self.lookup_info, factory),
-            lambda: ctx.default_return_type,
-            ctx.api,
-            ctx.context,
-        )
+    def _run(self, handler: Handler, ctx: Context) -> Type:
+        try:
+            return handler(ctx, self._settings_for(ctx), self.lookup_info)
+        except CompileError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the host tool must survive (guard.py)
+            self.guard.report(exc, ctx.api, ctx.context)
+            return ctx.default_return_type
+
+    def _define(
+        self,
+        define: Callable[[Context, Settings, Lookup], Type],
+        finish: Callable[[Context, Settings, Lookup, Type], Type],
+        ctx: Context,
+    ) -> Type:
+        task = self._run(define, ctx)
         # Guarded on its own: a failure there keeps the restored task type.
-        return self.guard.run(
-            lambda: finish_task(ctx, self._settings_for(ctx), self.lookup_info, task),
-            lambda: task,
-            ctx.api,
-            ctx.context,
-        )
+        try:
+            return finish(ctx, self._settings_for(ctx), self.lookup_info, task)
+        except CompileError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            self.guard.report(exc, ctx.api, ctx.context)
+            return task
 
     def _record_preserializer(self, ctx: ClassDefContext) -> None:
+        from celery_boundary.mypy.bases import record_preserializer
+
         self.guard.run(lambda: record_preserializer(ctx), lambda: None, ctx.api, ctx.reason)
 
     def _record_class(self, ctx: ClassDefContext) -> None:
+        from celery_boundary.mypy.bases import record_task_class
+
         self.guard.run(lambda: record_task_class(ctx), lambda: None, ctx.api, ctx.reason)
 
-    def _rewrite_call(self, method: str, ctx: MethodSigContext) -> FunctionLike:
-        return self.guard.run(
-            lambda: rewrite_call_signature(ctx, method, self.lookup_info),
-            lambda: ctx.default_signature,
-            ctx.api,
-            ctx.context,
-        )
+    def _rewrite_call(
+        self, rewrite: Callable[[MethodSigContext, str, Lookup], FunctionLike], method: str, ctx: MethodSigContext
+    ) -> FunctionLike:
+        try:
+            return rewrite(ctx, method, self.lookup_info)
+        except CompileError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            self.guard.report(exc, ctx.api, ctx.context)
+            return ctx.default_signature
 
-    def _build_canvas(self, kind: str, ctx: FunctionContext) -> Type:
-        def work() -> Type:
-            settings = self._settings_for(ctx)
-            if kind == "chain":
-                return canvas.build_chain(ctx, settings, self.lookup_info)
-            if kind == "group":
-                return canvas.build_group(ctx)
-            return canvas.build_chord(ctx, settings, self.lookup_info)
-
-        return self.guard.run(work, lambda: ctx.default_return_type, ctx.api, ctx.context)
-
-    def _check_canvas(self, method: str, ctx: MethodContext) -> Type:
-        def work() -> Type:
-            settings = self._settings_for(ctx)
-            if method in ("__or__", "__ror__"):
-                return canvas.join_pipe(ctx, settings, self.lookup_info, reverse=method == "__ror__")
-            if method == "__call__":
-                return canvas.call_chord(ctx, settings, self.lookup_info)
-            if method in ("on_error", "link_error"):
-                return canvas.check_on_error(ctx, returns_self=method == "on_error")
-            if method == "link":
-                return canvas.check_link_method(ctx, settings, self.lookup_info)
-            return canvas.send_signature(ctx, settings, self.lookup_info)
-
-        return self.guard.run(work, lambda: ctx.default_return_type, ctx.api, ctx.context)
-
-    def _check_replace(self, ctx: MethodContext) -> Type:
-        return self.guard.run(
-            lambda: check_replace(ctx, self._settings_for(ctx), self.lookup_info),
-            lambda: ctx.default_return_type,
-            ctx.api,
-            ctx.context,
-        )
-
-    def _group_result_get(self, ctx: MethodContext) -> Type:
-        return self.guard.run(lambda: type_group_get(ctx), lambda: ctx.default_return_type, ctx.api, ctx.context)
-
-    def _signature_by_name(self, ctx: FunctionContext) -> Type:
-        return self.guard.run(
-            lambda: check_signature_by_name(
-                ctx, self._settings_for(ctx), self.lookup_info, self.lookup_fully_qualified
-            ),
-            lambda: ctx.default_return_type,
-            ctx.api,
-            ctx.context,
-        )
-
-    def _send_task(self, ctx: MethodContext) -> Type:
-        return self.guard.run(
-            lambda: check_send_task(ctx, self._settings_for(ctx), self.lookup_info, self.lookup_fully_qualified),
-            lambda: ctx.default_return_type,
-            ctx.api,
-            ctx.context,
-        )
-
-    def _check_call(self, method: str, ctx: MethodContext) -> Type:
-        if method == "retry":
-            return self.guard.run(
-                lambda: check_retry(ctx, self._settings_for(ctx), self.lookup_info),
-                lambda: ctx.default_return_type,
-                ctx.api,
-                ctx.context,
-            )
-        return self.guard.run(
-            lambda: check_task_call(ctx, method, self._settings_for(ctx), self.lookup_info),
-            lambda: ctx.default_return_type,
-            ctx.api,
-            ctx.context,
-        )
+    def _check_call(
+        self, check: Callable[[MethodContext, str, Settings, Lookup], Type], method: str, ctx: MethodContext
+    ) -> Type:
+        try:
+            return check(ctx, method, self._settings_for(ctx), self.lookup_info)
+        except CompileError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            self.guard.report(exc, ctx.api, ctx.context)
+            return ctx.default_return_type

@@ -31,7 +31,7 @@ from mypy.util import correct_relative_import
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.mypy.memo import Memo
-from celery_boundary.mypy.tasks import FACTORY
+from celery_boundary.mypy.metadata import FACTORY
 
 #: The ``name=`` a task was registered under (on the task instance, or on the options placeholder).
 TASK_NAME: Final = "__celery_boundary_task_name__"

@@ -45,9 +45,8 @@ from celery_boundary.mypy.boundary import is_model
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.mypy.memo import Memo
-from celery_boundary.mypy.metadata import METADATA
+from celery_boundary.mypy.metadata import FACTORY, METADATA
 
-FACTORY: Final = "celery_boundary.mypy.tasks.apply_task_options"
 SIG: Final = "__celery_boundary_signature__"
 SERIALIZER: Final = "__celery_boundary_serializer__"
 PYDANTIC: Final = "__celery_boundary_pydantic__"
