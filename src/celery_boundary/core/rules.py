@@ -6,22 +6,45 @@ The flake8 codes (CB1xx-CB4xx) and the mypy error codes (celery-*) are never reu
 
 from __future__ import annotations
 
-import enum
-from typing import Final
+from typing import ClassVar, Final
 
 from celery_boundary.core.records import record
 
 
-class Tool(enum.Enum):
-    MYPY = "mypy"
-    FLAKE8 = "flake8"
-    CLI = "cli"
+class _Choice:
+    """One of a fixed set of named values, compared by identity (``Tool.MYPY``, ``.value``).
+
+    Not ``enum.Enum``: creating the two enum classes was half of this module's import, and every
+    mypy run with the plugin imports it (mypy/errorcodes.py reads the summaries).
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self.value.upper()}"
 
 
-class FixSafety(enum.Enum):
-    NONE = "none"
-    SAFE = "safe"
-    UNSAFE = "unsafe"
+class Tool(_Choice):
+    """A front end that reports a rule."""
+
+    MYPY: ClassVar[Tool]
+    FLAKE8: ClassVar[Tool]
+    CLI: ClassVar[Tool]
+
+
+class FixSafety(_Choice):
+    """Whether ``celery-boundary fix`` rewrites a rule's findings, and how safely."""
+
+    NONE: ClassVar[FixSafety]
+    SAFE: ClassVar[FixSafety]
+    UNSAFE: ClassVar[FixSafety]
+
+
+Tool.MYPY, Tool.FLAKE8, Tool.CLI = Tool("mypy"), Tool("flake8"), Tool("cli")
+FixSafety.NONE, FixSafety.SAFE, FixSafety.UNSAFE = FixSafety("none"), FixSafety("safe"), FixSafety("unsafe")
 
 
 @record
