@@ -45,6 +45,9 @@ from celery_boundary.mypy.version import watch
 #: ``celery.shared_task`` is re-exported from ``celery.app`` (celery-types 0.26).
 SHARED_TASK: Final = frozenset({fn.CELERY_SHARED_TASK, "celery.shared_task"})
 APP_TASK: Final = f"{fn.CELERY_APP}.task"
+#: Task methods whose calls are checked against the task, and ``self.replace`` (bound_calls.py).
+TASK_METHODS: Final = DIRECT | PACKED
+REPLACE: Final = frozenset({"replace"})
 #: celery-types 0.26 canvas classes (celery.chain etc. resolve to these) and the methods routed on signatures.
 CANVAS_CLASSES: Final = frozenset({"celery.canvas.chain", "celery.canvas.group", "celery.canvas.chord"})
 SIGNATURE_METHODS: Final = frozenset(
@@ -108,8 +111,12 @@ class CeleryBoundaryPlugin(Plugin):
         the class that defines the method is found in its MRO: a base class overriding
         ``apply_async`` (injecting or popping kwargs) gets no hook and no false positive.
         """
+        return self._celery_defines(fullname, TASK_METHODS)
+
+    def _celery_defines(self, fullname: str, methods: frozenset[str]) -> str | None:
+        """The method of ``fullname`` if it is one of ``methods`` and Celery's own Task class defines it."""
         owner, _, method = fullname.rpartition(".")
-        if method not in DIRECT and method not in PACKED:
+        if method not in methods:
             return None
         info = self.lookup_info(owner)
         if info is None or not info.has_base(fn.CELERY_TASK):
@@ -202,7 +209,7 @@ class CeleryBoundaryPlugin(Plugin):
             from celery_boundary.mypy.group_results import type_group_get
 
             return partial(self._run, _plain(type_group_get))
-        if self._is_task_replace(fullname):
+        if self._celery_defines(fullname, REPLACE) is not None:
             from celery_boundary.mypy.bound_calls import check_replace
 
             return partial(self._run, check_replace)
@@ -241,17 +248,6 @@ class CeleryBoundaryPlugin(Plugin):
         if method == "link":
             return canvas.check_link_method
         return canvas.send_signature
-
-    def _is_task_replace(self, fullname: str) -> bool:
-        """``<Task class>.replace`` as Celery defines it."""
-        owner, _, method = fullname.rpartition(".")
-        if method != "replace":
-            return False
-        info = self.lookup_info(owner)
-        if info is None or not info.has_base(fn.CELERY_TASK):
-            return False
-        defining = info.get_containing_type_info("replace")
-        return defining is not None and defining.module_name.startswith("celery.")
 
     def _is_app_method(self, fullname: str, name: str) -> bool:
         owner, _, method = fullname.rpartition(".")
