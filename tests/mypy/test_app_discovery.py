@@ -19,7 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mypy import api
 
-from celery_boundary.mypy.appscan import CELERY_CALL, UNDETERMINED, _calls_celery, discover_app
+from celery_boundary.mypy.appscan import UNDETERMINED
+from celery_boundary.mypy.discovery import CELERY_CALL, _calls_celery, discover_app
 
 DJANGO_APP = """\
 import os

@@ -66,7 +66,9 @@ def test_model_at_the_call_site(
     tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, celery: str, expected: list[str]
 ) -> None:
     settings = sys.modules["celery_boundary.mypy.settings"]
-    monkeypatch.setattr(settings, "read_versions", lambda: {"python": "3.11", "celery": celery, "kombu": "5.7.0", "pydantic": "2"})
+    monkeypatch.setattr(
+        settings, "read_versions", lambda memory=None: {"python": "3.11", "celery": celery, "kombu": "5.7.0", "pydantic": "2"}
+    )
     lines = run(tmp_path, cache_dir)
     errors = [line for line in lines if ": error:" in line]
     assert errors == expected

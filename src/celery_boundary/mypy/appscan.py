@@ -8,22 +8,23 @@ What it learns: the task and result serializers set by ``Celery(..., task_serial
 Why from source at start-up: a registration learned by a hook in the registering module is lost
 when that module comes from mypy's cache (the incremental trap, measured on mypy 2.4.1). The files
 read are fingerprinted and reported through ``report_config_data`` so that an edit invalidates the
-cache.
+cache. A scan whose files are unchanged since the last run is taken from mypy's cache folder
+(startup_memory.py). Discovery (``app`` unset) lives in discovery.py.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import os
-import re
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.core.records import field, mutable_record
 from celery_boundary.core.registry import Registration
+from celery_boundary.mypy.startup_memory import MISSING, Memory, Observed, Stamp, is_file, read_stamped
 
 #: Setting names (new, then old upper-case) for the two serializers a front end needs.
 TASK_KEYS: Final = ("task_serializer", "CELERY_TASK_SERIALIZER")
@@ -38,17 +39,6 @@ MAX_MODULES: Final = 64
 #: environment, a settings module that cannot be found, discovered apps that disagree). The core
 #: treats any name it does not know as a custom serializer: *unknown* verdicts, so silence.
 UNDETERMINED: Final = "undetermined (see [tool.celery_boundary] app)"
-#: App discovery (``app`` unset): folders never searched, and bounds on the files read.
-SKIP_DIRS: Final = frozenset(
-    {".venv", "venv", "env", ".env", "site-packages", "node_modules", ".git", "build", "dist",
-     "__pycache__", ".tox", ".nox", ".mypy_cache", "tests", "test"}
-)
-MAX_DISCOVERY_FILES: Final = 5000
-MAX_DISCOVERY_BYTES: Final = 512 * 1024
-#: The cheap text tests before any parse: an import of celery, and ``app = Celery(`` (also
-#: ``celery.Celery(``, ``MyCelery(``, ``return Celery(`` in a factory) at the start of a line.
-CELERY_IMPORT: Final = re.compile(rb"^[ \t]*(?:from[ \t]+celery\b|import[ \t]+celery\b)", re.M)
-CELERY_CALL: Final = re.compile(rb"^[ \t]*(?:[\w.]+[ \t]*(?::[^=\n]*)?=|return)[ \t]*[\w.]*Celery[ \t]*\(", re.M)
 
 
 @mutable_record
@@ -62,26 +52,44 @@ class AppFacts:
     discovered: list[str] = field(default_factory=list)
 
 
-class _Sources:
+class Sources:
     """The files one settings load reads, each read and parsed once: several discovered apps import
-    the same settings modules (bookwyrm: two apps, fifteen parses of five files, 20 ms)."""
+    the same settings modules (bookwyrm: two apps, fifteen parses of five files, 20 ms).
+
+    Every read and file probe is also noted in ``observed`` (the scan under way), a cached read too:
+    those are the facts a remembered scan is re-checked against (startup_memory.py).
+    """
 
     def __init__(self) -> None:
         self._trees: dict[Path, tuple[bytes, ast.Module | None]] = {}
+        self._stamps: dict[Path, Stamp] = {}
         self._readers: dict[tuple[str, Path], _ModuleReader | None] = {}
+        self.observed = Observed()
 
-    def read(self, path: Path, source: bytes | None = None) -> tuple[bytes, ast.Module | None]:
-        """The file's bytes (``source`` when already read whole) and its tree (None: it does not parse).
+    def read(self, path: Path, source: bytes | None = None, stamp: Stamp = MISSING) -> tuple[bytes, ast.Module | None]:
+        """The file's bytes (``source`` when already read whole, with its ``stamp``) and its tree
+        (None: it does not parse).
 
         Raises OSError."""
         found = self._trees.get(path)
         if found is None:
-            source = path.read_bytes() if source is None else source
+            if source is None:
+                read = read_stamped(str(path), None)
+                if read is None:
+                    raise OSError(f"cannot read {path}")
+                source, stamp = read
             try:
                 tree: ast.Module | None = ast.parse(source, filename=str(path))
             except (SyntaxError, ValueError, RecursionError):
                 tree = None
             found = self._trees[path] = (source, tree)
+            self._stamps[path] = stamp
+        self.observed.reads[str(path)] = self._stamps[path]
+        return found
+
+    def is_file(self, path: Path) -> bool:
+        text = str(path)
+        found = self.observed.probes[text] = is_file(text)
         return found
 
     def reader(self, name: str, path: Path, tree: ast.Module) -> _ModuleReader | None:
@@ -98,9 +106,30 @@ class _Sources:
         return self._readers[key]
 
 
-def scan_app(module: str, roots: Sequence[Path], sources: _Sources | None = None) -> AppFacts:
-    """Facts from ``module`` (``proj.celery`` or ``proj.celery:app``) and the project modules it imports."""
-    sources = _Sources() if sources is None else sources
+def scan_app(
+    module: str, roots: Sequence[Path], sources: Sources | None = None, memory: Memory | None = None
+) -> AppFacts:
+    """Facts from ``module`` (``proj.celery`` or ``proj.celery:app``) and the project modules it imports.
+
+    With ``memory``, a scan whose files and probes are unchanged since the last run is not redone.
+    """
+    key = json.dumps([module, [str(root) for root in roots]])
+    if memory is not None:
+        remembered = memory.recall("scans", key)
+        if remembered is not None:
+            try:
+                return facts_from_json(remembered)
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+                pass
+    sources = Sources() if sources is None else sources
+    sources.observed = Observed()
+    facts = _scan(module, roots, sources)
+    if memory is not None:
+        memory.remember("scans", key, sources.observed, facts_to_json(facts))
+    return facts
+
+
+def _scan(module: str, roots: Sequence[Path], sources: Sources) -> AppFacts:
     facts = AppFacts()
     digest = hashlib.sha256()
     queue = [module.split(":")[0]]
@@ -110,7 +139,7 @@ def scan_app(module: str, roots: Sequence[Path], sources: _Sources | None = None
         if name in seen:
             continue
         seen.add(name)
-        path = find_module(name, roots)
+        path = find_module(name, roots, sources.is_file)
         if path is None:
             digest.update(f"missing:{name}\n".encode())
             continue
@@ -126,114 +155,42 @@ def scan_app(module: str, roots: Sequence[Path], sources: _Sources | None = None
         if name == module.split(":")[0]:
             facts.task_serializer = reader.settings.get("task")
             facts.result_serializer = reader.settings.get("result")
-        queue.extend(m for m in reader.imported if find_module(m, roots) is not None)
+        queue.extend(m for m in reader.imported if find_module(m, roots, sources.is_file) is not None)
     facts.fingerprint = digest.hexdigest()[:16]
     facts.files = list(dict.fromkeys(facts.files))  # a settings module read for two config sources
     return facts
 
 
-def discover_app(project: Path, roots: Sequence[Path]) -> AppFacts:
-    """``app`` unset: the project modules under ``project`` that call ``Celery(...)``, scanned as if configured.
-
-    One app (or several that agree) gives its serializers; apps that disagree give UNDETERMINED
-    (silence rather than a json verdict the project never sees: M1 in docs/validation.md). None
-    found: json, Celery's default. Registrations of every discovered app are kept.
-    """
-    sources = _Sources()
-    found = _find_app_modules(project, sources)
-    facts = AppFacts(discovered=[name for name, _ in found])
-    digest = hashlib.sha256(f"discovered:{facts.discovered}\n".encode())
-    scans = [scan_app(name, [*roots, base] if base not in roots else roots, sources) for name, base in found]
-    for scan in scans:
-        digest.update(scan.fingerprint.encode())
-        facts.files.extend(path for path in scan.files if path not in facts.files)
-        facts.registrations.extend(scan.registrations)
-    if scans:
-        facts.task_serializer = _agreed([s.task_serializer for s in scans])
-        facts.result_serializer = _agreed([s.result_serializer for s in scans])
-    facts.fingerprint = digest.hexdigest()[:16]
-    return facts
+def facts_to_json(facts: AppFacts) -> dict[str, Any]:
+    registrations = [[r.fullname, r.marker, r.keeps_subclass, r.origin] for r in facts.registrations]
+    return {
+        "task": facts.task_serializer,
+        "result": facts.result_serializer,
+        "registrations": registrations,
+        "fingerprint": facts.fingerprint,
+        "files": facts.files,
+        "discovered": facts.discovered,
+    }
 
 
-def _agreed(values: list[str | None]) -> str | None:
-    distinct = {value or "json" for value in values}
-    return values[0] if len(distinct) == 1 else UNDETERMINED
+def facts_from_json(data: Any) -> AppFacts:
+    """Raises (KeyError, TypeError, ValueError, IndexError) on a malformed entry."""
 
+    def optional(value: Any) -> str | None:
+        return None if value is None else str(value)
 
-def _calls_celery(source: bytes) -> bool:
-    """``CELERY_CALL.search(source)``, tried only on the lines that mention ``Celery``: searching every
-    line of a large settings module cost ~0.4 ms a file (readthedocs: 23 files, 9 ms -> 0.1 ms)."""
-    at = source.find(b"Celery")
-    while at >= 0:
-        start = source.rfind(b"\n", 0, at) + 1
-        end = source.find(b"\n", at)
-        end = len(source) if end < 0 else end
-        if CELERY_CALL.match(source, start, end):
-            return True
-        at = source.find(b"Celery", end)
-    return False
-
-
-def _read_head(path: str, limit: int) -> bytes | None:
-    """Up to ``limit`` bytes of a file (None if it cannot be read)."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        return os.read(descriptor, limit)
-    except OSError:
-        return None
-    finally:
-        os.close(descriptor)
-
-
-def _find_app_modules(project: Path, sources: _Sources) -> list[tuple[str, Path]]:
-    """(dotted name, import root) of each module calling ``Celery(...)``; a text test before any parse.
-
-    Test files and folders are skipped: test apps are not the project's configuration.
-    """
-    found: list[tuple[str, Path]] = []
-    budget = MAX_DISCOVERY_FILES
-    for folder, dirs, files in os.walk(project):
-        dirs[:] = sorted(
-            d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and not d.endswith(".egg-info")
-        )
-        for file in sorted(files):
-            if not file.endswith(".py") or file == "conftest.py":
-                continue
-            if file.startswith("test_") or file.endswith("_test.py"):
-                continue
-            budget -= 1
-            if budget < 0:
-                return found
-            # Plain strings and one bounded read: pathlib objects and a stat per file were a third of
-            # the cost (3,100 files, 13 MB: best ~48 ms -> ~32 ms, Python 3.11, 2026-11-22); a raw
-            # os.read skips the buffered file object (302 small files: 2.5 ms -> 1.1 ms).
-            source = _read_head(os.path.join(folder, file), MAX_DISCOVERY_BYTES + 1)
-            if source is None:
-                continue
-            if len(source) > MAX_DISCOVERY_BYTES or b"Celery" not in source:
-                continue
-            if not (_calls_celery(source) and CELERY_IMPORT.search(source)):
-                continue
-            path = Path(folder, file)
-            name, base = _module_name(path)
-            tree = sources.read(path, source)[1]  # the whole file: it is under MAX_DISCOVERY_BYTES
-            reader = sources.reader(name, path, tree) if tree is not None else None
-            if reader is not None and reader.creates_app:
-                found.append((name, base))
-    return found
-
-
-def _module_name(path: Path) -> tuple[str, Path]:
-    """The dotted name of ``path`` through its chain of packages (folders with ``__init__.py``), and its root."""
-    parts = [] if path.name == "__init__.py" else [path.stem]
-    folder = path.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts) or path.parent.name, folder
+    registrations = [
+        Registration(str(name), optional(marker), bool(keeps), None, str(origin))
+        for name, marker, keeps, origin in data["registrations"]
+    ]
+    return AppFacts(
+        optional(data["task"]),
+        optional(data["result"]),
+        registrations,
+        str(data["fingerprint"]),
+        [str(path) for path in data["files"]],
+        [str(name) for name in data["discovered"]],
+    )
 
 
 def _read_config_module(
@@ -243,7 +200,7 @@ def _read_config_module(
     namespace: str | None,
     roots: Sequence[Path],
     digest: Any,
-    sources: _Sources,
+    sources: Sources,
 ) -> None:
     """``config_from_object("proj.celeryconfig")`` or Django settings (``namespace="CELERY"``).
 
@@ -251,7 +208,7 @@ def _read_config_module(
     """
     if module == "django.conf:settings" or module == "django.conf.settings":
         module = reader.django_settings or ""
-    path = find_module(module.split(":")[0], roots) if module else None
+    path = find_module(module.split(":")[0], roots, sources.is_file) if module else None
     if path is None:
         # Settings we cannot read may name any serializer: unknown, not json (M1, docs/validation.md).
         digest.update(f"missing config:{module}\n".encode())
@@ -268,7 +225,7 @@ def _read_config_module(
 
 
 def _settings_values(
-    facts: AppFacts, module: str, path: Path, roots: Sequence[Path], digest: Any, seen: set[str], sources: _Sources
+    facts: AppFacts, module: str, path: Path, roots: Sequence[Path], digest: Any, seen: set[str], sources: Sources
 ) -> dict[str, str]:
     """Top-level ``NAME = "value"`` of a settings module, through ``from .base import *`` (Django settings
     packages); later assignments win, as at import. A computed value is UNDETERMINED."""
@@ -285,7 +242,9 @@ def _settings_values(
             parts = package.split(".") if stmt.level else []
             parts = parts[: len(parts) - (stmt.level - 1)] if stmt.level > 1 else parts
             star = ".".join([*parts, stmt.module] if stmt.module else parts)
-            star_path = find_module(star, roots) if star not in seen and len(seen) < MAX_MODULES else None
+            star_path = (
+                find_module(star, roots, sources.is_file) if star not in seen and len(seen) < MAX_MODULES else None
+            )
             if star_path is not None:
                 values.update(_settings_values(facts, star, star_path, roots, digest, seen, sources))
         elif isinstance(stmt, ast.Assign):
@@ -298,12 +257,12 @@ def _settings_values(
     return values
 
 
-def find_module(name: str, roots: Iterable[Path]) -> Path | None:
+def find_module(name: str, roots: Iterable[Path], probe: Callable[[Path], bool] = Path.is_file) -> Path | None:
     parts = name.split(".")
     for root in roots:
         base = root.joinpath(*parts)
         for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if candidate.is_file():
+            if probe(candidate):
                 return candidate
     return None
 

@@ -8,6 +8,7 @@ verdict (config, celery/kombu/pydantic versions, the app sources read) must be i
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import sys
 from pathlib import Path
@@ -19,7 +20,8 @@ from celery_boundary.core import config
 from celery_boundary.core.records import record, replace
 from celery_boundary.core.registry import Registration, Registry
 from celery_boundary.mypy.version import VERSION, stamp
-from celery_boundary.mypy.appscan import UNDETERMINED, AppFacts, discover_app, scan_app
+from celery_boundary.mypy.appscan import UNDETERMINED, AppFacts, scan_app
+from celery_boundary.mypy.startup_memory import Memory, Observed, folder_mtime, memory_path
 
 
 @record
@@ -97,7 +99,12 @@ def load_settings(options: Options) -> Settings:
     start = Path(options.config_file).resolve().parent if options.config_file else Path.cwd()
     cfg = config.load(start=start)
     roots = search_roots(options, start, cfg)
-    facts = scan_app(cfg.app, roots) if cfg.app else discover(start, roots)
+    # mypy's own cache rules: none with --cache-dir=/dev/null, none read with --no-incremental.
+    kept = memory_path(options.cache_dir, f"{start}\0{options.config_file}") if options.incremental else None
+    memory = Memory(kept)
+    facts = scan_app(cfg.app, roots, memory=memory) if cfg.app else discover(start, roots, memory)
+    versions = read_versions(memory)
+    memory.save()
     registrations = [
         *(Registration(name, origin="config preserializers") for name in cfg.preserializers),
         *facts.registrations,
@@ -107,19 +114,21 @@ def load_settings(options: Options) -> Settings:
         cfg,
         facts,
         Registry(tuple(registrations)),
-        read_versions(),
+        versions,
         watched=stamp(watched),
         generation=next(_GENERATIONS),
     )
 
 
-def discover(start: Path, roots: list[Path]) -> AppFacts:
+def discover(start: Path, roots: list[Path], memory: Memory | None = None) -> AppFacts:
     """``app`` unset: find the app module(s) under the config file's folder (see ``discover_app``).
 
     A failure to read the project gives an undetermined serializer (silence), never a crash.
     """
+    from celery_boundary.mypy.discovery import discover_app  # only without ``app``: its walk and regexes
+
     try:
-        return discover_app(start, roots)
+        return discover_app(start, roots, memory)
     except (OSError, RecursionError, ValueError):
         return AppFacts(UNDETERMINED, UNDETERMINED, fingerprint="discovery failed")
 
@@ -138,17 +147,27 @@ def search_roots(options: Options, start: Path, cfg: config.Config) -> list[Path
     return unique
 
 
-def read_versions() -> dict[str, str]:
+def read_versions(memory: Memory | None = None) -> dict[str, str]:
     """Versions from the ``<name>-<version>.dist-info`` folders on ``sys.path``.
 
     Never imports celery (~150 ms, FACTS 2026-11-22); not even ``importlib.metadata``, whose
     e-mail header parsing cost ~20 ms for three packages here, a real share of a warm mypy run.
+    Remembered while the folders listed keep their mtime (installing or removing a package
+    changes it).
     """
+    memo_key = json.dumps(["versions", sys.version, sys.path])
+    if memory is not None:
+        remembered = memory.recall("values", memo_key)
+        if isinstance(remembered, dict) and all(isinstance(v, str) for v in remembered.values()):
+            return {str(k): v for k, v in remembered.items()}
+    observed = Observed()
     found = {"python": f"{sys.version_info[0]}.{sys.version_info[1]}"}
     wanted = set(DISTRIBUTIONS)
     for entry in sys.path:
+        folder = entry or "."
+        observed.folders[folder] = folder_mtime(folder)
         try:
-            names = os.listdir(entry or ".")
+            names = os.listdir(folder)
         except OSError:
             continue
         for name in names:
@@ -163,6 +182,8 @@ def read_versions() -> dict[str, str]:
             break
     for dist in wanted:
         found[dist] = "absent"
+    if memory is not None:
+        memory.remember("values", memo_key, observed, found)
     return found
 
 
