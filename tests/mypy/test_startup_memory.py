@@ -254,7 +254,8 @@ def test_versions_follow_an_install(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     (site / "celery-5.6.0.dist-info").mkdir(parents=True)
     old = time.time_ns() - 3600 * 10**9
     os.utime(site, ns=(old, old))
-    monkeypatch.setattr(sys, "path", [str(site)])
+    earlier = tmp_path / "earlier"  # on sys.path before site, not there yet
+    monkeypatch.setattr(sys, "path", [str(earlier), str(site)])
     store = tmp_path / "memory.json"
 
     def versions() -> dict[str, str]:
@@ -264,11 +265,15 @@ def test_versions_follow_an_install(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         return found
 
     assert versions()["celery"] == "5.6.0"
-    assert "values" in json.loads(store.read_text()) and json.loads(store.read_text())["values"]
+    assert json.loads(store.read_text())["dists"] == {str(earlier): [-1, {}], str(site): [old, {"celery": "5.6.0"}]}
     shutil.rmtree(site / "celery-5.6.0.dist-info")
     (site / "celery-5.7.0.dist-info").mkdir()
     os.utime(site, ns=(old + 10**6, old + 10**6))
     assert versions()["celery"] == "5.7.0"
+    (earlier / "celery-5.8.0.dist-info").mkdir(parents=True)
+    os.utime(earlier, ns=(old + 2 * 10**6, old + 2 * 10**6))
+    assert versions()["celery"] == "5.8.0"
+    assert versions()["kombu"] == "absent"
 
 
 def test_load_settings_writes_into_mypys_cache_folder(tree: Tree, tmp_path: Path) -> None:

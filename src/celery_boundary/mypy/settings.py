@@ -8,7 +8,6 @@ verdict (config, celery/kombu/pydantic versions, the app sources read) must be i
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from celery_boundary.core.records import record, replace
 from celery_boundary.core.registry import Registration, Registry
 from celery_boundary.mypy.version import VERSION, stamp
 from celery_boundary.mypy.appscan import UNDETERMINED, AppFacts, scan_app
-from celery_boundary.mypy.startup_memory import Memory, Observed, folder_mtime, memory_path
+from celery_boundary.mypy.startup_memory import Memory, memory_path
 
 
 @record
@@ -148,43 +147,41 @@ def search_roots(options: Options, start: Path, cfg: config.Config) -> list[Path
 
 
 def read_versions(memory: Memory | None = None) -> dict[str, str]:
-    """Versions from the ``<name>-<version>.dist-info`` folders on ``sys.path``.
+    """Versions from the ``<name>-<version>.dist-info`` folders on ``sys.path`` (the first folder
+    that has one wins, as at import).
 
     Never imports celery (~150 ms, FACTS 2026-11-22); not even ``importlib.metadata``, whose
     e-mail header parsing cost ~20 ms for three packages here, a real share of a warm mypy run.
-    Remembered while the folders listed keep their mtime (installing or removing a package
+    What a folder holds is remembered while its mtime stays (installing or removing a package
     changes it).
     """
-    memo_key = json.dumps(["versions", sys.version, sys.path])
-    if memory is not None:
-        remembered = memory.recall("values", memo_key)
-        if isinstance(remembered, dict) and all(isinstance(v, str) for v in remembered.values()):
-            return {str(k): v for k, v in remembered.items()}
-    observed = Observed()
     found = {"python": f"{sys.version_info[0]}.{sys.version_info[1]}"}
-    wanted = set(DISTRIBUTIONS)
     for entry in sys.path:
         folder = entry or "."
-        observed.folders[folder] = folder_mtime(folder)
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        for name in names:
-            if not name.endswith(".dist-info"):
-                continue
+        here = memory.per_folder("dists", folder, _dists_in) if memory is not None else _dists_in(folder)
+        for dist, version in here.items():
+            found.setdefault(dist, version)
+        if len(found) > len(DISTRIBUTIONS):
+            break
+    for dist in DISTRIBUTIONS:
+        found.setdefault(dist, "absent")
+    return found
+
+
+def _dists_in(folder: str) -> dict[str, str]:
+    """{distribution: version} of the DISTRIBUTIONS installed in ``folder`` (the first listed wins)."""
+    here: dict[str, str] = {}
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return here
+    for name in names:
+        if name.endswith(".dist-info"):
             dist, _, version = name[: -len(".dist-info")].partition("-")
             key = dist.lower().replace("_", "-")
-            if key in wanted:
-                found[key] = version
-                wanted.discard(key)
-        if not wanted:
-            break
-    for dist in wanted:
-        found[dist] = "absent"
-    if memory is not None:
-        memory.remember("values", memo_key, observed, found)
-    return found
+            if key in DISTRIBUTIONS and key not in here:
+                here[key] = version
+    return here
 
 
 def parse_version(text: str) -> tuple[int, int]:

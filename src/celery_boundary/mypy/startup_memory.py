@@ -11,7 +11,7 @@ plugin's warm cost). This module keeps each conclusion with the file-system fact
 - whether a file calls ``Celery(...)``, with the file's ``(st_mtime_ns, st_size)``;
 - a scan of one app module, with the stamp of every file it read and whether every path it probed
   was a file;
-- the versions, with the ``st_mtime_ns`` of every ``sys.path`` folder listed.
+- the distributions installed in each ``sys.path`` folder listed, with the folder's ``st_mtime_ns``.
 
 A later run checks the facts and redoes only what they no longer support: an edited file is
 re-read alone, a changed folder re-listed alone. mypy itself trusts ``(mtime, size)`` the same way.
@@ -144,7 +144,7 @@ class Memory:
         self.path = path
         self.started_ns = time.time_ns() if started_ns is None else started_ns
         self._before: dict[str, Any] = _read(path) if path is not None else {}
-        self._now: dict[str, dict[str, Any]] = {"folders": {}, "apps": {}, "scans": {}, "values": {}}
+        self._now: dict[str, dict[str, Any]] = {"folders": {}, "apps": {}, "scans": {}, "dists": {}}
 
     # --- the discovery walk ------------------------------------------------------------------
     def walk(self, top: str, skip: Any) -> Iterator[tuple[str, list[str]]]:
@@ -228,6 +228,25 @@ class Memory:
         self._now["apps"][folder] = {"names": names, "stamps": stamps, "creates": creators}
         return creators
 
+    def per_folder(self, kind: str, folder: str, read: Callable[[str], dict[str, str]]) -> dict[str, str]:
+        """``read(folder)``, remembered while the folder keeps its mtime (a name added, removed or
+        renamed in it changes the mtime)."""
+        mtime = folder_mtime(folder)
+        known = self._before.get(kind, {}).get(folder)
+        if (
+            isinstance(known, list)
+            and len(known) == 2
+            and known[0] == mtime
+            and isinstance(known[1], dict)
+            and all(isinstance(value, str) for value in known[1].values())
+        ):
+            self._now[kind][folder] = known
+            return {str(key): value for key, value in known[1].items()}
+        value = read(folder)
+        if not is_racy(mtime, self.started_ns):
+            self._now[kind][folder] = [mtime, value]
+        return value
+
     # --- whole conclusions ---------------------------------------------------------------------
     def recall(self, kind: str, key: str) -> Any:
         """A stored conclusion whose facts all still hold (None: none, or stale)."""
@@ -294,7 +313,7 @@ def _read(path: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("code") != code_stamp():
         return {}
-    for kind in ("folders", "apps", "scans", "values"):
+    for kind in ("folders", "apps", "scans", "dists"):
         if not isinstance(data.get(kind), dict):
             return {}
     return data
