@@ -164,6 +164,36 @@ def test_test_apps_and_virtualenvs_are_not_the_project_app(tmp_path: Path) -> No
     assert errors(tmp_path) == []
 
 
+WORKER = 'from celery import Celery\n\nworker = Celery("w", task_serializer="pickle")\n'
+
+
+def test_an_app_module_added_later_is_found_by_the_next_run(tmp_path: Path) -> None:
+    project(tmp_path, "")
+    cold = errors(tmp_path, incremental=True)
+    assert any(line.startswith(SET_ERROR) for line in cold)
+    # A second app that disagrees (pickle against json): the serializer is undetermined, so silence.
+    write(tmp_path, {"worker/__init__.py": "", "worker/app.py": WORKER})
+    assert errors(tmp_path, incremental=True) == []
+    (tmp_path / "worker" / "app.py").unlink()
+    assert errors(tmp_path, incremental=True) == cold
+
+
+def test_the_daemon_finds_an_app_module_added_later(tmp_path: Path) -> None:
+    project(tmp_path, "")
+    status = tmp_path / ".dmypy.json"
+    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(status)]
+    command = [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    try:
+        first = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+        write(tmp_path, {"worker/__init__.py": "", "worker/app.py": WORKER})
+        second = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    finally:
+        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=tmp_path, env=env, timeout=60)
+    assert SET_ERROR in first.stdout, first.stdout + first.stderr
+    assert ": error:" not in second.stdout, second.stdout + second.stderr
+
+
 def test_cold_and_warm_runs_agree_and_a_settings_edit_is_seen(tmp_path: Path) -> None:
     project(tmp_path, 'CELERY_TASK_SERIALIZER = "json"\n')
     cold = errors(tmp_path, incremental=True)

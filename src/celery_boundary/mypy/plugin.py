@@ -75,7 +75,7 @@ class CeleryBoundaryPlugin(Plugin):
             # One line, like mypy's own config errors; no traceback.
             print(f"celery-boundary: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
-        watch(options.config_file, self.settings.watched)
+        watch(options.config_file, self.settings.watched, self.settings.app.fingerprint)
         self.guard = Guard()
         self.local = LocalRegistrations()
         self.decorators = SHARED_TASK | frozenset(self.settings.config.task_decorators)
