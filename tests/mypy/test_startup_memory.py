@@ -332,3 +332,22 @@ def test_memory_and_a_fresh_scan_always_agree(scratch: Path, edits: list[Edit]) 
         elif (tree.root / name).exists():
             tree.remove(name)
         assert remembered(tree, store) == fresh(tree), edits
+
+
+# --- the daemon's view: a later plugin instance that finds other settings -----------------------
+def test_a_later_instance_that_finds_another_app_changes_the_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    from celery_boundary.mypy import version
+
+    for name in ("_watched", "_owner", "_found", "_moved"):
+        monkeypatch.setattr(version, name, [])
+    version.watch("proj/mypy.ini", (), "first")
+    assert version.current() == version.VERSION
+    version.watch("proj/mypy.ini", (), "first")  # dmypy run, nothing new
+    assert version.current() == version.VERSION
+    version.watch("proj/mypy.ini", (), "second")  # dmypy run after an app module was added
+    moved = version.current()
+    assert moved.startswith(f"{version.VERSION}+inputs.") and moved == version.current()
+    version.watch("proj/mypy.ini", (), "first")  # ... and removed again: the daemon's settings hold
+    assert version.current() == version.VERSION
+    version.watch("other/mypy.ini", (), "other")  # another configuration owns the state
+    assert version.current() == version.VERSION

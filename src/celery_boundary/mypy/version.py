@@ -23,15 +23,15 @@ VERSION: Final = "0.1.0"
 _watched: list[tuple[str, int, int]] = []
 _owner: list[str | None] = []
 _found: list[str] = []
-#: The fingerprint a later instance for the same config file found, when it differs (an app module
-#: added or removed: no file the first instance read has changed).
+#: The fingerprint the latest instance for the same config file found, when it differs from the
+#: first's (an app module added or removed: no file the first instance read has changed).
 _moved: list[str] = []
 
 
 def watch(config_file: str | None, stamps: tuple[tuple[str, int, int], ...], fingerprint: str = "") -> None:
     if _owner == [config_file]:
-        if fingerprint != _found[0]:
-            _moved[:] = [fingerprint]
+        # Found the same again (an app module added, then removed): nothing to restart for.
+        _moved[:] = [fingerprint] if fingerprint != _found[0] else []
         return
     _owner[:] = [config_file]
     _watched[:] = stamps
