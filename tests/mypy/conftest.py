@@ -1,12 +1,17 @@
-"""Run the pytest-mypy-plugins cases with this venv's mypy and the shared mypy.ini (plugin on)."""
+"""Run the pytest-mypy-plugins cases with this venv's mypy and the shared mypy.ini (plugin on);
+the ``dmypy_runs`` fixture for the daemon tests."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+Runs = list[subprocess.CompletedProcess[str]]
 
 HERE = Path(__file__).parent
 
@@ -19,3 +24,25 @@ def pytest_configure(config: pytest.Config) -> None:
     option = config.option
     if getattr(option, "mypy_ini_file", None) is None and getattr(option, "mypy_pyproject_toml_file", None) is None:
         option.mypy_ini_file = str(HERE / "mypy.ini")
+
+
+def _dmypy_runs(root: Path, *edits: Callable[[], object]) -> Runs:
+    """``dmypy run -- --config-file mypy.ini calls.py proj`` in ``root``: once, then once after each
+    edit. One daemon serves every run (the point of these tests); it is stopped whatever happens."""
+    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(root / ".dmypy.json")]
+    command = [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    runs: Runs = []
+    try:
+        for edit in (None, *edits):
+            if edit is not None:
+                edit()
+            runs.append(subprocess.run(command, capture_output=True, text=True, cwd=root, env=env, timeout=120))
+    finally:
+        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=root, env=env, timeout=60)
+    return runs
+
+
+@pytest.fixture
+def dmypy_runs() -> Callable[..., Runs]:
+    return _dmypy_runs

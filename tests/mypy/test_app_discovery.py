@@ -8,10 +8,9 @@ to judge their set and int-keyed arguments against json. Each test writes a smal
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,8 @@ from mypy import api
 
 from celery_boundary.mypy.appscan import UNDETERMINED
 from celery_boundary.mypy.discovery import CELERY_CALL, _calls_celery, discover_app
+
+DaemonRuns = Callable[..., list[subprocess.CompletedProcess[str]]]
 
 DJANGO_APP = """\
 import os
@@ -178,18 +179,9 @@ def test_an_app_module_added_later_is_found_by_the_next_run(tmp_path: Path) -> N
     assert errors(tmp_path, incremental=True) == cold
 
 
-def test_the_daemon_finds_an_app_module_added_later(tmp_path: Path) -> None:
+def test_the_daemon_finds_an_app_module_added_later(tmp_path: Path, dmypy_runs: DaemonRuns) -> None:
     project(tmp_path, "")
-    status = tmp_path / ".dmypy.json"
-    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(status)]
-    command = [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"]
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    try:
-        first = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
-        write(tmp_path, {"worker/__init__.py": "", "worker/app.py": WORKER})
-        second = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
-    finally:
-        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=tmp_path, env=env, timeout=60)
+    first, second = dmypy_runs(tmp_path, lambda: write(tmp_path, {"worker/__init__.py": "", "worker/app.py": WORKER}))
     assert SET_ERROR in first.stdout, first.stdout + first.stderr
     assert ": error:" not in second.stdout, second.stdout + second.stderr
 
@@ -205,18 +197,11 @@ def test_cold_and_warm_runs_agree_and_a_settings_edit_is_seen(tmp_path: Path) ->
     assert errors(tmp_path, incremental=True) == []
 
 
-def test_daemon_follows_an_edited_discovered_settings_module(tmp_path: Path) -> None:
+def test_daemon_follows_an_edited_discovered_settings_module(tmp_path: Path, dmypy_runs: DaemonRuns) -> None:
     """dmypy keeps one plugin across runs: the discovered settings file is watched like the ``app`` module's."""
     project(tmp_path, 'CELERY_TASK_SERIALIZER = "pickle"\n')
-    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(tmp_path / ".dmypy.json")]
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    command = [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"]
-    try:
-        first = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
-        (tmp_path / "proj" / "settings.py").write_text('CELERY_TASK_SERIALIZER = "json"\n')
-        second = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
-    finally:
-        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=tmp_path, env=env, timeout=60)
+    settings = tmp_path / "proj" / "settings.py"
+    first, second = dmypy_runs(tmp_path, lambda: settings.write_text('CELERY_TASK_SERIALIZER = "json"\n'))
     assert ": error:" not in first.stdout, first.stdout + first.stderr
     assert any(line.startswith(SET_ERROR) for line in second.stdout.splitlines()), second.stdout + second.stderr
 

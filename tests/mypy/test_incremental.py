@@ -8,15 +8,15 @@ module's source at start-up and fingerprints it in ``report_config_data``.
 from __future__ import annotations
 
 import importlib
-
-import os
 import subprocess
-import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from mypy import api
+
+DaemonRuns = Callable[..., list[subprocess.CompletedProcess[str]]]
 
 APP = """\
 from dataclasses import dataclass
@@ -100,40 +100,17 @@ def test_editing_the_registration_invalidates_the_cache(project: Path) -> None:
     assert len(after) == 2 and all("cannot cross with the json serializer" in line for line in after), after
 
 
-def test_daemon_keeps_the_diagnostics(project: Path) -> None:
-    status = project / ".dmypy.json"
-    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(status)]
-    env = {**os.environ, "PYTHONPATH": str(project)}
-    try:
-        first = subprocess.run(
-            [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"],
-            capture_output=True, text=True, cwd=project, env=env, timeout=120,
-        )
-        (project / "calls.py").write_text(CALLS + "\n# edited\n")
-        second = subprocess.run(
-            [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"],
-            capture_output=True, text=True, cwd=project, env=env, timeout=120,
-        )
-    finally:
-        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=project, env=env, timeout=60)
-    for result in (first, second):
+def test_daemon_keeps_the_diagnostics(project: Path, dmypy_runs: DaemonRuns) -> None:
+    runs = dmypy_runs(project, lambda: (project / "calls.py").write_text(CALLS + "\n# edited\n"))
+    for result in runs:
         errors = [line for line in result.stdout.splitlines() if ": error:" in line]
         assert len(errors) == 1 and errors[0].startswith(SECRET_ERROR), result.stdout + result.stderr
 
 
-def test_daemon_follows_an_edited_registration(project: Path) -> None:
+def test_daemon_follows_an_edited_registration(project: Path, dmypy_runs: DaemonRuns) -> None:
     """dmypy keeps one plugin across runs: it notices the app module changed and re-reads it."""
-    status = project / ".dmypy.json"
-    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(status)]
-    env = {**os.environ, "PYTHONPATH": str(project)}
-    command = [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"]
-    try:
-        first = subprocess.run(command, capture_output=True, text=True, cwd=project, env=env, timeout=120)
-        app = project / "proj" / "app.py"
-        app.write_text(app.read_text() + "register_preserializer(Secret)\n")
-        second = subprocess.run(command, capture_output=True, text=True, cwd=project, env=env, timeout=120)
-    finally:
-        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=project, env=env, timeout=60)
+    app = project / "proj" / "app.py"
+    first, second = dmypy_runs(project, lambda: app.write_text(app.read_text() + "register_preserializer(Secret)\n"))
     assert SECRET_ERROR in first.stdout, first.stdout + first.stderr
     assert ": error:" not in second.stdout, second.stdout + second.stderr
 
@@ -287,22 +264,16 @@ def test_an_explicit_name_without_an_import_is_silent_cold_and_warm(project: Pat
     assert run_mypy(project) == []
 
 
-def test_the_daemon_keeps_and_follows_an_explicit_name(project: Path) -> None:
+def test_the_daemon_keeps_and_follows_an_explicit_name(project: Path, dmypy_runs: DaemonRuns) -> None:
     """dmypy keeps one plugin (and its index of names) across runs: an index entry is re-checked on use."""
     (project / "proj" / "billing.py").write_text(NAMED_TASKS)
     (project / "calls.py").write_text(NAMED_CALLS)
-    status = project / ".dmypy.json"
-    dmypy = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(status)]
-    env = {**os.environ, "PYTHONPATH": str(project)}
-    command = [*dmypy, "run", "--", "--config-file", "mypy.ini", "calls.py", "proj"]
-    try:
-        first = subprocess.run(command, capture_output=True, text=True, cwd=project, env=env, timeout=120)
-        (project / "calls.py").write_text(NAMED_CALLS + "\n# edited\n")
-        second = subprocess.run(command, capture_output=True, text=True, cwd=project, env=env, timeout=120)
-        (project / "proj" / "billing.py").write_text(NAMED_TASKS.replace("billing.charge", "billing.charge_v2"))
-        third = subprocess.run(command, capture_output=True, text=True, cwd=project, env=env, timeout=120)
-    finally:
-        subprocess.run([*dmypy, "stop"], capture_output=True, cwd=project, env=env, timeout=60)
+    billing = project / "proj" / "billing.py"
+    first, second, third = dmypy_runs(
+        project,
+        lambda: (project / "calls.py").write_text(NAMED_CALLS + "\n# edited\n"),
+        lambda: billing.write_text(NAMED_TASKS.replace("billing.charge", "billing.charge_v2")),
+    )
     for result in (first, second):
         errors = [line for line in result.stdout.splitlines() if ": error:" in line]
         assert len(errors) == 1 and 'of "charge" has incompatible type "str"' in errors[0], result.stdout + result.stderr
