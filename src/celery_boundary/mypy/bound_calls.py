@@ -55,7 +55,7 @@ from mypy.types import AnyType, CallableType, Instance, Type, TypeOfAny, Uninhab
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.mypy import errorcodes
-from celery_boundary.mypy.boundary import arrival_type
+from celery_boundary.mypy.boundary import arrival_clause, arrival_type
 from celery_boundary.mypy.calls import check_task_call, make_partial
 from celery_boundary.mypy.canvas_nodes import read_node
 from celery_boundary.mypy.settings import Settings
@@ -230,10 +230,7 @@ def check_replacement(
     if is_subtype(arrived, expected):
         return False  # both arrive as the same thing (a tuple and a list both arrive as a list)
     options = api.options
-    travel = ""
-    if arrived is not got:
-        serializer = settings.result_serializer
-        travel = f", which arrives as {format_type(arrived, options)} with the {serializer} result serializer"
+    travel = arrival_clause(options, settings, got, arrived)
     api.fail(
         f'Task "{view.name}" is replaced by "{node.last}", whose result ({format_type(got, options)}{travel}) '
         f'becomes the result of "{view.name}", declared {format_type(declared, options)}: Celery gives the '

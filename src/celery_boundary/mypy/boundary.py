@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Final
 
-from mypy.messages import format_type_bare
+from mypy.messages import format_type, format_type_bare
 from mypy.nodes import Context
 from mypy.options import Options
 from mypy.plugin import CheckerPluginInterface
@@ -99,6 +99,14 @@ def arrival_type(
         return None
     key = (settings.memo_key, returned)
     return _ARRIVALS.get(key, lambda: _arrival_type(settings, lookup, returned))
+
+
+def arrival_clause(options: Options, settings: Settings, sent: Type, arrived: Type) -> str:
+    """``, which arrives as list[int] with the json result serializer`` when the result changes on
+    the way (``arrived`` is not ``sent``: see ``arrival_type``), else nothing."""
+    if arrived is sent:
+        return ""
+    return f", which arrives as {format_type(arrived, options)} with the {settings.result_serializer} result serializer"
 
 
 def _arrival_type(settings: Settings, lookup: Lookup, returned: Type) -> Type | None:

@@ -30,7 +30,7 @@ from mypy.typeops import make_simplified_union
 from mypy.types import AnyType, Instance, Type, TypeOfAny, get_proper_type
 
 from celery_boundary.mypy import errorcodes
-from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument
+from celery_boundary.mypy.boundary import Crossing, arrival_clause, arrival_type, check_argument
 from celery_boundary.mypy.group_results import group_result, is_group
 from celery_boundary.mypy.canvas_nodes import Node, attach_node, is_signature, read_node
 from celery_boundary.mypy.metadata import SIGNATURE
@@ -76,10 +76,7 @@ def check_link(
         check_argument(api, settings, lookup, crossing, declared, context)
     else:
         options = api.options
-        travel = ""
-        if arrived is not declared:
-            serializer = settings.result_serializer
-            travel = f", which arrives as {format_type(arrived, options)} with the {serializer} result serializer"
+        travel = arrival_clause(options, settings, declared, arrived)
         api.fail(
             f'The canvas passes the result of "{prev.last}" ({format_type(declared, options)}{travel}) to '
             f'"{name}" parameter "{param}" ({format_type(expected, options)}). Fix: make "{param}" accept '
