@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from mypy.version import __version__ as MYPY_VERSION
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PROJECTS = sorted(p.name for p in FIXTURES.iterdir() if (p / "pyproject.toml").is_file())
 EXPECT = re.compile(r"#\s*expect:\s*([\w\- ]+)")
 Finding = tuple[str, int, str]
+MYPY_MAJOR = int(MYPY_VERSION.split(".")[0])
 
 
 def packages(project: Path) -> list[str]:
@@ -62,7 +64,7 @@ def test_flake8_finds_exactly_the_seeded_mistakes(name: str) -> None:
 MYPY_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[\w-]+)\]$")
 
 
-def run_mypy(project: Path, tmp_path: Path) -> set[Finding]:
+def run_mypy(project: Path, tmp_path: Path, *options: str) -> set[Finding]:
     done = subprocess.run(
         [
             sys.executable,
@@ -72,6 +74,7 @@ def run_mypy(project: Path, tmp_path: Path) -> set[Finding]:
             str(tmp_path / "cache"),
             "--show-error-codes",
             "--no-error-summary",
+            *options,
             *packages(project),
         ],
         cwd=project,
@@ -93,3 +96,13 @@ def test_mypy_with_the_plugin_finds_exactly_the_seeded_mistakes(name: str, tmp_p
     want = expected(project, flake8=False)
     assert any(code.startswith("celery-") for _, _, code in want)
     assert run_mypy(project, tmp_path) == want
+
+
+@pytest.mark.skipif(MYPY_MAJOR < 2, reason="mypy 1.x has no worker processes")
+@pytest.mark.parametrize("name", PROJECTS)
+def test_mypy_with_worker_processes_finds_the_same(name: str, tmp_path: Path) -> None:
+    """mypy 2.x ``-n``: each worker process loads the plugin; cold and warm agree with the snapshot."""
+    project = FIXTURES / name
+    want = expected(project, flake8=False)
+    assert run_mypy(project, tmp_path, "-n", "2") == want
+    assert run_mypy(project, tmp_path, "-n", "2") == want
