@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,9 @@ from mypy.options import Options
 
 from celery_boundary.mypy import appscan, discovery
 from celery_boundary.mypy import settings as plugin_settings
-from celery_boundary.mypy.appscan import AppFacts, scan_app
+from celery_boundary.mypy.appscan import AppFacts, facts_from_json, scan_app
 from celery_boundary.mypy.discovery import discover_app
-from celery_boundary.mypy.startup_memory import Memory, is_racy, memory_path
+from celery_boundary.mypy.startup_memory import Memory, Observed, is_racy, memory_path
 
 APP = 'from celery import Celery\n\napp = Celery("proj", task_serializer="{serializer}")\n'
 REGISTERING = (
@@ -196,16 +197,23 @@ def test_the_racy_window() -> None:
         "[]",
         json.dumps({"format": 999}),
         None,  # replaced below by a well-formed file with wrong types inside
+        "inner",
     ],
 )
 def test_a_damaged_memory_is_ignored(tree: Tree, tmp_path: Path, stored: str | None) -> None:
     store = tmp_path / "memory.json"
     remembered(tree, store)
+    assert json.loads(store.read_text())["folders"], "the memory under test holds folder listings"
     if stored is None:
         data = json.loads(store.read_text())
         for kind in ("folders", "apps", "scans"):
             data[kind] = {key: 7 for key in data[kind]} or {"x": 7}
         data["apps"] = {str(tree.root / "proj"): {"names": 3, "stamps": None, "creates": 1}}
+        stored = json.dumps(data)
+    elif stored == "inner":  # the right shapes, wrong things inside (names that are not strings)
+        data = json.loads(store.read_text())
+        data["folders"] = {folder: [entry[0], "proj", [1, 2]] for folder, entry in data["folders"].items()}
+        data["apps"] = {folder: {**entry, "creates": [None]} for folder, entry in data["apps"].items()}
         stored = json.dumps(data)
     store.write_text(stored)
     assert remembered(tree, store) == fresh(tree)
@@ -290,6 +298,26 @@ def test_load_settings_writes_into_mypys_cache_folder(tree: Tree, tmp_path: Path
     assert not (tmp_path / "cache").exists(), "--no-incremental: mypy's cache rules, nothing written"
 
 
+def test_a_failure_inside_the_memory_falls_back_to_a_fresh_read(
+    tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree.write("mypy.ini", "[mypy]\nplugins = celery_boundary.mypy\n")
+    options = Options()
+    options.config_file = str(tree.root / "mypy.ini")
+    options.cache_dir = str(tmp_path / "cache")
+    fresh_data = plugin_settings.load_settings(options).config_data()
+
+    original = Memory.app_files
+
+    def broken(self: Memory, *args: Any) -> list[str]:
+        if self.path is not None:
+            raise RuntimeError("a memory bug")
+        return original(self, *args)
+
+    monkeypatch.setattr(Memory, "app_files", broken)
+    assert plugin_settings.load_settings(options).config_data() == fresh_data
+
+
 # --- a property: whatever the edits, memory and a fresh scan agree -----------------------------
 NAMES = ["proj/celery.py", "proj/tasks.py", "proj/sub/worker.py", "other/app.py", "proj/tests/app.py", "top.py"]
 CONTENTS = [
@@ -351,3 +379,77 @@ def test_a_later_instance_that_finds_another_app_changes_the_version(monkeypatch
     assert version.current() == version.VERSION
     version.watch("other/mypy.ini", (), "other")  # another configuration owns the state
     assert version.current() == version.VERSION
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    entries=st.lists(
+        st.tuples(st.sampled_from(["folders", "apps", "scans", "dists"]), st.booleans(), JSON, JSON), max_size=6
+    )
+)
+def test_any_stored_values_under_the_right_header_give_the_fresh_answer(
+    scratch: Path, entries: list[tuple[str, bool, object, object]]
+) -> None:
+    """A stored file that passes the header check but holds anything at all: never an exception, and
+    the fresh answer unless the damage is itself a well-formed fact (a listing of the wrong names
+    under the right mtime is trusted, as mypy trusts its own cache). Keys are the project's real
+    folders and scans; with ``keep`` an entry keeps its real mtime / stamps, so the damaged part is
+    the part that gets used."""
+    root = Path(tempfile.mkdtemp(dir=scratch))
+    tree = Tree(root / "project")
+    tree.root.mkdir()
+    tree.write("proj/__init__.py", "")
+    tree.write("proj/celery.py", APP.format(serializer="yaml"))
+    store = root / "memory.json"
+    remembered(tree, store)
+    data = json.loads(store.read_text())
+    lies = False
+    for number, (kind, keep, one, other) in enumerate(entries):
+        keys = list(data[kind]) or [str(tree.root / "proj")]
+        key = keys[number % len(keys)]
+        original = data[kind].get(key)
+        value: object = one
+        if keep and kind == "folders" and isinstance(original, list) and original:
+            value = [original[0], one, other]
+        elif keep and kind == "dists" and isinstance(original, list) and original:
+            value = [original[0], one]
+        elif keep and kind == "apps" and isinstance(original, dict):
+            value = {**original, "creates": one} if number % 2 else {**original, "names": one}
+        elif keep and kind == "scans" and isinstance(original, dict):
+            value = {**original, "value": one}
+        data[kind][key] = value
+        lies = lies or well_formed(kind, value)
+    store.write_text(json.dumps(data))
+    found = remembered(tree, store)
+    versions = plugin_settings.read_versions(Memory(str(store)))
+    if not lies:
+        assert found == fresh(tree)
+        assert versions == plugin_settings.read_versions()
+
+
+def well_formed(kind: str, value: object) -> bool:
+    """The shape the memory stores for ``kind`` (its content may still be false)."""
+
+    def names(item: object) -> bool:
+        return isinstance(item, list) and all(isinstance(name, str) for name in item)
+
+    if kind == "folders":
+        return isinstance(value, list) and len(value) == 3 and names(value[1]) and names(value[2])
+    if kind == "dists":
+        return isinstance(value, list) and len(value) == 2 and isinstance(value[1], dict)
+    if kind == "apps":
+        return isinstance(value, dict) and names(value.get("names")) and names(value.get("creates"))
+    try:
+        assert isinstance(value, dict)
+        Observed.load(value["observed"])
+        facts_from_json(value["value"])
+    except Exception:  # noqa: BLE001 - any failure means the memory ignores it
+        return False
+    return True

@@ -100,10 +100,13 @@ def load_settings(options: Options) -> Settings:
     roots = search_roots(options, start, cfg)
     # mypy's own cache rules: none with --cache-dir=/dev/null, none read with --no-incremental.
     kept = memory_path(options.cache_dir, f"{start}\0{options.config_file}") if options.incremental else None
-    memory = Memory(kept)
-    facts = scan_app(cfg.app, roots, memory=memory) if cfg.app else discover(start, roots, memory)
-    versions = read_versions(memory)
-    memory.save()
+    try:
+        memory = Memory(kept)
+        facts, versions = _read_project(cfg, start, roots, memory)
+    except Exception:  # noqa: BLE001 - the memory only saves time: one this code cannot use is ignored
+        facts, versions = _read_project(cfg, start, roots, Memory())  # a real failure raises here again
+    else:
+        memory.save()
     registrations = [
         *(Registration(name, origin="config preserializers") for name in cfg.preserializers),
         *facts.registrations,
@@ -117,6 +120,13 @@ def load_settings(options: Options) -> Settings:
         watched=stamp(watched),
         generation=next(_GENERATIONS),
     )
+
+
+def _read_project(
+    cfg: config.Config, start: Path, roots: list[Path], memory: Memory
+) -> tuple[AppFacts, dict[str, str]]:
+    facts = scan_app(cfg.app, roots, memory=memory) if cfg.app else discover(start, roots, memory)
+    return facts, read_versions(memory)
 
 
 def discover(start: Path, roots: list[Path], memory: Memory | None = None) -> AppFacts:

@@ -165,7 +165,7 @@ class Memory:
         if mtime < 0:
             return None
         known = self._before.get("folders", {}).get(folder)
-        if isinstance(known, list) and len(known) == 3 and known[0] == mtime:
+        if isinstance(known, list) and len(known) == 3 and known[0] == mtime and _names(known[1]) and _names(known[2]):
             dirs, files = known[1], known[2]
         else:
             dirs, files = [], []
@@ -197,20 +197,16 @@ class Memory:
         known = self._before.get("apps", {}).get(folder)
         # A folder seen for the first time is read whole: the stamps come from the reads.
         stamps = [list(file_stamp(os.path.join(folder, name))) for name in names] if known else [[]] * len(names)
-        if isinstance(known, dict) and known.get("names") == names and known.get("stamps") == stamps:
+        valid = isinstance(known, dict) and _names(known.get("names")) and _names(known.get("creates"))
+        if valid and known["names"] == names and known.get("stamps") == stamps:
             self._now["apps"][folder] = known
-            stored = known.get("creates")
-            if isinstance(stored, list) and all(isinstance(name, str) for name in stored):
-                return stored
+            return list(known["creates"])
         before: dict[str, tuple[list[int], bool]] = {}
-        if isinstance(known, dict):
-            try:
-                before = {
-                    name: (stamp, name in known["creates"])
-                    for name, stamp in zip(known["names"], known["stamps"], strict=True)
-                }
-            except (KeyError, TypeError, ValueError):
-                before = {}
+        if valid and isinstance(known["stamps"], list) and len(known["stamps"]) == len(known["names"]):
+            creators_before = set(known["creates"])
+            before = {
+                name: (stamp, name in creators_before) for name, stamp in zip(known["names"], known["stamps"])
+            }
         creators: list[str] = []
         for index, name in enumerate(names):
             found = before.get(name)
@@ -289,6 +285,11 @@ class Memory:
                 os.unlink(temporary)
             except OSError:
                 pass
+
+
+def _names(value: object) -> bool:
+    """A stored list of file or folder names (anything else in a stored file is ignored)."""
+    return isinstance(value, list) and all(isinstance(name, str) for name in value)
 
 
 def memory_path(cache_dir: str | None, project: str) -> str | None:
