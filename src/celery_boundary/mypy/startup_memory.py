@@ -147,7 +147,7 @@ class Memory:
         self._now: dict[str, dict[str, Any]] = {"folders": {}, "apps": {}, "scans": {}, "dists": {}}
 
     # --- the discovery walk ------------------------------------------------------------------
-    def walk(self, top: str, skip: Any) -> Iterator[tuple[str, list[str]]]:
+    def walk(self, top: str, skip: Callable[[str], bool]) -> Iterator[tuple[str, list[str]]]:
         """(folder, its ``.py`` file names) top-down in sorted order, like ``os.walk`` without
         following links; ``skip(name)`` prunes sub-folders. Unchanged folders are not re-listed."""
         pending = [top]
