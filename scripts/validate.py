@@ -232,8 +232,8 @@ def census(report: Report, root: Path, files: list[Path]) -> None:
     them); list decorators that look like tasks but are not."""
     from celery_boundary.analysis.index import build_index
     from celery_boundary.core.config import Config
-    from celery_boundary.flake8.visitors.thin_tasks import measure_task
-    from celery_boundary.report.factory_scan import with_project_factories
+    from celery_boundary.checks.thin_tasks import measure_task
+    from celery_boundary.gate.factory_scan import with_project_factories
 
     decorators = frozenset(with_project_factories(files, Config()).task_decorators)
     report.factories = sorted(decorators)

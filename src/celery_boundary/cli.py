@@ -1,5 +1,5 @@
 """``celery-boundary``: the command line. A router only: parse arguments, call the command in
-``celery_boundary.report``, turn a usage or configuration error into one line on stderr and exit 2.
+``celery_boundary.gate``, turn a usage or configuration error into one line on stderr and exit 2.
 
     celery-boundary check [PATHS] [--format text|json|sarif|github] [--select/--ignore CODES]
                           [--baseline FILE] [--write-baseline FILE] [--jobs N] [--mypy] [--quiet]
@@ -20,8 +20,7 @@ from typing import NoReturn
 
 from celery_boundary import __version__
 from celery_boundary.core.config import ConfigError
-from celery_boundary.report.errors import UsageError
-from celery_boundary.report.rulerunner import RulesUnavailable
+from celery_boundary.gate.errors import UsageError
 
 EXIT_USAGE = 2
 
@@ -73,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return _route(args)
-    except (UsageError, ConfigError, RulesUnavailable) as exc:
+    except (UsageError, ConfigError) as exc:
         sys.stderr.write(f"celery-boundary: error: {exc}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -85,8 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _route(args: argparse.Namespace) -> int:
     if args.command == "check":
-        from celery_boundary.report.check import CheckOptions, run_check
-        from celery_boundary.report.selection import parse_codes
+        from celery_boundary.gate.check import CheckOptions, run_check
+        from celery_boundary.gate.selection import parse_codes
 
         options = CheckOptions(
             paths=tuple(args.paths), format=args.format, select=parse_codes(args.select),
@@ -96,15 +95,15 @@ def _route(args: argparse.Namespace) -> int:
         )
         return run_check(options)
     if args.command == "fix":
-        from celery_boundary.report.fix import FixOptions, run_fix
-        from celery_boundary.report.selection import parse_codes
+        from celery_boundary.gate.fix import FixOptions, run_fix
+        from celery_boundary.gate.selection import parse_codes
 
         return run_fix(FixOptions(
             paths=tuple(args.paths), select=parse_codes(args.select), ignore=parse_codes(args.ignore),
             exclude=parse_codes(args.exclude), config=args.config, diff=args.diff,
             unsafe_fixes=args.unsafe_fixes, quiet=args.quiet,
         ))
-    from celery_boundary.report import catalog
+    from celery_boundary.gate import catalog
 
     if args.command == "rules":
         sys.stdout.write(catalog.table())

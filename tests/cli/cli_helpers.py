@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
-from celery_boundary.core.config import Config
+from celery_boundary.core.findings import Finding
 
 
 def write(root: Path, relative: str, text: str) -> Path:
@@ -21,7 +21,7 @@ def lines_of(text: str) -> list[str]:
     return [line for line in text.splitlines() if line]
 
 
-def stand_in_rules(tree: ast.Module, path: str, lines: Sequence[str], config: Config) -> Iterable[tuple[int, int, str]]:
+def stand_in_rules(tree: ast.Module) -> Iterable[Finding]:
     """CB101 for ``<name>serializer = "pickle"``; CB201 for ``_private.delay(...)``."""
     for node in ast.walk(tree):
         if (
@@ -30,7 +30,7 @@ def stand_in_rules(tree: ast.Module, path: str, lines: Sequence[str], config: Co
             and node.value.value == "pickle"
             and any(isinstance(t, ast.Name) and t.id.endswith("serializer") for t in node.targets)
         ):
-            yield node.lineno, node.col_offset, "CB101 pickle executes code on load; use json"
+            yield Finding("", node.lineno, node.col_offset + 1, "CB101", "pickle executes code on load; use json")
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -38,4 +38,4 @@ def stand_in_rules(tree: ast.Module, path: str, lines: Sequence[str], config: Co
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id.startswith("_")
         ):
-            yield node.lineno, node.col_offset, f"CB201 private task {node.func.value.id} launched directly"
+            yield Finding("", node.lineno, node.col_offset + 1, "CB201", f"private task {node.func.value.id} launched directly")

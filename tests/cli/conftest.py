@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from celery_boundary.report import rulerunner
+from celery_boundary.gate import engine
 from cli_helpers import stand_in_rules
 
 
 @pytest.fixture
 def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
     # Process-pool workers are forked on Linux, so they inherit the patched source too.
-    source = rulerunner.RuleSource(lambda text, config: True, lambda *args: (stand_in_rules(*args), None))
-    monkeypatch.setattr(rulerunner, "_SOURCE", source)
+    monkeypatch.setattr(engine, "might_apply", lambda text, config: True)
+    monkeypatch.setattr(engine, "run_rules", lambda index, path, config: list(stand_in_rules(index.tree)))
 
 
 @pytest.fixture

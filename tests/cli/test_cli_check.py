@@ -9,8 +9,8 @@ import pytest
 from cli_helpers import lines_of, write
 
 from celery_boundary.cli import main
-from celery_boundary.report.check import CheckOptions, run_check
-from celery_boundary.report.engine import Progress
+from celery_boundary.gate.check import CheckOptions, run_check
+from celery_boundary.gate.engine import Progress
 
 pytestmark = pytest.mark.usefixtures("stand_in")
 
@@ -211,15 +211,16 @@ def test_no_progress_when_stderr_is_not_a_terminal(project: Path, capsys: pytest
 def test_a_rule_crash_names_the_file_and_checks_the_rest(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from celery_boundary.report import rulerunner
+    from celery_boundary.gate import engine
     from cli_helpers import stand_in_rules
 
-    def fragile(tree, path, lines, config):  # type: ignore[no-untyped-def]
+    def fragile(index, path, config):  # type: ignore[no-untyped-def]
         if path == "odd.py":
             raise ValueError("unexpected node")
-        return stand_in_rules(tree, path, lines, config), None
+        return list(stand_in_rules(index.tree))
 
-    monkeypatch.setattr(rulerunner, "_SOURCE", rulerunner.RuleSource(lambda text, config: True, fragile))
+    monkeypatch.setattr(engine, "might_apply", lambda text, config: True)
+    monkeypatch.setattr(engine, "run_rules", fragile)
     write(project, "odd.py", "x = 1\n")
     write(project, "settings.py", SETTINGS)
     status, out, err = run(capsys, "check", "-q")

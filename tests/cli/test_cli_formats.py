@@ -14,8 +14,8 @@ from cli_helpers import write
 
 from celery_boundary.cli import main
 from celery_boundary.core import rules
-from celery_boundary.report.findings import Finding
-from celery_boundary.report.formats import render_github
+from celery_boundary.core.findings import Finding
+from celery_boundary.gate.formats import render_github
 
 pytestmark = pytest.mark.usefixtures("stand_in")
 

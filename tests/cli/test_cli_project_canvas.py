@@ -12,7 +12,7 @@ import pytest
 from cli_helpers import write
 
 from celery_boundary.cli import main
-from celery_boundary.flake8.visitors import check_source
+from celery_boundary.checks import check_source
 
 DISPATCHER = """
 from celery import group

@@ -8,7 +8,7 @@ import pytest
 
 from celery_boundary.cli import main
 from celery_boundary.core import rules
-from celery_boundary.report import catalog
+from celery_boundary.gate import catalog
 
 
 def test_rules_lists_every_rule_with_slug_tools_default_and_fix(capsys: pytest.CaptureFixture[str]) -> None:

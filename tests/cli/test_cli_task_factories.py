@@ -11,8 +11,8 @@ import pytest
 from cli_helpers import write
 
 from celery_boundary.cli import main
-from celery_boundary.flake8.visitors import check_source
-from celery_boundary.flake8.visitors.common import Settings
+from celery_boundary.checks import check_source
+from celery_boundary.checks.common import RuleSettings
 
 FACTORY = """
 from celery import shared_task
@@ -70,7 +70,7 @@ def test_check_finds_tasks_made_by_a_factory_from_another_module(
 def test_flake8_needs_the_option_for_a_factory_in_another_module(factory_project: Path) -> None:
     text = (factory_project / "proj/jobs.py").read_text(encoding="utf-8")
     assert check_source(text) == []
-    configured = Settings(task_decorators=frozenset({"proj.workers.retryable"}))
+    configured = RuleSettings(task_decorators=frozenset({"proj.workers.retryable"}))
     assert [(f.line, f.code) for f in check_source(text, configured)] == [(5, "CB301")]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from celery_boundary.flake8.visitors import Settings, check_source
+from celery_boundary.checks import RuleSettings, check_source
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE / "examples"
@@ -27,10 +27,10 @@ def expected(text: str) -> set[tuple[int, str]]:
     return found
 
 
-def settings_of(text: str) -> Settings:
+def settings_of(text: str) -> RuleSettings:
     first = text.splitlines()[0] if text else ""
     if not first.startswith(_SETTINGS):
-        return Settings()
+        return RuleSettings()
     values: dict[str, object] = {}
     for part in first[len(_SETTINGS):].split(";"):
         key, _, raw = part.strip().partition("=")
@@ -38,7 +38,7 @@ def settings_of(text: str) -> Settings:
             values[key] = frozenset(item.strip() for item in raw.split(",") if item.strip())
         else:
             values[key] = int(raw)
-    return Settings(**values)  # type: ignore[arg-type]
+    return RuleSettings(**values)  # type: ignore[arg-type]
 
 
 def found(text: str) -> set[tuple[int, str]]:

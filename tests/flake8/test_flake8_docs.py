@@ -8,7 +8,7 @@ import re
 import pytest
 
 from celery_boundary.core import rules
-from celery_boundary.flake8.visitors import check_source
+from celery_boundary.checks import check_source
 from flake8_expectations import EXAMPLES, ROOT
 
 DOCS = ROOT / "docs" / "rules"

@@ -89,13 +89,13 @@ def test_plugin_imports_no_heavy_module() -> None:
 
 
 def test_the_substring_pretest_skips_only_modules_no_rule_can_match() -> None:
-    from celery_boundary.flake8.visitors import Settings, might_apply
+    from celery_boundary.checks import RuleSettings, might_apply
 
-    assert not might_apply("import os\n\ndef f(x):\n    return x.get('a')\n", Settings())
-    assert might_apply("from proj import tasks\ntasks._step.delay(1)\n", Settings())
-    assert might_apply("CELERY_ACCEPT_CONTENT = ['pickle']\n", Settings())
-    assert not might_apply("from proj.jobs import job\n", Settings())
-    assert might_apply("from proj.jobs import job\n", Settings(task_decorators=frozenset({"proj.jobs.job"})))
+    assert not might_apply("import os\n\ndef f(x):\n    return x.get('a')\n", RuleSettings())
+    assert might_apply("from proj import tasks\ntasks._step.delay(1)\n", RuleSettings())
+    assert might_apply("CELERY_ACCEPT_CONTENT = ['pickle']\n", RuleSettings())
+    assert not might_apply("from proj.jobs import job\n", RuleSettings())
+    assert might_apply("from proj.jobs import job\n", RuleSettings(task_decorators=frozenset({"proj.jobs.job"})))
 
 
 def test_an_internal_error_is_reported_once_and_flake8_goes_on(

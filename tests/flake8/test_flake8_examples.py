@@ -24,7 +24,7 @@ def test_example_reports_exactly_the_commented_codes(path: Path) -> None:
 
 
 def test_every_message_starts_with_its_code_and_names_a_fix() -> None:
-    from celery_boundary.flake8.visitors import check_source
+    from celery_boundary.checks import check_source
 
     for path in FILES:
         for finding in check_source(path.read_text(encoding="utf-8")):
@@ -33,7 +33,7 @@ def test_every_message_starts_with_its_code_and_names_a_fix() -> None:
 
 
 def test_the_text_pretest_never_skips_a_file_with_findings() -> None:
-    from celery_boundary.flake8.visitors import check_source, might_apply
+    from celery_boundary.checks import check_source, might_apply
 
     from flake8_expectations import ROOT, settings_of
 

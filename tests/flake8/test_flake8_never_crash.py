@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from celery_boundary.flake8.visitors import Settings, check_tree
+from celery_boundary.checks import RuleSettings, check_tree
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 SITE = Path(sysconfig.get_paths()["purelib"])
 #: Thresholds at zero and a user decorator make every task path run, not only the reporting ones.
-EAGER = Settings(task_decorators=frozenset({"invoke.task"}), max_task_statements=0, max_task_branches=0,
+EAGER = RuleSettings(task_decorators=frozenset({"invoke.task"}), max_task_statements=0, max_task_branches=0,
                  max_task_loops=0, max_task_depth=0)
 
 
@@ -30,7 +30,7 @@ def crashes(paths: Iterable[Path]) -> tuple[int, list[str]]:
         except (SyntaxError, ValueError, OSError, RecursionError):
             continue  # flake8 reports E999 for these; the plugin is not run
         checked += 1
-        for settings in (Settings(), EAGER):
+        for settings in (RuleSettings(), EAGER):
             try:
                 check_tree(tree, settings)
             except Exception as exc:  # noqa: BLE001 - the point is to see any exception

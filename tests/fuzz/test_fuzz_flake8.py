@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from celery_boundary.flake8.plugin import Plugin
-from celery_boundary.flake8.visitors import Settings
+from celery_boundary.checks import RuleSettings
 from celery_sources import celery_modules, grammar_modules, node_modules
 
 #: Zero thresholds and a user decorator: every task runs CB301's reporting path, and a module
 #: with ``invoke.task`` gets tasks from a configured decorator too.
-EAGER = Settings(task_decorators=frozenset({"invoke.task", "proj.celery.app.task"}),
+EAGER = RuleSettings(task_decorators=frozenset({"invoke.task", "proj.celery.app.task"}),
                  trusted_serializers=frozenset({"signed"}), max_task_statements=0,
                  max_task_branches=0, max_task_loops=0, max_task_depth=0)
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -39,7 +39,7 @@ def internal_errors_raise() -> Iterator[None]:
         yield
 
 
-def run_plugin(source: str, options: Settings) -> list[tuple[int, int, str, Any]]:
+def run_plugin(source: str, options: RuleSettings) -> list[tuple[int, int, str, Any]]:
     """What flake8 does with one file: parse, instantiate, run; every message starts with CB."""
     tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
@@ -55,7 +55,7 @@ def run_plugin(source: str, options: Settings) -> list[tuple[int, int, str, Any]
 @FUZZ
 @given(source=celery_modules(), eager=st.booleans())
 def test_celery_shaped_modules_never_crash_the_plugin(source: str, eager: bool) -> None:
-    run_plugin(source, EAGER if eager else Settings())
+    run_plugin(source, EAGER if eager else RuleSettings())
 
 
 @FUZZ

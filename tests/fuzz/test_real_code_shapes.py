@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from celery_boundary.cli import main
-from celery_boundary.flake8.visitors import Settings, check_source
+from celery_boundary.checks import RuleSettings, check_source
 
 
-def codes(source: str, settings: Settings | None = None) -> list[str]:
+def codes(source: str, settings: RuleSettings | None = None) -> list[str]:
     return [f.code for f in check_source(textwrap.dedent(source), settings)]
 
 
@@ -94,7 +94,7 @@ def test_real_get_and_chain_shapes_stay_silent(source: str) -> None:
 
 
 def test_legacy_task_under_a_second_decorator_is_a_task() -> None:
-    zero = Settings(max_task_statements=0)
+    zero = RuleSettings(max_task_statements=0)
     assert codes(LEGACY_TASK, zero) == ["CB301"]
 
 

@@ -1,3 +1,3 @@
-"""The flake8 front end (codes CB1xx-CB4xx). ``plugin.Plugin`` is the entry point; the rules in
-``visitors/`` use only ``ast`` and can be called without flake8 (``visitors.check_source``).
+"""The flake8 front end (codes CB1xx-CB4xx). ``plugin.Plugin`` is the entry point; the rules it runs
+are ``celery_boundary.checks``, which use only ``ast`` and run without flake8 (``checks.check_source``).
 This package must not import flake8, celery, kombu, mypy or libcst at import time."""

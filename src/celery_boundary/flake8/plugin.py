@@ -1,6 +1,7 @@
 """The flake8 entry point ``CB`` (pyproject: ``CB = "celery_boundary.flake8.plugin:Plugin"``).
 
-Routes only: options in, findings out. The rules live in ``visitors/`` and run without flake8.
+Routes only: options in, findings out. The rules live in ``celery_boundary.checks`` and run without
+flake8.
 flake8 (7.x) builds one ``Plugin`` per file and runs it whatever ``--select`` says, so ``run``
 first does a substring test on the source and returns at once for modules that cannot match.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import ast
 import functools
-import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -20,10 +20,7 @@ from typing import Any, ClassVar
 from celery_boundary import __version__
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
-from celery_boundary.flake8.visitors import check_tree, might_apply
-from celery_boundary.flake8.visitors.common import Settings
-
-LOG = logging.getLogger(__name__)
+from celery_boundary.checks import RuleSettings, check_tree, might_apply
 
 #: Rules that are off unless selected (``--select CB`` / ``extend-select = CB301``): see their docs.
 OPT_IN: tuple[str, ...] = tuple(
@@ -34,7 +31,7 @@ OPT_IN: tuple[str, ...] = tuple(
 class Plugin:
     name = "celery-boundary"
     version = __version__
-    settings: ClassVar[Settings] = Settings()
+    settings: ClassVar[RuleSettings] = RuleSettings()
     #: The ``--cb-*`` values given on the command line or in flake8's configuration.
     overrides: ClassVar[dict[str, Any]] = {}
     _warned: ClassVar[set[str]] = set()
@@ -76,9 +73,9 @@ class Plugin:
                        "please report it (the CB rules skipped this file)")
             return
         for finding in findings:
-            yield finding.line, finding.col, finding.text, type(self)
+            yield finding.line, finding.column - 1, finding.text, type(self)  # flake8: 0-based column
 
-    def _settings(self) -> Settings:
+    def _settings(self) -> RuleSettings:
         """The settings of the ``[tool.celery_boundary]`` nearest to the checked file (a monorepo
         may hold several), falling back to the one found from the working directory."""
         if self.filename in ("stdin", "-", "<stdin>"):
@@ -108,13 +105,8 @@ def load_config(directory: Path | None) -> config_module.Config:
         return config_module.Config()
 
 
-def settings_for(config: config_module.Config, overrides: dict[str, Any]) -> Settings:
-    return Settings(**{**Settings.from_config(config).__dict__, **overrides})
-
-
-def settings_from(options: argparse.Namespace, config: config_module.Config) -> Settings:
-    """The config file's values, overridden by the ``--cb-*`` flags that were given."""
-    return settings_for(config, overrides_from(options))
+def settings_for(config: config_module.Config, overrides: dict[str, Any]) -> RuleSettings:
+    return RuleSettings(**{**RuleSettings.from_config(config).__dict__, **overrides})
 
 
 def overrides_from(options: argparse.Namespace) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
-from celery_boundary.report.errors import UsageError
+from celery_boundary.gate.errors import UsageError
 
 #: Directories never worth reading (flake8's default exclude plus virtualenvs and build output).
 DEFAULT_EXCLUDE: Final = (

@@ -34,7 +34,7 @@ from typing import Final
 from celery_boundary.analysis import canvas as cv
 from celery_boundary.analysis.index import ModuleIndex, Site, build_index
 from celery_boundary.analysis.names import APP, LOCAL, ScopeNode
-from celery_boundary.report.findings import Finding
+from celery_boundary.core.findings import Finding
 
 CODE: Final = "CB202"
 EXPIRY: Final = "CB401"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from celery_boundary.core import rules
-from celery_boundary.report.errors import UsageError
+from celery_boundary.gate.errors import UsageError
 
 
 def known_codes() -> tuple[str, ...]:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from celery_boundary.report.discovery import display
-from celery_boundary.report.errors import UsageError
-from celery_boundary.report.findings import Finding, keyed
+from celery_boundary.gate.files import display
+from celery_boundary.gate.errors import UsageError
+from celery_boundary.core.findings import Finding, keyed
 
 VERSION: Final = 1
 Key = tuple[str, str, str, int]

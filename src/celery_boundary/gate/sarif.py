@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 from celery_boundary import __version__
 from celery_boundary.core import rules
-from celery_boundary.report import catalog
-from celery_boundary.report.findings import Finding, keyed
+from celery_boundary.gate import catalog
+from celery_boundary.core.findings import Finding, keyed
 
 SCHEMA_URI: Final = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY: Final = "celeryBoundary/v1"

@@ -11,14 +11,14 @@ import re
 from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, build_index
-from celery_boundary.flake8.visitors import canvas, periodic, serializers, thin_tasks
-from celery_boundary.flake8.visitors.common import Finding, Settings
+from celery_boundary.checks import canvas, periodic, serializers, thin_tasks
+from celery_boundary.checks.common import RuleSettings
+from celery_boundary.core.findings import Finding
 
-__all__ = ["GROUPS", "Finding", "Settings", "check_index", "check_source", "check_tree", "might_apply"]
+__all__ = ["GROUPS", "Finding", "RuleSettings", "check_index", "check_source", "check_tree", "might_apply"]
 
 #: The rule groups; each reads a ``ModuleIndex`` and yields findings.
 GROUPS: Final = (serializers.check, canvas.check, thin_tasks.check, periodic.check)
-_GROUPS: Final = GROUPS  # the name report/rulerunner.py reads
 #: A module in which none of these occurs (lower-cased) cannot trigger any CB rule: every rule needs
 #: a Celery import, a task decorator (``@app.task``, ``shared_task``), a Task base class
 #: (``class X(BaseTask):``), a launch method, a setting name or django-celery-beat's PeriodicTask.
@@ -28,7 +28,7 @@ _KEYWORDS: Final = re.compile(
 )
 
 
-def might_apply(text: str, settings: Settings) -> bool:
+def might_apply(text: str, settings: RuleSettings) -> bool:
     """A cheap text test run before any rule (flake8 runs every plugin on every file)."""
     lowered = text.lower()
     if _KEYWORDS.search(lowered):
@@ -36,13 +36,13 @@ def might_apply(text: str, settings: Settings) -> bool:
     return any(name.rsplit(".", 1)[-1].lower() in lowered for name in settings.task_decorators)
 
 
-def check_tree(tree: ast.Module, settings: Settings | None = None) -> list[Finding]:
+def check_tree(tree: ast.Module, settings: RuleSettings | None = None) -> list[Finding]:
     """Every CB finding in one module, sorted by position."""
-    settings = settings or Settings()
+    settings = settings or RuleSettings()
     return check_index(build_index(tree, settings.task_decorators), settings)
 
 
-def check_index(index: ModuleIndex, settings: Settings) -> list[Finding]:
+def check_index(index: ModuleIndex, settings: RuleSettings) -> list[Finding]:
     """Every CB finding over an index already built (the project-wide pass keeps the index)."""
     findings: set[Finding] = set()
     for group in GROUPS:
@@ -53,7 +53,7 @@ def check_index(index: ModuleIndex, settings: Settings) -> list[Finding]:
     return sorted(findings)
 
 
-def check_source(source: str, settings: Settings | None = None, filename: str = "<source>") -> list[Finding]:
+def check_source(source: str, settings: RuleSettings | None = None, filename: str = "<source>") -> list[Finding]:
     """Parse and check; a file that does not parse has no CB findings (flake8 reports E999)."""
     try:
         tree = ast.parse(source, filename=filename)

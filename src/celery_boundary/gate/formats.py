@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from celery_boundary.report import sarif
-from celery_boundary.report.errors import UsageError
-from celery_boundary.report.findings import Finding
+from celery_boundary.gate import sarif
+from celery_boundary.gate.errors import UsageError
+from celery_boundary.core.findings import Finding
 
 
 def render_text(findings: Sequence[Finding]) -> str:

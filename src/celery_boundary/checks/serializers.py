@@ -1,7 +1,7 @@
 """CB101 pickle as task/result/event serializer, CB102 pickle in accept_content, CB103 pickle
 chosen per task or per call.
 
-Settings are found in every style Celery reads (celery 5.7): Django ``CELERY_*`` names and the old
+RuleSettings are found in every style Celery reads (celery 5.7): Django ``CELERY_*`` names and the old
 upper-case names, celeryconfig-style module (or class) attributes, ``app.conf.update(...)``,
 ``app.conf.<key> = ...``, ``app.conf["key"] = ...``, ``Celery(..., key=...)`` and dict literals.
 A serializer registered in the same module with ``kombu.serialization.register`` whose functions
@@ -16,7 +16,8 @@ from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, Site
 from celery_boundary.analysis.names import LOCAL, last_name
-from celery_boundary.flake8.visitors.common import Finding, Literal, Settings, literal_strings, report, string_of
+from celery_boundary.core.findings import Finding
+from celery_boundary.checks.common import Literal, RuleSettings, literal_strings, report, string_of
 
 PICKLE_CONTENT_TYPE: Final = "application/x-python-serialize"
 _SERIALIZER_SETTINGS: Final = frozenset({"task_serializer", "result_serializer", "event_serializer"})
@@ -47,7 +48,7 @@ def setting_kind(name: str) -> str | None:
 class _Pickles:
     """Which serializer names and content types execute code when loaded, in this module."""
 
-    def __init__(self, index: ModuleIndex, settings: Settings) -> None:
+    def __init__(self, index: ModuleIndex, settings: RuleSettings) -> None:
         self.trusted = settings.trusted_serializers
         self.custom: dict[str, str] = {}
         for site in index.calls:
@@ -122,7 +123,7 @@ def _source_names(index: ModuleIndex, codec: ast.expr, site: Site) -> set[str]:
     return found
 
 
-def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
+def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     pickles = _Pickles(index, settings)
     constants = index.names.strings
     for site in index.assigns:

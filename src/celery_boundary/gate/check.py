@@ -15,16 +15,16 @@ from pathlib import Path
 from typing import TextIO
 
 from celery_boundary.core import config as config_module
-from celery_boundary.report import baseline as baseline_module
-from celery_boundary.report.discovery import discover
-from celery_boundary.report import project
-from celery_boundary.report.factory_scan import with_project_factories
-from celery_boundary.report.engine import FileResult, Progress, check_files, facts_of, iter_findings
-from celery_boundary.report.errors import UsageError
-from celery_boundary.report.findings import Finding, select, with_source
-from celery_boundary.report.formats import renderer
-from celery_boundary.report.mypy_merge import run_mypy  # imports mypy only when run
-from celery_boundary.report.selection import expand
+from celery_boundary.gate import baseline as baseline_module
+from celery_boundary.gate.files import discover
+from celery_boundary.gate import project
+from celery_boundary.gate.factory_scan import with_project_factories
+from celery_boundary.gate.engine import FileResult, Progress, check_files, facts_of, iter_findings
+from celery_boundary.gate.errors import UsageError
+from celery_boundary.core.findings import Finding, select, with_source
+from celery_boundary.gate.formats import renderer
+from celery_boundary.gate.mypy_merge import run_mypy  # imports mypy only when run
+from celery_boundary.gate.selection import expand
 
 
 @dataclass(frozen=True)

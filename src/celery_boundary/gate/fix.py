@@ -25,14 +25,14 @@ from typing import TextIO
 
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
-from celery_boundary.report import project
-from celery_boundary.report.check import collect_facts, outside_files
-from celery_boundary.report.discovery import discover, display
-from celery_boundary.report.engine import check_files, iter_findings
-from celery_boundary.report.errors import UsageError
-from celery_boundary.report.factory_scan import with_project_factories
-from celery_boundary.report.findings import Finding
-from celery_boundary.report.selection import expand
+from celery_boundary.gate import project
+from celery_boundary.gate.check import collect_facts, outside_files
+from celery_boundary.gate.files import discover, display
+from celery_boundary.gate.engine import check_files, iter_findings
+from celery_boundary.gate.errors import UsageError
+from celery_boundary.gate.factory_scan import with_project_factories
+from celery_boundary.core.findings import Finding
+from celery_boundary.gate.selection import expand
 
 #: Codes with a codemod.
 IMPLEMENTED = frozenset({"CB101", "CB102", "CB103", "CB202", "CB401"})

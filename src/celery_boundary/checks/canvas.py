@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from celery_boundary.analysis import canvas as cv
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
 from celery_boundary.analysis.names import LOCAL, last_name
-from celery_boundary.flake8.visitors.common import Finding, Settings, report
+from celery_boundary.core.findings import Finding
+from celery_boundary.checks.common import RuleSettings, report
 
 _Variables = tuple[frozenset[str], frozenset[str]]
 
 
-def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
+def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     cache: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
     uses = uses_of_tasks(index)
     for site in index.calls:

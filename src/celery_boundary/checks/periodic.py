@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from celery_boundary.analysis.index import ModuleIndex, Site
 from celery_boundary.analysis.names import last_name
-from celery_boundary.flake8.visitors.common import Finding, Settings, dict_get, dict_items, report, string_of
+from celery_boundary.core.findings import Finding
+from celery_boundary.checks.common import RuleSettings, dict_get, dict_items, report, string_of
 
 _WHY = ("beat keeps sending while the consumer is slower than the schedule, so the queue piles up "
         "with stale runs that all execute when the worker catches up")
@@ -44,7 +45,7 @@ def is_schedule_setting(name: str) -> bool:
     return name == "beat_schedule" or name.isupper() and name.endswith("BEAT_SCHEDULE")
 
 
-def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
+def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     names = {t.name for t in index.tasks.values() if "expires" in t.options}
     names |= {t.task_name for t in index.tasks.values() if "expires" in t.options and t.task_name}
     expiring = _Context(names, _module_dicts(index.tree))

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from celery_boundary.report.discovery import display
-from celery_boundary.report.errors import UsageError
-from celery_boundary.report.findings import Finding
+from celery_boundary.gate.files import display
+from celery_boundary.gate.errors import UsageError
+from celery_boundary.core.findings import Finding
 
 # mypy 1.20 / 2.4 with --show-column-numbers --show-error-codes: "path:line:col: error: message  [code]"
 DIAGNOSTIC: Final = re.compile(

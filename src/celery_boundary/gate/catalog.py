@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Final
 
 from celery_boundary.core import rules
-from celery_boundary.report.errors import UsageError
+from celery_boundary.gate.errors import UsageError
 
 #: src/celery_boundary/report/catalog.py -> the checkout root, where docs/ lives.
 CHECKOUT: Final = Path(__file__).resolve().parents[3]

@@ -1,5 +1,5 @@
-"""What every rule group shares: a finding, the options the rules read, and small readers of
-literal values (strings, containers, environment look-ups with defaults)."""
+"""What every rule group shares: the options the rules read, ``report`` (a node to a ``Finding``) and
+small readers of literal values (strings, containers, environment look-ups with defaults)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,11 @@ from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 from celery_boundary.core.config import Config
-
-
-class Finding(NamedTuple):
-    line: int
-    col: int
-    code: str
-    message: str
-
-    @property
-    def text(self) -> str:
-        """The message flake8 prints: it starts with the code (flake8 and ``# noqa`` need that)."""
-        return f"{self.code} {self.message}"
+from celery_boundary.core.findings import Finding
 
 
 @dataclass(frozen=True)
-class Settings:
+class RuleSettings:
     """The options the rules read, from ``[tool.celery_boundary]`` and the ``--cb-*`` flags."""
 
     task_decorators: frozenset[str] = frozenset()
@@ -35,7 +24,7 @@ class Settings:
     max_task_depth: int = Config.max_task_depth
 
     @classmethod
-    def from_config(cls, config: Config) -> Settings:
+    def from_config(cls, config: Config) -> RuleSettings:
         return cls(
             task_decorators=frozenset(config.task_decorators),
             trusted_serializers=frozenset(config.trusted_serializers),
@@ -47,7 +36,8 @@ class Settings:
 
 
 def report(node: ast.AST, code: str, message: str) -> Finding:
-    return Finding(getattr(node, "lineno", 1), getattr(node, "col_offset", 0), code, message)
+    """A finding at ``node`` (1-based column); the path is the caller's (``check`` sets it)."""
+    return Finding("", getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1, code, message)
 
 
 def string_of(expr: ast.expr | None) -> str | None:

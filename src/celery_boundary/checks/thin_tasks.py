@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from celery_boundary.analysis.index import ModuleIndex, TaskDef, body_of
-from celery_boundary.flake8.visitors.common import Finding, Settings, report
+from celery_boundary.core.findings import Finding
+from celery_boundary.checks.common import RuleSettings, report
 
 _NESTING = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
 
@@ -188,7 +189,7 @@ def instance_of(task: TaskDef) -> str | None:
     return None
 
 
-def check(index: ModuleIndex, settings: Settings) -> Iterator[Finding]:
+def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     for task in index.every_task:
         if task.function is None:
             continue

@@ -1,4 +1,7 @@
-"""The one record every front end's diagnostic becomes before it is filtered, baselined and printed."""
+"""The one record of a diagnostic, from detection to every output format: the CB rules return it
+(without a path, which ``check`` adds with the offending line), ``check --mypy`` parses mypy's output
+into it, and the baseline, ``noqa``, ``fix`` and every renderer read it. The flake8 plugin hands its
+line, column and ``text`` to flake8."""
 
 from __future__ import annotations
 
@@ -22,8 +25,13 @@ class Finding:
     #: Which engine produced it: "ast" (the CB rules) or "mypy".
     tool: str = "ast"
 
+    @property
+    def text(self) -> str:
+        """``CODE message``: what flake8 prints (flake8 and ``# noqa`` need the code first)."""
+        return f"{self.code} {self.message}"
+
     def render(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+        return f"{self.path}:{self.line}:{self.column}: {self.text}"
 
 
 def fingerprint(finding: Finding) -> str:

@@ -1,5 +1,7 @@
-"""Run the per-module rules over many files: one read and one ``ast`` parse per file, ``noqa``
-applied, files spread over a process pool when there are enough of them to pay for it.
+"""Run the per-module rules over many files: one read, one ``ast`` parse and one index walk per file
+(the rules and the project-wide summary both read that index), ``noqa`` applied, files spread over a
+process pool when there are enough of them to pay for it. Files in which no rule can match (a
+substring pre-test, ``checks.might_apply``) are never parsed.
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Final, TextIO
 
-from celery_boundary.analysis.index import ModuleIndex
+from celery_boundary import checks
+from celery_boundary.analysis.index import ModuleIndex, build_index
+from celery_boundary.checks.common import RuleSettings
 from celery_boundary.core.config import Config
-from celery_boundary.report import project, rulerunner
-from celery_boundary.report.discovery import display
-from celery_boundary.report.findings import Finding
-from celery_boundary.report.noqa import NoqaMap
+from celery_boundary.gate import project
+from celery_boundary.gate.files import display
+from celery_boundary.core.findings import Finding
+from celery_boundary.gate.noqa import NoqaMap
 
 #: Below this many files a pool costs more than it saves (measured 2026-11-22, 2 cores: 400 generated
 #: Celery modules 0.71 s with one process, 0.83 s with two; the 2,000-file stdlib 5.9 s vs 4.1 s).
@@ -47,7 +51,7 @@ def check_file(path: Path, config: Config, chosen: frozenset[str], roots: frozen
         text = importlib.util.decode_source(path.read_bytes())
     except (OSError, UnicodeDecodeError, SyntaxError) as exc:
         return FileResult(shown, skipped=f"cannot be read: {exc}")
-    if not rulerunner.might_apply(text, config):
+    if not might_apply(text, config):
         return FileResult(shown, parsed=False)  # no rule can match: not even parsed
     tree, problem = _parse(text, shown)
     if tree is None:
@@ -58,21 +62,40 @@ def check_file(path: Path, config: Config, chosen: frozenset[str], roots: frozen
     if noqa.skips_file():
         return FileResult(shown, facts=_facts(tree, path, shown, lines, config, noqa, roots=roots) if wanted else None)
     try:
-        raw, index = rulerunner.run_rules(tree, shown, lines, config)
+        index = build_index(tree, rule_settings(config).task_decorators)
+        raw = run_rules(index, shown, config)
     except RecursionError:
         facts = _facts(tree, path, shown, lines, config, noqa, roots=roots) if wanted else None
         return FileResult(shown, skipped="too deeply nested for the rules (RecursionError)", facts=facts)
     except Exception as exc:  # never a traceback for one odd file: name it, check the rest
         return FileResult(shown, skipped=f"internal error in the CB rules ({exc!r}); please report it")
     facts = _facts(tree, path, shown, lines, config, noqa, index, roots) if wanted else None
-    found = []
-    for line, col, message in raw:
-        code, _, rest = message.partition(" ")
-        if code not in chosen or noqa.silences(code, line):
-            continue
-        source = lines[line - 1] if 0 < line <= len(lines) else ""
-        found.append(Finding(shown, line, col + 1, code, rest.strip(), source))
+    found = [
+        replace(finding, path=shown, source_line=lines[finding.line - 1] if 0 < finding.line <= len(lines) else "")
+        for finding in raw if finding.code in chosen and not noqa.silences(finding.code, finding.line)
+    ]
     return FileResult(shown, tuple(sorted(found)), facts=facts)
+
+
+_SETTINGS: dict[Config, RuleSettings] = {}
+
+
+def rule_settings(config: Config) -> RuleSettings:
+    """The rules' options from ``[tool.celery_boundary]``, built once per configuration."""
+    settings = _SETTINGS.get(config)
+    if settings is None:
+        settings = _SETTINGS[config] = RuleSettings.from_config(config)
+    return settings
+
+
+def might_apply(text: str, config: Config) -> bool:
+    """False only when no rule can match this source (saves the parse)."""
+    return checks.might_apply(text, rule_settings(config))
+
+
+def run_rules(index: ModuleIndex, path: str, config: Config) -> list[Finding]:
+    """Every finding of the per-module rules in one module (path and source line not yet set)."""
+    return checks.check_index(index, rule_settings(config))
 
 
 def facts_of(path: Path, config: Config, roots: frozenset[str] = frozenset()) -> project.ModuleFacts | None:
@@ -128,7 +151,6 @@ def check_files(
             results.append(work(path))
             tick()
         return results
-    rulerunner.load_source()  # import the rules once, before the fork, so workers share them
     with ProcessPoolExecutor(max_workers=min(workers, len(paths))) as pool:
         chunk = max(1, min(32, len(paths) // (workers * 8)))
         for result in pool.map(work, paths, chunksize=chunk):
