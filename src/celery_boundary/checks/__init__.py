@@ -1,7 +1,11 @@
-"""The CB rules over one module, without flake8: ``check_tree`` / ``check_source``.
+"""The CB rules, without flake8: ``check_tree`` / ``check_source`` over one module, ``check_project``
+over the project's summary (``celery-boundary check``).
 
 One index walk per module (``analysis.index``), then each rule group reads the index:
-serializers.py CB101-CB103, canvas.py CB201-CB204, thin_tasks.py CB301, periodic.py CB401.
+serializers.py CB101-CB103, canvas.py CB201-CB204, thin_tasks.py CB301, periodic.py CB401. Each group
+declares the ``CODES`` it reports; a group that also judges across modules has ``check_project`` and
+``PROJECT_CODES``. tests/test_rule_registry.py keeps the codes, the registry in ``core/rules.py``, the
+docs pages, the example files and the fixes in step.
 """
 
 from __future__ import annotations
@@ -11,14 +15,20 @@ import re
 from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, build_index
+from celery_boundary.analysis.project import Project
 from celery_boundary.checks import canvas, periodic, serializers, thin_tasks
 from celery_boundary.checks.common import RuleSettings
 from celery_boundary.core.findings import Finding
 
-__all__ = ["GROUPS", "Finding", "RuleSettings", "check_index", "check_source", "check_tree", "might_apply"]
+__all__ = ["CODES", "GROUPS", "PROJECT_CODES", "Finding", "RuleSettings", "check_index", "check_project",
+           "check_source", "check_tree", "might_apply"]
 
 #: The rule groups; each reads a ``ModuleIndex`` and yields findings.
-GROUPS: Final = (serializers.check, canvas.check, thin_tasks.check, periodic.check)
+GROUPS: Final = (serializers, canvas, thin_tasks, periodic)
+#: Every code a rule group reports, in registry order.
+CODES: Final = tuple(code for group in GROUPS for code in group.CODES)
+#: The codes whose findings the project-wide pass adds or withdraws.
+PROJECT_CODES: Final = frozenset(code for group in (canvas, periodic) for code in group.PROJECT_CODES)
 #: A module in which none of these occurs (lower-cased) cannot trigger any CB rule: every rule needs
 #: a Celery import, a task decorator (``@app.task``, ``shared_task``), a Task base class
 #: (``class X(BaseTask):``), a launch method, a setting name or django-celery-beat's PeriodicTask.
@@ -47,7 +57,7 @@ def check_index(index: ModuleIndex, settings: RuleSettings) -> list[Finding]:
     findings: set[Finding] = set()
     for group in GROUPS:
         try:
-            findings.update(group(index, settings))
+            findings.update(group.check(index, settings))
         except RecursionError:
             continue  # thousands of chained operators (``a | b | ...``): silence, not a traceback
     return sorted(findings)
@@ -60,3 +70,11 @@ def check_source(source: str, settings: RuleSettings | None = None, filename: st
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     return check_tree(tree, settings)
+
+
+def check_project(project: Project, findings: list[Finding], chosen: frozenset[str]) -> list[Finding]:
+    """Every module's ``findings`` corrected and completed by what the whole project shows (the groups'
+    ``check_project``), sorted."""
+    for group in (canvas, periodic):
+        findings = group.check_project(project, findings, chosen)
+    return sorted(findings)

@@ -1,23 +1,39 @@
 """CB201 private task launched directly, CB202 public task used only as a receiving canvas link,
-CB203 canvas launched inside a task body, CB204 blocking on a result inside a task body."""
+CB203 canvas launched inside a task body, CB204 blocking on a result inside a task body.
+
+``check`` judges one module from its own uses of its tasks (``analysis.uses``); ``check_project``
+corrects CB202 and CB203 with what the other modules do (``analysis.project``).
+"""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Final
 
 from celery_boundary.analysis import canvas as cv
+from celery_boundary.analysis.project import Project
+from celery_boundary.analysis.uses import CANVAS_ONLY, ON_ITS_OWN, local_kinds, module_uses
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
 from celery_boundary.analysis.names import LOCAL, last_name
 from celery_boundary.core.findings import Finding
 from celery_boundary.checks.common import RuleSettings, report
+
+PRIVATE_LAUNCHED: Final = "CB201"
+CHAIN_ONLY: Final = "CB202"
+CANVAS_IN_TASK: Final = "CB203"
+BLOCKING: Final = "CB204"
+#: The codes this group reports.
+CODES: Final = (PRIVATE_LAUNCHED, CHAIN_ONLY, CANVAS_IN_TASK, BLOCKING)
+#: The codes whose findings ``check_project`` adds or withdraws.
+PROJECT_CODES: Final = (CHAIN_ONLY, CANVAS_IN_TASK)
 
 _Variables = tuple[frozenset[str], frozenset[str]]
 
 
 def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     cache: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
-    uses = uses_of_tasks(index)
+    uses = local_kinds(index, module_uses(index))
     for site in index.calls:
         call = site.node
         assert isinstance(call, ast.Call)
@@ -29,25 +45,11 @@ def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     yield from _check_chain_only(index, uses)
 
 
-def uses_of_tasks(index: ModuleIndex) -> dict[str, list[str]]:
-    """How this module uses each function task it defines: positions (``analysis.canvas``) of
-    every reference, plus ``alone`` when a string names it (a beat entry, ``send_task``)."""
-    uses: dict[str, list[str]] = {}
-    for ref in index.task_refs:
-        task = index.task_of(ref.node, ref)  # type: ignore[arg-type]
-        if task is not None and not task.is_class:
-            uses.setdefault(task.name, []).append(_use_of(index, ref))
-    for task in index.tasks.values():
-        if _named_elsewhere(index, task):
-            uses.setdefault(task.name, []).append(cv.ALONE)
-    return uses
-
-
 def _chain_only(task: TaskDef, uses: dict[str, list[str]]) -> bool:
     """Evidence that a private task is a chain-only link, not merely module-private: the ``__name``
     convention, or a use as a canvas link in this module (taiga's ``_name`` tasks are launched by
     their own module and never chained)."""
-    return task.name.startswith("__") or any(k in (cv.LINK, cv.RECEIVING) for k in uses.get(task.name, ()))
+    return task.name.startswith("__") or any(k in CANVAS_ONLY for k in uses.get(task.name, ()))
 
 
 def _variables(index: ModuleIndex, site: Site,
@@ -80,7 +82,7 @@ def _check_private_launch(index: ModuleIndex, call: ast.Call, site: Site,
         task = found.name if found is not None and private and found is not site.task else None
         how = "(...) (a plain call runs it in this process, outside any canvas)"
     if task is not None:
-        yield report(call, "CB201", (
+        yield report(call, PRIVATE_LAUNCHED, (
             f"private task {task!r} launched directly with {task}{how}: a '_'-prefixed task is by "
             "convention a chain-only link that gets its input from the previous step; launch the "
             "canvas it belongs to, or rename the task without the underscore if it is meant to run "
@@ -117,9 +119,9 @@ def _check_canvas_launch(index: ModuleIndex, call: ast.Call, site: Site, variabl
     if how is None or task is None:
         return
     kinds = uses.get(task.name, [])
-    if kinds and all(kind == cv.ALONE for kind in kinds):
+    if kinds and all(kind in ON_ITS_OWN for kind in kinds):
         return  # a dispatcher this module only launches on its own: nothing is chained after it
-    yield report(call, "CB203", (
+    yield report(call, CANVAS_IN_TASK, (
         f"task {task.name!r} launches a canvas ({how}) inside its body: the task finishes before the "
         "inner canvas does, so whatever is chained after this task runs too early (the nested "
         "chain race); return the signature from the task, or call self.replace(canvas) in a "
@@ -135,7 +137,7 @@ def _check_blocking(index: ModuleIndex, call: ast.Call, site: Site, variables: _
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in cv.BLOCKING_METHODS:
         if cv.is_result(index, func.value, site, variables[0], variables[1]):
-            yield report(call, "CB204", (
+            yield report(call, BLOCKING, (
                 f"task {task.name!r} blocks on another task's result (.{func.attr}()): a worker "
                 "process waiting for a task that needs a free worker can deadlock the pool "
                 "(Celery raises RuntimeError unless disable_sync_subtasks=False); chain the work "
@@ -143,7 +145,7 @@ def _check_blocking(index: ModuleIndex, call: ast.Call, site: Site, variables: _
     elif last_name(func) == "allow_join_result":
         resolved = index.resolve(func, site)
         if resolved is None or resolved.startswith("celery"):
-            yield report(call, "CB204", (
+            yield report(call, BLOCKING, (
                 f"task {task.name!r} uses allow_join_result() to wait for results inside a task: "
                 "this switches off Celery's guard against deadlocking the worker pool; chain the "
                 "work that needs the result as a callback instead"))
@@ -155,59 +157,73 @@ def _check_blocking(index: ModuleIndex, call: ast.Call, site: Site, variables: _
 def _check_chain_only(index: ModuleIndex, uses: dict[str, list[str]]) -> Iterator[Finding]:
     for name, kinds in uses.items():
         task = index.tasks[name]
-        if task.private or cv.RECEIVING not in kinds or any(k not in (cv.RECEIVING, cv.LINK) for k in kinds):
+        if task.private or cv.RECEIVING not in kinds or any(k not in CANVAS_ONLY for k in kinds):
             continue
-        yield report(task.node, "CB202", (
-            f"task {name!r} is used in this module only as a canvas link that receives another "
-            "task's result, and is never launched on its own: make it private (rename it "
-            f"'_{name}') so that nobody launches it without its input"))
+        yield report(task.node, CHAIN_ONLY, _chain_only_message(name, "module"))
 
 
-def _use_of(index: ModuleIndex, ref: Site) -> str:
-    parent = index.parent(ref.node)
-    if isinstance(parent, ast.Attribute) and parent.value is ref.node:
-        call = index.parent(parent)
-        if isinstance(call, ast.Call) and call.func is parent:
-            if parent.attr in cv.SIGNATURE_METHODS:
-                return _signature_use(index, call, ref)
-            if parent.attr in cv.LAUNCH_METHODS or parent.attr == "apply":
-                return cv.ALONE
-    if isinstance(parent, ast.Call) and parent.func is ref.node:
-        return cv.ALONE
-    return cv.UNKNOWN
+def _chain_only_message(name: str, scope: str, places: Sequence[str] = ()) -> str:
+    """CB202's message, about one module or the whole project (then with the uses it saw)."""
+    where = ""
+    if places:
+        where = " (" + ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "") + ")"
+    everywhere = " in every module that references it" if scope == "project" else ""
+    return (f"task {name!r} is used in this {scope} only as a canvas link that receives another task's "
+            f"result{where}, and is never launched on its own: make it private (rename it '_{name}'"
+            f"{everywhere}) so that nobody launches it without its input")
 
 
-def _signature_use(index: ModuleIndex, call: ast.Call, ref: Site) -> str:
-    where = cv.position(index, call, ref)
-    if where != cv.UNKNOWN:
-        return where
-    # ``t2 = total.s()`` then ``chain(t1, t2)``: follow the variable inside the same scope.
-    parent = index.parent(call)
-    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
-        return _variable_use(index, parent.targets[0].id, ref, call)
-    return cv.UNKNOWN
+# --- across modules -----------------------------------------------------------------------------
 
 
-def _variable_use(index: ModuleIndex, variable: str, ref: Site, signature: ast.Call) -> str:
-    scope = ref.scopes[-1] if ref.scopes else index.tree
-    kinds: list[str] = []
-    for node in ast.walk(scope):
-        if isinstance(node, ast.Name) and node.id == variable:
-            if isinstance(node.ctx, ast.Store):
-                continue
-            where = cv.position(index, node, ref)
-            if where == cv.RECEIVING and signature.func.attr == "si":  # type: ignore[attr-defined]
-                where = cv.LINK
-            kinds.append(where)
-    if not kinds or any(k not in (cv.RECEIVING, cv.LINK) for k in kinds):
-        return cv.UNKNOWN
-    return cv.RECEIVING if cv.RECEIVING in kinds else cv.LINK
+def check_project(project: Project, findings: list[Finding], chosen: frozenset[str]) -> list[Finding]:
+    """``findings`` (every module's) corrected by what the whole project shows:
+
+    - a per-module CB202 is withdrawn when another module launches the task on its own (``.delay()``,
+      a plain call, ``apply_async``), names it in a string (``send_task("pkg.tasks.total")``, a beat
+      entry), or uses it in a way no rule understands (stored, passed on): silence when unsure;
+    - a public task that other modules use only as a receiving canvas link and that nobody launches
+      on its own is a CB202 at its definition (when CB202 is ``chosen``), even when its own module
+      never mentions it;
+    - a per-module CB203 is withdrawn when the project launches the task only on its own and never
+      uses it in a canvas or in a way no rule understands: nothing is chained after it, so no race
+      (a beat-launched dispatcher, docs/validation.md F2).
+    """
+    return _withdraw_lone_dispatchers(project, _chain_only_across(project, findings, chosen))
 
 
-def _named_elsewhere(index: ModuleIndex, task: TaskDef) -> bool:
-    """The module names the task in a string (a beat entry, send_task): launched on its own."""
-    explicit = task.task_name
-    for text in index.strings:
-        if text == explicit or text == task.name or text.endswith("." + task.name):
-            return True
-    return False
+def _chain_only_across(project: Project, findings: list[Finding], chosen: frozenset[str]) -> list[Finding]:
+    reported = {(f.path, f.line) for f in findings if f.code == CHAIN_ONLY}
+    withdrawn: set[tuple[str, int]] = set()
+    added: list[Finding] = []
+    for dotted, (home, task) in project.tasks.items():
+        elsewhere = project.uses_elsewhere(dotted, home)
+        naming_modules = project.naming_modules(task, home.module)
+        named = any(module != home.module for module in naming_modules)
+        if (home.path, task.line) in reported:
+            if named or any(use.kind not in CANVAS_ONLY for _, use in elsewhere):
+                withdrawn.add((home.path, task.line))
+            continue
+        kinds = project.kinds(dotted)
+        if not elsewhere or not kinds <= CANVAS_ONLY or cv.RECEIVING not in kinds:
+            continue
+        if task.silenced or named or home.module in naming_modules:
+            continue
+        places = sorted({f"{module.path}:{use.line}" for module, use in elsewhere})
+        added.append(Finding(home.path, task.line, task.column, CHAIN_ONLY,
+                             _chain_only_message(task.name, "project", places), task.source_line))
+    kept = [f for f in findings if not (f.code == CHAIN_ONLY and (f.path, f.line) in withdrawn)]
+    return kept + (added if CHAIN_ONLY in chosen else [])
+
+
+def _withdraw_lone_dispatchers(project: Project, findings: list[Finding]) -> list[Finding]:
+    if not any(f.code == CANVAS_IN_TASK for f in findings):
+        return findings
+    alone: dict[str, list[tuple[int, int]]] = {}
+    for dotted, (home, task) in project.tasks.items():
+        kinds = project.kinds(dotted)
+        launched = bool(kinds & ON_ITS_OWN) or bool(project.naming_modules(task, home.module))
+        if launched and kinds <= ON_ITS_OWN:
+            alone.setdefault(home.path, []).append((task.line, task.end_line or task.line))
+    return [f for f in findings if not (
+        f.code == CANVAS_IN_TASK and any(start <= f.line <= end for start, end in alone.get(f.path, ())))]

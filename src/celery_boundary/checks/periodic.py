@@ -5,7 +5,8 @@ Celery beat (5.7) sends a message every period whether or not the last one was c
 ``expires`` a slow or stopped worker comes back to a queue full of stale runs. In a schedule entry
 ``expires`` must sit inside ``options`` (``ScheduleEntry`` rejects a top-level ``expires`` with
 TypeError); ``add_periodic_task(..., expires=...)`` and ``sig.set(expires=...)`` put it there.
-A task that sets ``expires=`` on its decorator in this module is covered too.
+A task that sets ``expires=`` on its decorator in this module is covered too; ``check_project``
+withdraws the findings about entries whose task sets it in another module.
 """
 
 from __future__ import annotations
@@ -13,11 +14,19 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, Site
 from celery_boundary.analysis.names import last_name
+from celery_boundary.analysis.project import Project
 from celery_boundary.core.findings import Finding
 from celery_boundary.checks.common import RuleSettings, dict_get, dict_items, report, string_of
+
+CODE: Final = "CB401"
+#: The codes this group reports.
+CODES: Final = (CODE,)
+#: The codes whose findings ``check_project`` withdraws.
+PROJECT_CODES: Final = (CODE,)
 
 _WHY = ("beat keeps sending while the consumer is slower than the schedule, so the queue piles up "
         "with stale runs that all execute when the worker catches up")
@@ -66,7 +75,7 @@ def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
         for decorator in task.function.decorator_list:
             if index.names.resolve(decorator.func if isinstance(decorator, ast.Call) else decorator) == \
                     "celery.periodic_task":
-                yield report(task.node, "CB401", (
+                yield report(task.node, CODE, (
                     f"periodic task {task.name!r} has no expires: {_WHY}; add expires=<seconds, "
                     "at most the period> to the decorator"))
 
@@ -134,7 +143,7 @@ def _check_database_entry(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
             return
     if "task" not in keywords and "defaults" not in keywords:
         return  # a lookup by name only: the row is made elsewhere
-    yield report(call, "CB401", (
+    yield report(call, CODE, (
         f"django-celery-beat PeriodicTask without expiry: {_WHY}; pass expire_seconds=<seconds, at "
         "most the period> (or expires=<datetime>)"))
 
@@ -167,12 +176,12 @@ def _check_entry(key: ast.expr, entry: ast.expr, expiring: _Context) -> Iterator
     if name is not None and (name in expiring.tasks or name.rsplit(".", 1)[-1] in expiring.tasks):
         return
     if top_level is not None:
-        yield report(key, "CB401", (
+        yield report(key, CODE, (
             f"beat entry {label!r} puts expires at the top level, where celery.beat's ScheduleEntry "
             "rejects it (TypeError) and the entry has no expiry: move it into "
             "'options': {'expires': <seconds>}"))
         return
-    yield report(key, "CB401", (
+    yield report(key, CODE, (
         f"beat entry {label!r} has no expiry: {_WHY}; add 'options': {{'expires': <seconds, at most "
         "the period>} to the entry"))
 
@@ -200,6 +209,18 @@ def _check_add_periodic_task(index: ModuleIndex, call: ast.Call, site: Site, exp
         return
     if isinstance(signature.func, ast.Attribute) and signature.func.attr not in ("s", "si", "signature", "set"):
         return
-    yield report(call, "CB401", (
+    yield report(call, CODE, (
         f"add_periodic_task without expires: {_WHY}; pass expires=<seconds, at most the period> "
         "(it goes into the entry's options)"))
+
+
+def check_project(project: Project, findings: list[Finding], chosen: frozenset[str]) -> list[Finding]:
+    """CB401 findings about beat entries whose task sets ``expires`` on its decorator in another module
+    go away: beat sends through the registered task, whose options apply (celery 5.7
+    ``beat.Scheduler.apply_async``, ``app/base.py`` ``_get_exec_options``)."""
+    expiring = project.expiring()
+    if not expiring:
+        return findings
+    covered = {(module.path, line) for module in project.modules
+               for line, task in module.beat_entries if task in expiring}
+    return [f for f in findings if not (f.code == CODE and (f.path, f.line) in covered)]

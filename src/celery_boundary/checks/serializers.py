@@ -1,7 +1,7 @@
 """CB101 pickle as task/result/event serializer, CB102 pickle in accept_content, CB103 pickle
 chosen per task or per call.
 
-RuleSettings are found in every style Celery reads (celery 5.7): Django ``CELERY_*`` names and the old
+Settings are found in every style Celery reads (celery 5.7): Django ``CELERY_*`` names and the old
 upper-case names, celeryconfig-style module (or class) attributes, ``app.conf.update(...)``,
 ``app.conf.<key> = ...``, ``app.conf["key"] = ...``, ``Celery(..., key=...)`` and dict literals.
 A serializer registered in the same module with ``kombu.serialization.register`` whose functions
@@ -18,6 +18,12 @@ from celery_boundary.analysis.index import ModuleIndex, Site
 from celery_boundary.analysis.names import LOCAL, last_name
 from celery_boundary.core.findings import Finding
 from celery_boundary.checks.common import Literal, RuleSettings, literal_strings, report, string_of
+
+PICKLE_SERIALIZER: Final = "CB101"
+PICKLE_ACCEPTED: Final = "CB102"
+PICKLE_PER_TASK: Final = "CB103"
+#: The codes this group reports.
+CODES: Final = (PICKLE_SERIALIZER, PICKLE_ACCEPTED, PICKLE_PER_TASK)
 
 PICKLE_CONTENT_TYPE: Final = "application/x-python-serialize"
 _SERIALIZER_SETTINGS: Final = frozenset({"task_serializer", "result_serializer", "event_serializer"})
@@ -146,12 +152,12 @@ def _check_setting(name: str, value: ast.expr | None, where: ast.AST, pickles: _
         if why is None:
             continue
         if kind == "serializer":
-            yield report(where, "CB101", (
+            yield report(where, PICKLE_SERIALIZER, (
                 f"{name} is {why}: loading a pickled message runs the code it names, so whoever "
                 "can publish to the broker runs code on the worker; use 'json' and pass ids or "
                 "plain data (a signed serializer you accept on purpose goes in trusted_serializers)"))
         else:
-            yield report(where, "CB102", (
+            yield report(where, PICKLE_ACCEPTED, (
                 f"{name} accepts {why}: the worker then runs code from any pickled message on the "
                 "broker, even when your own producers send json; accept only ['json'] (a signed "
                 "serializer you accept on purpose goes in trusted_serializers)"))
@@ -237,7 +243,7 @@ def _per_message(where: str, value: ast.expr, pickles: _Pickles, constants: dict
     for literal in literal_strings(value, constants):
         why = pickles.why(literal)
         if why is not None:
-            yield report(literal.node, "CB103", (
+            yield report(literal.node, PICKLE_PER_TASK, (
                 f"{where} chooses {why} for this message: the worker must then accept pickle, "
                 "which runs code from any message on the broker; pass plain data with the default "
                 "json serializer instead"))
@@ -252,7 +258,7 @@ def _check_task(name: str, options: dict[str, ast.expr], is_class: bool, pickles
         why = pickles.why(literal)
         if why is not None:
             where = f"task class {name!r} sets serializer to" if is_class else f"task {name!r} chooses"
-            yield report(literal.node, "CB103", (
+            yield report(literal.node, PICKLE_PER_TASK, (
                 f"{where} {why}: every message of this task is pickled, so the worker must accept "
                 "pickle and runs code from any message on the broker; pass ids and plain data "
                 "with json (or register a preserializer for your type)"))

@@ -14,10 +14,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, TaskDef, body_of
 from celery_boundary.core.findings import Finding
 from celery_boundary.checks.common import RuleSettings, report
+
+CODE: Final = "CB301"
+#: The codes this group reports.
+CODES: Final = (CODE,)
 
 _NESTING = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
 
@@ -205,7 +210,7 @@ def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
             over.append(f"nesting depth {found.depth} > {settings.max_task_depth}")
         if over:
             where = task.function if task.is_class else task.node
-            yield report(where, "CB301", (
+            yield report(where, CODE, (
                 f"task {task.name!r} holds business logic ({', '.join(over)}): a task should unpack "
                 "its arguments, call a service function and handle retries; move the body into a "
                 "plain function and call it from the task, so it can be tested and reused without "

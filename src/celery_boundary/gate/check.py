@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from celery_boundary import checks
+from celery_boundary.analysis import project
 from celery_boundary.core import config as config_module
 from celery_boundary.gate import baseline as baseline_module
 from celery_boundary.gate.files import discover
-from celery_boundary.gate import project
 from celery_boundary.gate.factory_scan import with_project_factories
 from celery_boundary.gate.engine import FileResult, Progress, check_files, facts_of, iter_findings
 from celery_boundary.gate.errors import UsageError
@@ -67,10 +68,10 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
         if result.skipped:
             err.write(f"{result.path}: skipped, {result.skipped}\n")
     findings = list(iter_findings(results))
-    if project.CODES & chosen:
-        facts = collect_facts(files, results, settings, others)
+    if checks.PROJECT_CODES & chosen:
+        whole = project.Project(collect_facts(files, results, settings, others))
         checked = {result.path for result in results}
-        findings = [f for f in project.apply_project_rules(facts, findings, chosen) if f.path in checked]
+        findings = [f for f in checks.check_project(whole, findings, chosen) if f.path in checked]
     if typed is not None:
         findings += _mypy_findings(typed.result(), chosen)
     findings.sort()

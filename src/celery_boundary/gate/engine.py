@@ -20,9 +20,10 @@ from typing import Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis.index import ModuleIndex, build_index
+from celery_boundary.checks import canvas
 from celery_boundary.checks.common import RuleSettings
 from celery_boundary.core.config import Config
-from celery_boundary.gate import project
+from celery_boundary.analysis import project
 from celery_boundary.gate.files import display
 from celery_boundary.core.findings import Finding
 from celery_boundary.gate.noqa import NoqaMap
@@ -58,7 +59,7 @@ def check_file(path: Path, config: Config, chosen: frozenset[str], roots: frozen
         return FileResult(shown, skipped=problem)
     lines = text.splitlines()
     noqa = NoqaMap(text, lines)
-    wanted = bool(project.CODES & chosen)
+    wanted = bool(checks.PROJECT_CODES & chosen)
     if noqa.skips_file():
         return FileResult(shown, facts=_facts(tree, path, shown, lines, config, noqa, roots=roots) if wanted else None)
     try:
@@ -126,11 +127,11 @@ def _facts(tree: ast.Module, path: Path, shown: str, lines: list[str], config: C
            noqa: NoqaMap, index: ModuleIndex | None = None,
            roots: frozenset[str] = frozenset()) -> project.ModuleFacts | None:
     def silenced(line: int) -> bool:
-        return noqa.skips_file() or noqa.silences(project.CODE, line)
+        return noqa.skips_file() or noqa.silences(canvas.CHAIN_ONLY, line)
 
     try:
-        return project.extract(tree, path, shown, lines, frozenset(config.task_decorators), silenced, index,
-                               roots)
+        index = index or build_index(tree, rule_settings(config).task_decorators)
+        return project.summarize(index, path, shown, lines, silenced, roots)
     except Exception:  # RecursionError included: the module then takes no part in the project pass
         return None
 
@@ -142,7 +143,7 @@ def check_files(
     """Check every file; ``jobs`` 0 chooses: one process for small trees, one per core otherwise."""
     cores = os.cpu_count() or 1
     workers = jobs or (cores if len(paths) >= POOL_THRESHOLD else 1)
-    roots = project.roots_of(paths) if project.CODES & chosen else frozenset()
+    roots = project.roots_of(paths) if checks.PROJECT_CODES & chosen else frozenset()
     work = partial(check_file, config=config, chosen=chosen, roots=roots)
     results: list[FileResult] = []
     tick = progress.advance if progress else (lambda: None)

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from celery_boundary import checks
+from celery_boundary.analysis import project
+from celery_boundary.checks.canvas import CHAIN_ONLY
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
-from celery_boundary.gate import project
 from celery_boundary.gate.check import collect_facts, outside_files
 from celery_boundary.gate.files import discover, display
 from celery_boundary.gate.engine import check_files, iter_findings
@@ -65,15 +67,16 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     results = check_files(files, settings, frozenset(wanted))
     findings = list(iter_findings(results))
     facts: list[project.ModuleFacts] = []
-    if project.CODES & wanted:
+    if checks.PROJECT_CODES & wanted:
         facts = collect_facts(files, results, settings, others)
         checked = {result.path for result in results}
-        findings = [f for f in project.apply_project_rules(facts, findings, frozenset(wanted)) if f.path in checked]
+        findings = [f for f in checks.check_project(project.Project(facts), findings, frozenset(wanted))
+                    if f.path in checked]
         files = [*files, *others]  # a rename must see every mention
     held_back = [f for f in findings if f.code not in applied]
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
-        if finding.code in applied and finding.code != project.CODE:
+        if finding.code in applied and finding.code != CHAIN_ONLY:
             by_file[finding.path].append(finding)
 
     changed: set[str] = set()
@@ -96,7 +99,7 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
             out.writelines(_diff(shown, before, after))
         else:
             write_atomically(Path(shown), after)
-    for finding in (f for f in findings if f.code == project.CODE and project.CODE in applied):
+    for finding in (f for f in findings if f.code == CHAIN_ONLY and CHAIN_ONLY in applied):
         renamed = rename_task(finding, facts, files, settings, options.diff, out, err, factories)
         changed.update(renamed)
         fixed += 1 if renamed else 0
@@ -176,7 +179,7 @@ def rename_task(finding: Finding, facts: Sequence[project.ModuleFacts], files: S
     if home is None or task is None:
         return set()
     old, new = task.name, f"_{task.name}"
-    involved = {home.path} | {m.path for m in facts for use in m.uses if use.dotted == task.dotted}
+    involved = {home.path} | {m.path for m in facts for use in m.uses if use.target == task.dotted}
     word = re.compile(rf"\b{re.escape(old)}\b")
     for path in files:
         shown = display(path)

@@ -1,0 +1,167 @@
+"""The project's tasks and their uses across modules: each module reduced to ``ModuleFacts`` (small and
+picklable, so a process-pool worker can return it) by ``summarize``, then combined once by
+``Project``. The project-wide halves of CB202, CB203 and CB401 (in ``celery_boundary.checks``) read
+it; ``fix`` reads it to rename a task everywhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from celery_boundary.analysis.index import ModuleIndex
+from celery_boundary.analysis.names import APP, LOCAL
+from celery_boundary.analysis.uses import Use, module_uses, schedule_entries
+
+_DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    dotted: str
+    name: str
+    line: int
+    column: int
+    source_line: str
+    explicit_name: str | None
+    #: ``# noqa: CB202`` on the definition (or ``# flake8: noqa`` in the file).
+    silenced: bool = False
+    #: The last line of the definition (a CB203 inside the body is about this task).
+    end_line: int = 0
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    path: str
+    module: str
+    #: Public function tasks the module defines (private ones cannot be CB202).
+    tasks: tuple[TaskFacts, ...]
+    #: Every use of a task-like name, its target made absolute (``pkg.tasks.total``).
+    uses: tuple[Use, ...]
+    #: String constants that look like dotted names (task names in send_task, beat entries).
+    strings: frozenset[str]
+    #: Registered names (``module.function`` and ``name=``) of tasks whose options set ``expires``.
+    expiring: frozenset[str] = frozenset()
+    #: (line, registered task name) of each beat entry with a literal "task" (for CB401).
+    beat_entries: tuple[tuple[int, str], ...] = ()
+
+
+@functools.lru_cache(maxsize=4096)
+def module_name(path: Path) -> str:
+    """Dotted module name: the file's stem under every parent folder that is a package."""
+    parts = [] if path.stem == "__init__" else [path.stem]
+    folder = path.resolve().parent
+    while (folder / "__init__.py").is_file():
+        parts.append(folder.name)
+        folder = folder.parent
+    return ".".join(reversed(parts)) or path.stem
+
+
+def roots_of(paths: Iterable[Path]) -> frozenset[str]:
+    """The top-level packages (or modules) of the checked files: where a project task can live."""
+    return frozenset(module_name(path).split(".")[0] for path in paths)
+
+
+def summarize(index: ModuleIndex, path: Path, shown: str, lines: Sequence[str],
+              silenced: Callable[[int], bool] = lambda line: False,
+              roots: frozenset[str] = frozenset()) -> ModuleFacts:
+    """The module's public tasks and every use of a task-like name (``analysis.uses``).
+    ``roots``: the project's top-level packages; names imported from anywhere else are not followed."""
+    module = module_name(path)
+    tasks = tuple(
+        TaskFacts(f"{module}.{task.name}", task.name, getattr(task.node, "lineno", 1),
+                  getattr(task.node, "col_offset", 0) + 1, _line(lines, getattr(task.node, "lineno", 1)),
+                  task.task_name, silenced(getattr(task.node, "lineno", 1)),
+                  _end_line(task.node))
+        for task in index.tasks.values() if not task.private and not task.is_class
+    )
+    is_package = path.name == "__init__.py"
+    uses = []
+    for use in module_uses(index, roots):
+        dotted = _absolute(use.target, module, is_package)
+        if dotted is not None:
+            uses.append(Use(dotted, use.kind, use.line))
+    strings = frozenset(s for s in index.strings if _DOTTED.fullmatch(s))
+    expiring = frozenset(
+        name for task in index.tasks.values() if "expires" in task.options
+        for name in (f"{module}.{task.name}", task.task_name) if name
+    )
+    return ModuleFacts(shown, module, tasks, tuple(uses), strings, expiring, tuple(schedule_entries(index)))
+
+
+class Project:
+    """Every module's facts combined once: the project's public tasks, who uses each, and which
+    modules name each in a string."""
+
+    def __init__(self, modules: Iterable[ModuleFacts]) -> None:
+        self.modules = list(modules)
+        #: Registered-by-default name (``module.function``) -> (home module, task).
+        self.tasks = {task.dotted: (module, task) for module in self.modules for task in module.tasks}
+        #: Task -> (module, use) for every use of it anywhere.
+        self.uses: dict[str, list[tuple[ModuleFacts, Use]]] = {}
+        for module in self.modules:
+            for use in module.uses:
+                if use.target in self.tasks:
+                    self.uses.setdefault(use.target, []).append((module, use))
+        self._naming = _strings_by_last_part(self.modules)
+
+    def kinds(self, dotted: str) -> set[str]:
+        """How the project uses the task, every module together."""
+        return {use.kind for _, use in self.uses.get(dotted, ())}
+
+    def uses_elsewhere(self, dotted: str, home: ModuleFacts) -> list[tuple[ModuleFacts, Use]]:
+        return [(module, use) for module, use in self.uses.get(dotted, ()) if module.module != home.module]
+
+    def naming_modules(self, task: TaskFacts, home: str) -> set[str]:
+        """Modules with a string that names the task: a dotted path ending in its name, its ``name=``,
+        or (in its own module only, as the per-module rules read it) the bare name: elsewhere a bare
+        "total" is far more often a dict key than a task name."""
+        modules = set(self._naming.get("." + task.name, ()))
+        if task.explicit_name:
+            modules |= self._naming.get(task.explicit_name, set())
+        if home in self._naming.get(task.name, ()):
+            modules.add(home)
+        return modules
+
+    def expiring(self) -> frozenset[str]:
+        """Registered names of tasks whose decorator sets ``expires``, in any module."""
+        return frozenset().union(*(module.expiring for module in self.modules)) if self.modules else frozenset()
+
+
+def _strings_by_last_part(modules: Sequence[ModuleFacts]) -> dict[str, set[str]]:
+    """Every string -> the modules holding it, and ``".last"`` -> modules holding a dotted string
+    ending in that part (``"pkg.tasks.total"`` is found under ``".total"``)."""
+    found: dict[str, set[str]] = {}
+    for module in modules:
+        for text in module.strings:
+            found.setdefault(text, set()).add(module.module)
+            if "." in text:
+                found.setdefault("." + text.rsplit(".", 1)[-1], set()).add(module.module)
+    return found
+
+
+def _absolute(resolved: str | None, module: str, is_package: bool) -> str | None:
+    if resolved is None or resolved.startswith(APP):
+        return None
+    if resolved.startswith(LOCAL + "."):
+        return f"{module}.{resolved[len(LOCAL) + 1:]}"
+    if resolved.startswith("."):  # relative import: ".tasks.total" from pkg.views -> pkg.tasks.total
+        dots = len(resolved) - len(resolved.lstrip("."))
+        package = module.split(".") if is_package else module.split(".")[:-1]
+        base = package[: len(package) - (dots - 1)] if dots > 1 else package
+        rest = resolved[dots:]
+        return ".".join([*base, rest]) if rest else ".".join(base)
+    return resolved
+
+
+def _end_line(node: object) -> int:
+    end: int | None = getattr(node, "end_lineno", None)
+    return end if end is not None else int(getattr(node, "lineno", 1))
+
+
+def _line(lines: Sequence[str], number: int) -> str:
+    return lines[number - 1] if 0 < number <= len(lines) else ""

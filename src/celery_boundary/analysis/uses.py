@@ -1,0 +1,223 @@
+"""Who launches, links, schedules or names which task: the uses of tasks in one module, computed once
+from its index and read by every rule that needs them (CB201-CB203 per module, and the project-wide
+summary in ``analysis.project`` that CB202, CB203 and CB401 read across modules).
+
+A use is a reference to a task with what the module does with it (``kind``):
+
+- ``alone`` (``LAUNCH``): launched on its own now (``.delay()``, ``.apply_async()``, called,
+  ``add_periodic_task``'s signature);
+- ``receiving`` / ``link``: a canvas member that does or does not get a parent's result
+  (``analysis.canvas`` says which position is which);
+- ``named``: a string in the module names the task (a beat entry, ``send_task``): launched on its own
+  by name;
+- ``unknown`` (``OTHER``): any other use (stored, returned, passed on, an attribute read): rules that
+  need to know every use stay silent.
+
+Beat entries with a literal ``"task"`` are also listed as schedules (``schedule_entries``).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from celery_boundary.analysis import canvas as cv
+from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
+from celery_boundary.analysis.names import LOCAL, ScopeNode
+
+LAUNCH: Final = cv.ALONE
+RECEIVING: Final = cv.RECEIVING
+LINK: Final = cv.LINK
+NAMED: Final = "named"
+OTHER: Final = cv.UNKNOWN
+#: Kinds after which nothing is chained: the task runs on its own.
+ON_ITS_OWN: Final = frozenset({LAUNCH, NAMED})
+#: Kinds of a canvas member.
+CANVAS_ONLY: Final = frozenset({RECEIVING, LINK})
+
+_Record = Callable[[ast.expr, tuple[ScopeNode, ...], str], None]
+_SCOPE_TYPES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
+                       ast.DictComp, ast.GeneratorExp)
+
+
+@dataclass(frozen=True)
+class Use:
+    #: What the reference resolves to in this module: ``<local>.total`` for the module's own task,
+    #: ``pkg.tasks.total`` or ``.tasks.total`` (a relative import) for an imported name.
+    target: str
+    kind: str
+    line: int
+
+
+def module_uses(index: ModuleIndex, roots: frozenset[str] | None = None) -> list[Use]:
+    """Every use of a task in the module. ``roots`` None: the module's own tasks only (what one
+    module can judge); a set: also every name imported from those top-level packages (or relative
+    imports), whose targets the project-wide pass matches against the project's tasks (an empty
+    set: names imported from anywhere)."""
+    uses: list[Use] = []
+    seen: set[int] = set()
+
+    def record(expr: ast.expr, scopes: tuple[ScopeNode, ...], kind: str) -> None:
+        target = index.names.resolve(expr, scopes)
+        if target is not None:
+            seen.add(id(expr))
+            uses.append(Use(target, kind, getattr(expr, "lineno", 0)))
+
+    for ref in index.task_refs:
+        if index.task_of(ref.node, ref) is not None:  # type: ignore[arg-type]
+            record(ref.node, ref.scopes, use_of(index, ref.node, ref))  # type: ignore[arg-type]
+    for task in index.tasks.values():
+        if named_by_strings(index, task):
+            uses.append(Use(f"{LOCAL}.{task.name}", NAMED, getattr(task.node, "lineno", 0)))
+    if roots is not None:
+        _imported_uses(index, roots, seen, record)
+    return uses
+
+
+def _imported_uses(index: ModuleIndex, roots: frozenset[str], seen: set[int], record: _Record) -> None:
+    imports = index.names.imports
+
+    def imported(expr: ast.expr) -> bool:
+        """Only names imported from the project can be a project task (resolving costs a scope walk)."""
+        while isinstance(expr, ast.Attribute):
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return False
+        source = imports.get(expr.id)
+        return source is not None and (not roots or source.startswith(".") or source.split(".")[0] in roots)
+
+    def note(expr: ast.expr, site: Site, kind: str | None = None) -> None:
+        if id(expr) not in seen and imported(expr):
+            record(expr, site.scopes, use_of(index, expr, site) if kind is None else kind)
+
+    for site in index.calls:
+        call = site.node
+        assert isinstance(call, ast.Call)
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)):
+            note(func.value, site)
+        if isinstance(func, (ast.Name, ast.Attribute)):
+            note(func, site, LAUNCH)
+    # Any other mention of an imported name (stored, passed on): a use no rule understands.
+    for node in list(index.parents):  # every node but the module: cheaper than another ast.walk
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in imports:
+            expr: ast.expr = node
+            site = Site(node, _scopes_of(index, node), None)
+            while True:
+                note(expr, site, OTHER)
+                parent = index.parent(expr)
+                if not (isinstance(parent, ast.Attribute) and parent.value is expr):
+                    break
+                expr = parent
+
+
+def local_kinds(index: ModuleIndex, uses: list[Use]) -> dict[str, list[str]]:
+    """The kinds of use of each of the module's own tasks, by the name it is bound to: every use of a
+    function task, and ``named`` for any task a string names."""
+    kinds: dict[str, list[str]] = {}
+    prefix = f"{LOCAL}."
+    for use in uses:
+        if not use.target.startswith(prefix):
+            continue
+        name = use.target[len(prefix):]
+        task = index.tasks.get(name)
+        if task is not None and (use.kind == NAMED or not task.is_class):
+            kinds.setdefault(name, []).append(use.kind)
+    return kinds
+
+
+def use_of(index: ModuleIndex, expr: ast.expr, site: Site) -> str:
+    """What the module does with the task ``expr`` names, here (see the module docstring)."""
+    parent = index.parent(expr)
+    if isinstance(parent, ast.Attribute) and parent.value is expr:
+        call = index.parent(parent)
+        if isinstance(call, ast.Call) and call.func is parent:
+            if parent.attr in cv.SIGNATURE_METHODS:
+                return _signature_use(index, call, site)
+            if parent.attr in cv.LAUNCH_METHODS or parent.attr == "apply":
+                return LAUNCH
+    if isinstance(parent, ast.Call) and parent.func is expr:
+        return LAUNCH
+    return OTHER
+
+
+def _signature_use(index: ModuleIndex, call: ast.Call, site: Site) -> str:
+    where = cv.position(index, call, site)
+    if where != cv.UNKNOWN:
+        return where
+    # ``t2 = total.s()`` then ``chain(t1, t2)``: follow the variable inside the same scope.
+    parent = index.parent(call)
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        return _variable_use(index, parent.targets[0].id, site, call)
+    return OTHER
+
+
+def _variable_use(index: ModuleIndex, variable: str, site: Site, signature: ast.Call) -> str:
+    scope = site.scopes[-1] if site.scopes else index.tree
+    kinds: list[str] = []
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and node.id == variable:
+            if isinstance(node.ctx, ast.Store):
+                continue
+            where = cv.position(index, node, site)
+            if where == RECEIVING and signature.func.attr == "si":  # type: ignore[attr-defined]
+                where = LINK
+            kinds.append(where)
+    if not kinds or any(k not in CANVAS_ONLY for k in kinds):
+        return OTHER
+    return RECEIVING if RECEIVING in kinds else LINK
+
+
+def named_by_strings(index: ModuleIndex, task: TaskDef) -> bool:
+    """A string in the module names the task (a beat entry, ``send_task``): its ``name=``, its bare
+    name, or a dotted path ending in it."""
+    explicit = task.task_name
+    for text in index.strings:
+        if text == explicit or text == task.name or text.endswith("." + task.name):
+            return True
+    return False
+
+
+def schedule_entries(index: ModuleIndex) -> list[tuple[int, str]]:
+    """Beat entries ``{"task": "pkg.mod.name", "schedule": ...}`` (dict literal or ``dict(...)``): the
+    registered name each schedules, at every line a CB401 about it may be reported (the entry, the
+    key that holds it, the assignment)."""
+    found: list[tuple[int, str]] = []
+    for site in index.dicts:
+        node = site.node
+        assert isinstance(node, ast.Dict)
+        fields = {k.value: v for k, v in zip(node.keys, node.values)
+                  if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+        _add_entry(index, node, fields, found)
+    for site in index.calls:
+        call = site.node
+        assert isinstance(call, ast.Call)
+        if isinstance(call.func, ast.Name) and call.func.id == "dict":
+            _add_entry(index, call, {kw.arg: kw.value for kw in call.keywords if kw.arg}, found)
+    return found
+
+
+def _add_entry(index: ModuleIndex, node: ast.expr, fields: dict[str, ast.expr], found: list[tuple[int, str]]) -> None:
+    task = fields.get("task")
+    if "schedule" not in fields or not (isinstance(task, ast.Constant) and isinstance(task.value, str)):
+        return
+    lines = {node.lineno}
+    holder = index.parent(node)
+    if isinstance(holder, ast.Dict):
+        lines |= {key.lineno for key, value in zip(holder.keys, holder.values) if value is node and key}
+    elif isinstance(holder, (ast.Assign, ast.AnnAssign)):
+        lines.add(holder.lineno)
+    found.extend((line, task.value) for line in sorted(lines))
+
+
+def _scopes_of(index: ModuleIndex, node: ast.AST) -> tuple[ScopeNode, ...]:
+    """The functions and comprehensions around ``node``, outermost first (their locals shadow)."""
+    found: list[ScopeNode] = []
+    parent = index.parent(node)
+    while parent is not None:
+        if isinstance(parent, _SCOPE_TYPES):
+            found.append(parent)
+        parent = index.parent(parent)
+    return tuple(reversed(found))
