@@ -18,13 +18,15 @@ from celery_boundary.runtime.builtin import pick_builtin
 from celery_boundary.runtime.names import SubclassIndex, dotted_name, explain_unreachable, marker_for
 from celery_boundary.runtime.protocol import Preserializer
 from celery_boundary.runtime.registered import RegisteredType, record, registration_of
-from celery_boundary.runtime.registered import registered_types as registered_types  # noqa: F401 (its old home)
+# importable from this module too, beside register_preserializer:
+from celery_boundary.runtime.registered import registered_types as registered_types  # noqa: F401
 
 C = TypeVar("C", bound=type)
 
 # kombu's encoder (a json.JSONEncoder) writes these natively and only calls ``default()`` -- where
 # the registry lives -- for everything else, so registering a subclass of one has no effect
-# (measured on kombu 5.7.0: StrEnum arrives as str, IntEnum as int, NamedTuple as list).
+# (kombu 5.7.0: StrEnum arrives as str, IntEnum as int, NamedTuple as list; pinned by
+# tests/runtime/test_runtime_register.py::test_native_refusal_matches_what_kombu_does).
 _NATIVE: Final[tuple[tuple[type, str], ...]] = (
     (bool, "boolean"),
     (int, "number"),
