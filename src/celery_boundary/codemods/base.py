@@ -4,13 +4,12 @@ value is assigned to, and appending an item to a call or a dict without breaking
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar, Union
+from typing import TypeVar
 
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider
 
 Item = TypeVar("Item", cst.Arg, cst.DictElement)
-_Statement = Union[cst.SimpleStatementLine, cst.Decorator]
 
 
 class FixTransformer(cst.CSTTransformer):

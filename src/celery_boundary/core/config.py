@@ -122,14 +122,9 @@ def _is_dotted(name: str) -> bool:
     return bool(name) and all(part.isidentifier() for part in name.split("."))
 
 
-def find_file(start: Path) -> Path | None:
-    """The nearest pyproject.toml with the table, or ini file with the section, at or above ``start``."""
-    found = _find_table(start)
-    return found[0] if found is not None else None
-
-
 def _find_table(start: Path) -> tuple[Path, dict[str, Any]] | None:
-    """``find_file`` and the table it holds (each file is parsed once: tomllib is pure Python)."""
+    """The nearest pyproject.toml with the table, or ini file with the section, at or above
+    ``start``, and the table it holds (each file is parsed once: tomllib is pure Python)."""
     directory = start if start.is_dir() else start.parent
     for folder in (directory, *directory.parents):
         pyproject = folder / "pyproject.toml"

@@ -1,9 +1,9 @@
 """Small value records that cost almost nothing to define.
 
 ``dataclasses.dataclass`` writes each method it generates as source text and compiles it (CPython
-3.10-3.12): 0.3-1 ms per class. The mypy plugin defines about 25 records, and that compiling was
-93 % of the instructions spent importing it (callgrind, 2026-11-22) — the plugin's import is most of
-what a warm mypy run pays for it (benchmarks/mypy_overhead.py). ``record`` builds the same methods
+3.10-3.12): 0.3-1 ms per class. The mypy plugin defines about 25 records, and as dataclasses that
+compiling was 93 % of the instructions spent importing it (docs/mypy.md) — the plugin's import is
+most of what a warm mypy run pays for it (benchmarks/mypy_overhead.py). ``record`` builds the same methods
 from closures shared by every class instead: ``__init__`` (positional and keyword arguments,
 defaults, default factories), ``__eq__`` / ``__hash__`` over the compared fields, ``__repr__``,
 ``__match_args__``, and read-only attributes. mypy reads the decorators as dataclasses (PEP 681

@@ -40,8 +40,3 @@ def lookup(name: str) -> Serializer:
     if found is not None:
         return found
     return Serializer(name, f"application/x-{key}", False, False, known=False)
-
-
-def is_code_executing(name: str) -> bool:
-    """pickle, by name or content type."""
-    return lookup(name).executes_code

@@ -23,7 +23,6 @@ class Trait(enum.Enum):
     NAMEDTUPLE = "namedtuple"
     HAS_JSON = "__json__"
     PROTOCOL = "protocol"
-    NEWTYPE = "newtype"
 
 
 @record

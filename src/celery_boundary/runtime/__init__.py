@@ -15,7 +15,8 @@ from celery_boundary.runtime.builtin import (
 )
 from celery_boundary.runtime.names import dotted_name, marker_for
 from celery_boundary.runtime.protocol import Preserializer
-from celery_boundary.runtime.register import RegisteredType, register_preserializer, registered_types
+from celery_boundary.runtime.register import register_preserializer
+from celery_boundary.runtime.registered import RegisteredType, registered_types
 
 __all__ = [
     "AttrsPreserializer",

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
 from celery_boundary.runtime.names import dotted_name
+from celery_boundary.runtime.registered import keeps_subclasses
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,6 @@ def _registered_with_kombu(annotation: Any) -> bool:
     if annotation.__module__ in _PYDANTIC_NATIVE_MODULES:
         return False
     from kombu.utils import json as kombu_json
-
-    from celery_boundary.runtime.register import keeps_subclasses
 
     encoders: dict[type, Any] = getattr(kombu_json, "_encoders", {})
     for known in encoders:  # kombu takes the first match (5.7.0)

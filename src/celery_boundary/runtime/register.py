@@ -12,18 +12,21 @@ kombu is imported when the first class is registered, not when this module is im
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
 from typing import Any, Callable, Final, TypeVar, overload
 
 from celery_boundary.runtime.builtin import pick_builtin
 from celery_boundary.runtime.names import SubclassIndex, dotted_name, explain_unreachable, marker_for
 from celery_boundary.runtime.protocol import Preserializer
+from celery_boundary.runtime.registered import RegisteredType, record, registration_of
+# importable from this module too, beside register_preserializer:
+from celery_boundary.runtime.registered import registered_types as registered_types  # noqa: F401
 
 C = TypeVar("C", bound=type)
 
 # kombu's encoder (a json.JSONEncoder) writes these natively and only calls ``default()`` -- where
 # the registry lives -- for everything else, so registering a subclass of one has no effect
-# (measured on kombu 5.7.0: StrEnum arrives as str, IntEnum as int, NamedTuple as list).
+# (kombu 5.7.0: StrEnum arrives as str, IntEnum as int, NamedTuple as list; pinned by
+# tests/runtime/test_runtime_register.py::test_native_refusal_matches_what_kombu_does).
 _NATIVE: Final[tuple[tuple[type, str], ...]] = (
     (bool, "boolean"),
     (int, "number"),
@@ -38,30 +41,6 @@ _NATIVE: Final[tuple[tuple[type, str], ...]] = (
 _KOMBU_DEFAULTS: Final = frozenset(
     {"datetime.datetime", "datetime.date", "datetime.time", "decimal.Decimal", "uuid.UUID"}
 )
-
-
-@dataclass(frozen=True)
-class RegisteredType:
-    """One registration, as kombu sees it: ``cls`` travels under ``marker``."""
-
-    cls: type
-    marker: str
-    preserializer: Preserializer[Any]
-    include_subclasses: bool
-
-
-_REGISTERED: dict[type, RegisteredType] = {}
-
-
-def keeps_subclasses(cls: type) -> bool:
-    """True when ``cls`` was registered here with ``include_subclasses=True``."""
-    entry = _REGISTERED.get(cls)
-    return entry is not None and entry.include_subclasses
-
-
-def registered_types() -> tuple[RegisteredType, ...]:
-    """Every class registered through ``register_preserializer`` in this process, oldest first."""
-    return tuple(_REGISTERED.values())
 
 
 @overload
@@ -167,7 +146,7 @@ def _register(cls: type, preserializer: Preserializer[Any] | None, include_subcl
     else:
         encode, decode = _exact_codec(cls, chosen)
     kombu_json.register_type(cls, marker, encode, decode)
-    _REGISTERED[cls] = RegisteredType(cls, marker, chosen, include_subclasses)
+    record(RegisteredType(cls, marker, chosen, include_subclasses))
 
 
 def _refuse_native(cls: type) -> None:
@@ -206,7 +185,7 @@ def _refuse_shadowed(cls: type, kombu_json: Any) -> None:
 def _describe_owner(cls: type) -> str:
     if dotted_name(cls) in _KOMBU_DEFAULTS:
         return "by kombu itself, at import"
-    entry = _REGISTERED.get(cls)
+    entry = registration_of(cls)
     if entry is None:
         return "by a kombu register_type call"
     if entry.include_subclasses:
