@@ -18,8 +18,3 @@ _.is_ready  # celery_boundary/mypy/bound_calls.py
 # A record field that describes the serializer; nothing reads it, and it stays in the record's
 # positional constructor beside the facts that are read.
 _.executes_code  # celery_boundary/core/serializers.py
-
-# TO CHECK after merge: unused by anything in src/ or tests/ today, in files restructured elsewhere.
-_.call_name  # celery_boundary/analysis/index.py:310, function
-_.settings_from  # celery_boundary/flake8/plugin.py:115, function
-_.LOG  # celery_boundary/flake8/plugin.py:26, module logger never used

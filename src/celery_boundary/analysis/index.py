@@ -1,6 +1,6 @@
 """One walk over a module: the task definitions and every node the rules look at, each with the
-scopes around it and the task body it sits in. Pure data; the rules (``celery_boundary.flake8.
-visitors``) read it, and so can the project-wide command.
+scopes around it and the task body it sits in. Pure data; the rule checks (``celery_boundary.checks``)
+and the analysis of task uses (``analysis.uses``) read it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from celery_boundary.analysis.names import (
     Names,
     ScopeNode,
     collect_names,
-    last_name,
     scope_names,
 )
 
@@ -305,8 +304,3 @@ def body_of(task: TaskDef) -> list[ast.stmt]:
     ):
         return body[1:]
     return body
-
-
-def call_name(call: ast.Call) -> str | None:
-    """The called name as written last (``x.y.delay(...)`` -> ``delay``)."""
-    return last_name(call.func)

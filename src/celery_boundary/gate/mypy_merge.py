@@ -1,7 +1,8 @@
 """``check --mypy``: run mypy (with the user's configuration, which names the celery_boundary.mypy
 plugin) through ``mypy.api.run`` and turn its plugin diagnostics into findings.
 
-mypy is imported only here and only when asked (importing it costs ~100 ms, FACTS.md). Only the plugin's
+mypy is imported only here and only when asked (importing it costs about 100 ms;
+tests/cli/test_cli_mypy.py checks that ``check`` without ``--mypy`` never imports it). Only the plugin's
 own error codes (``celery-*``) are merged: the gate is about the task boundary, not a project's other
 type errors, which mypy's own CI step reports.
 """
