@@ -85,3 +85,26 @@ def _project_url() -> str | None:
         label, _, url = entry.partition(",")
         urls[label.strip().lower()] = url.strip()
     return next((urls[key] for key in URL_KEYS if key in urls), None)
+
+
+#: The lines around the generated table in docs/rules/index.md.
+INDEX_START: Final = "<!-- the table below is generated from core/rules.py: python scripts/rule_index.py -->"
+INDEX_END: Final = "<!-- end of the generated table -->"
+
+
+def index_table() -> str:
+    """The rules table of docs/rules/index.md, one row per flake8 rule of the registry."""
+    rows = ["| code | slug | on by default | fix | what it reports |", "| --- | --- | --- | --- | --- |"]
+    for rule in rules.RULES:
+        if rules.Tool.FLAKE8 not in rule.tools:
+            continue
+        default = "yes" if rule.default_enabled else "**no (opt-in)**"
+        fix = f"{rule.fix.value}: {rule.fix_title.lower()}" if rule.fix_title else rule.fix.value
+        rows.append(f"| [{rule.code}]({rule.code}.md) | {rule.slug} | {default} | {fix} | {rule.summary} |")
+    return "\n".join(rows) + "\n"
+
+
+def with_index_table(page: str) -> str:
+    """``page`` (docs/rules/index.md) with its generated table replaced by the registry's."""
+    start, end = page.index(INDEX_START), page.index(INDEX_END)
+    return page[: start + len(INDEX_START)] + "\n" + index_table() + page[end:]

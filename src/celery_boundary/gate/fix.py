@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis import project
@@ -36,8 +36,12 @@ from celery_boundary.gate.factory_scan import with_project_factories
 from celery_boundary.core.findings import Finding
 from celery_boundary.gate.selection import expand
 
-#: Codes with a codemod.
-IMPLEMENTED = frozenset({"CB101", "CB102", "CB103", "CB202", "CB401"})
+if TYPE_CHECKING:
+    from celery_boundary.codemods.base import FixTransformer
+
+#: The codes ``fix`` rewrites: every rule whose registry record has a fix (``Rule.fix``). Each has a
+#: codemod in ``file_fixers`` or, for CB202, ``rename_task`` (tests/test_rule_registry.py).
+FIXABLE: Final = frozenset(rule.code for rule in rules.RULES if rule.fix is not rules.FixSafety.NONE)
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class FixOptions:
 def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     settings = config_module.load(options.config) if options.config else config_module.load(start=Path.cwd())
-    wanted = expand(options.select, options.ignore) & IMPLEMENTED
+    wanted = expand(options.select, options.ignore) & FIXABLE
     unsafe = {code for code in wanted if rules.get(code).fix is rules.FixSafety.UNSAFE}
     applied = wanted if options.unsafe_fixes else wanted - unsafe
     files = discover(options.paths, (*settings.exclude, *options.exclude))
@@ -118,8 +122,6 @@ def fix_source(source: bytes, findings: Sequence[Finding]) -> tuple[bytes, int]:
     import libcst as cst  # lazy: only `fix` pays for libcst
     from libcst.metadata import MetadataWrapper
 
-    from celery_boundary.codemods import beat_expiry, pickle_json
-
     lines: dict[str, set[int]] = defaultdict(set)
     for finding in findings:
         lines[finding.code].add(finding.line)
@@ -129,14 +131,23 @@ def fix_source(source: bytes, findings: Sequence[Finding]) -> tuple[bytes, int]:
     except cst.ParserSyntaxError:
         return source, 0
     count = 0
-    for transformer_class, codes in ((pickle_json.PickleToJson, pickle_json.CODES),
-                                     (beat_expiry.BeatExpiry, beat_expiry.CODES)):
-        if not any(code in frozen for code in codes):
+    fixers = file_fixers()
+    for transformer_class in dict.fromkeys(fixers.values()):  # each codemod once, in registry order
+        if not any(code in frozen for code, fixer in fixers.items() if fixer is transformer_class):
             continue
         transformer = transformer_class(frozen)
         module = MetadataWrapper(module).visit(transformer)
         count += transformer.changed
     return module.bytes, count
+
+
+def file_fixers() -> dict[str, type[FixTransformer]]:
+    """Each code fixed within one file -> its libcst transformer (CB202's rename spans modules and is
+    ``rename_task``). Imports libcst: only ``fix`` calls it."""
+    from celery_boundary.codemods import beat_expiry, pickle_json
+
+    return {**dict.fromkeys(pickle_json.CODES, pickle_json.PickleToJson),
+            **dict.fromkeys(beat_expiry.CODES, beat_expiry.BeatExpiry)}
 
 
 def write_atomically(path: Path, data: bytes) -> None:
