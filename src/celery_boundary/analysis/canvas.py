@@ -14,7 +14,7 @@ import ast
 from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
-from celery_boundary.analysis.names import CANVAS_CALLS, RESULT_CLASSES, SIGNATURE_CALLS, ScopeNode, dotted_name
+from celery_boundary.analysis.symbols import CANVAS_CALLS, RESULT_CLASSES, SIGNATURE_CALLS, ScopeNode, dotted_name
 
 RECEIVING: Final = "receiving"
 LINK: Final = "link"
@@ -22,7 +22,7 @@ ALONE: Final = "alone"
 UNKNOWN: Final = "unknown"
 
 #: Methods of a task that build a signature (``chunks``/``map``/``starmap`` build a canvas).
-SIGNATURE_METHODS: Final = frozenset({"s", "si", "signature", "subtask", "map", "starmap", "chunks"})
+SIGNATURE_BUILDERS: Final = frozenset({"s", "si", "signature", "subtask", "map", "starmap", "chunks"})
 #: Methods that send a message now (``delay_on_commit``: celery 5.4+ Django integration).
 LAUNCH_METHODS: Final = frozenset({"delay", "apply_async", "delay_on_commit", "apply_async_on_commit"})
 #: Methods of a signature that return a signature (so the position is that of the call).
@@ -35,7 +35,7 @@ _CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.GeneratorExp, ast.
 def is_signature_of(index: ModuleIndex, expr: ast.AST, site: Site) -> TaskDef | None:
     """The module task ``expr`` makes a signature of (``t.s(...)``, ``t.si(...)``)."""
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
-        if expr.func.attr in SIGNATURE_METHODS:
+        if expr.func.attr in SIGNATURE_BUILDERS:
             return index.task_of(expr.func.value, site)
     return None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from celery_boundary.analysis.names import LOCAL, Names, ScopeNode
+from celery_boundary.analysis.symbols import LOCAL, Names, ScopeNode
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 

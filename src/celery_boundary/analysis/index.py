@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from celery_boundary.analysis.factories import local_factories
-from celery_boundary.analysis.names import (
+from celery_boundary.analysis.symbols import (
     APP,
     FOREIGN_TASK_PACKAGES,
     LOCAL,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex
-from celery_boundary.analysis.names import APP, LOCAL
+from celery_boundary.analysis.symbols import APP, LOCAL
 from celery_boundary.analysis.uses import Use, module_uses, schedule_entries
 
 _DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")

@@ -25,7 +25,7 @@ from typing import Final
 
 from celery_boundary.analysis import canvas as cv
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
-from celery_boundary.analysis.names import LOCAL, ScopeNode
+from celery_boundary.analysis.symbols import LOCAL, ScopeNode
 
 LAUNCH: Final = cv.ALONE
 RECEIVING: Final = cv.RECEIVING
@@ -134,7 +134,7 @@ def use_of(index: ModuleIndex, expr: ast.expr, site: Site) -> str:
     if isinstance(parent, ast.Attribute) and parent.value is expr:
         call = index.parent(parent)
         if isinstance(call, ast.Call) and call.func is parent:
-            if parent.attr in cv.SIGNATURE_METHODS:
+            if parent.attr in cv.SIGNATURE_BUILDERS:
                 return _signature_use(index, call, site)
             if parent.attr in cv.LAUNCH_METHODS or parent.attr == "apply":
                 return LAUNCH

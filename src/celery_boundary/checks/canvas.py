@@ -15,7 +15,7 @@ from celery_boundary.analysis import canvas as cv
 from celery_boundary.analysis.project import Project
 from celery_boundary.analysis.uses import CANVAS_ONLY, ON_ITS_OWN, local_kinds, module_uses
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
-from celery_boundary.analysis.names import LOCAL, last_name
+from celery_boundary.analysis.symbols import LOCAL, last_name
 from celery_boundary.core.findings import Finding
 from celery_boundary.checks.common import RuleSettings, report
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, Site
-from celery_boundary.analysis.names import last_name
+from celery_boundary.analysis.symbols import last_name
 from celery_boundary.analysis.project import Project
 from celery_boundary.core.findings import Finding
 from celery_boundary.checks.common import RuleSettings, dict_get, dict_items, report, string_of

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, Site
-from celery_boundary.analysis.names import LOCAL, last_name
+from celery_boundary.analysis.symbols import LOCAL, last_name
 from celery_boundary.core.findings import Finding
 from celery_boundary.checks.common import Literal, RuleSettings, literal_strings, report, string_of
 

@@ -15,7 +15,7 @@ from typing import Final
 from celery_boundary.core import rules
 from celery_boundary.gate.errors import UsageError
 
-#: src/celery_boundary/report/catalog.py -> the checkout root, where docs/ lives.
+#: src/celery_boundary/gate/catalog.py -> the checkout root, where docs/ lives.
 CHECKOUT: Final = Path(__file__).resolve().parents[3]
 URL_KEYS: Final = ("documentation", "source", "repository", "homepage")
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from celery_boundary.analysis.factories import module_factories
-from celery_boundary.analysis.names import collect_names
+from celery_boundary.analysis.symbols import collect_names
 from celery_boundary.core import records
 from celery_boundary.core.config import Config
 from celery_boundary.analysis.project import module_name
