@@ -82,7 +82,9 @@ class register_preserializer:
 
     def __call__(self, type_: type[T]) -> type[T]:
         if "<locals>" in type_.__qualname__ or "__main__" in type_.__module__:
-            raise TypeError("You cannot register preserializers on objects that aren't directly accessible at import time.")
+            raise TypeError(
+                "You cannot register preserializers on objects that aren't directly accessible at import time."
+            )
         try:
             self.preserializer.compatible_with(type_)
         except Exception as e:

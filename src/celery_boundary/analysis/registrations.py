@@ -37,6 +37,10 @@ _MAX_CALL_DEPTH: Final = 4
 _LOOKUPS: Final = frozenset({"import_module", "__import__", "locate", "__subclasses__", "import_string"})
 
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+#: ``self.<attr>`` -> the expression the helper class was given for it, and the module it was written in.
+_Bindings = dict[str, tuple[ast.expr, "_ModuleNames"]]
+#: The code of an encoder or decoder, its module, and the name of the value it is given.
+_Code = tuple[ast.AST, "_ModuleNames", str]
 
 
 @dataclass(frozen=True)
@@ -251,10 +255,10 @@ class _Reader:
                      helper.fullname)
 
     def _unwind(self, helper: _Helper, site: ast.Call | None,
-                names: _ModuleNames) -> tuple[_Helper, dict[str, tuple[ast.expr, _ModuleNames]]]:
+                names: _ModuleNames) -> tuple[_Helper, _Bindings]:
         """The helper that calls register_type itself, and what its class's ``__init__`` parameters
         were given at the outermost call (``Helper(PydanticModelDump)(BaseModel)``)."""
-        bindings: dict[str, tuple[ast.expr, _ModuleNames]] = {}
+        bindings: _Bindings = {}
         if site is not None and helper.fullname.endswith(".__call__"):
             maker = site.func if isinstance(site.func, ast.Call) else site
             bindings = self._init_bindings(helper.fullname.rsplit(".", 1)[0], maker, names)
@@ -264,7 +268,7 @@ class _Reader:
             helper = helper.calls
         return helper, bindings
 
-    def _init_bindings(self, cls: str, maker: ast.Call, names: _ModuleNames) -> dict[str, tuple[ast.expr, _ModuleNames]]:
+    def _init_bindings(self, cls: str, maker: ast.Call, names: _ModuleNames) -> _Bindings:
         """``self.<attr>`` -> the expression ``Cls(...)`` gave the ``__init__`` parameter it is set from."""
         found = self.functions.get(f"{cls}.__init__")
         if found is None:
@@ -273,7 +277,7 @@ class _Reader:
         params = _parameters(init, True)
         given: dict[str, ast.expr] = {name: arg for name, arg in zip(params, maker.args)}
         given.update({kw.arg: kw.value for kw in maker.keywords if kw.arg})
-        bindings: dict[str, tuple[ast.expr, _ModuleNames]] = {}
+        bindings: _Bindings = {}
         for stmt in ast.walk(init):
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target = stmt.targets[0]
@@ -284,7 +288,7 @@ class _Reader:
 
     # --- subclasses: read the encoder and the decoder ---------------------------------------------
 
-    def _keeps(self, call: ast.Call, names: _ModuleNames, bindings: dict[str, tuple[ast.expr, _ModuleNames]]) -> bool:
+    def _keeps(self, call: ast.Call, names: _ModuleNames, bindings: _Bindings) -> bool:
         encoder = _codec_argument(call, "encoder", 2)
         decoder = _codec_argument(call, "decoder", 3)
         if encoder is None or decoder is None:
@@ -296,7 +300,7 @@ class _Reader:
         return self._records_class(*encoding, depth=0) and self._looks_up_class(*decoding, depth=0)
 
     def _function_of(self, expr: ast.expr, names: _ModuleNames,
-                     bindings: dict[str, tuple[ast.expr, _ModuleNames]]) -> tuple[ast.AST, _ModuleNames, str] | None:
+                     bindings: _Bindings) -> _Code | None:
         """The code behind an encoder or decoder expression, its module, and its value parameter."""
         if isinstance(expr, ast.Lambda):
             args = expr.args.args
@@ -324,7 +328,7 @@ class _Reader:
                 return _with_value_parameter(found[0], found[1], found[2] is not None)
         return None
 
-    def _method(self, owner: ast.expr, name: str, names: _ModuleNames) -> tuple[ast.AST, _ModuleNames, str] | None:
+    def _method(self, owner: ast.expr, name: str, names: _ModuleNames) -> _Code | None:
         cls = names.resolve(owner) if isinstance(owner, (ast.Name, ast.Attribute)) else None
         seen: set[str] = set()
         while cls is not None and cls not in seen:
@@ -470,10 +474,12 @@ def _parameters(function: Function | ast.Lambda, method: bool) -> list[str]:
 
 
 def _is_static(function: Function | ast.Lambda) -> bool:
-    return not isinstance(function, ast.Lambda) and any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
+    if isinstance(function, ast.Lambda):
+        return False
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
 
 
-def _with_value_parameter(function: Function, names: _ModuleNames, method: bool) -> tuple[ast.AST, _ModuleNames, str] | None:
+def _with_value_parameter(function: Function, names: _ModuleNames, method: bool) -> _Code | None:
     params = _parameters(function, method)
     return (function, names, params[0]) if params else None
 
