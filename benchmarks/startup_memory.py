@@ -32,7 +32,7 @@ from pathlib import Path
 
 from mypy.options import Options
 
-from celery_boundary.mypy.settings import load_settings
+from celery_boundary.mypy.startup.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery_boundary.mypy import version as _version
+from celery_boundary.mypy.startup import version as _version
 
 
 def __getattr__(name: str) -> Any:

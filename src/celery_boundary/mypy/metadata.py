@@ -7,7 +7,10 @@ imports none of the modules that do the work.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Final, TypeAlias
+
+from mypy.nodes import TypeInfo
 
 #: ``info.metadata[METADATA]`` holds this plugin's facts about a class.
 METADATA: Final = "celery_boundary"
@@ -26,3 +29,6 @@ PACKED: Final = frozenset({"apply_async", "signature", "subtask", "apply_async_o
 SIGNATURE: Final = "celery.canvas.Signature"
 GROUP_RESULT: Final = "celery.result.GroupResult"
 GROUP_RESULT_METHODS: Final = frozenset(f"{GROUP_RESULT}.{name}" for name in ("get", "join", "join_native"))
+
+#: How a hook finds a class by its fullname (``CeleryBoundaryPlugin.lookup_info``).
+Lookup: TypeAlias = Callable[[str], TypeInfo | None]

@@ -33,14 +33,12 @@ from mypy.types import FunctionLike, Type
 from celery_boundary.core import config
 from celery_boundary.core import fullnames as fn
 from celery_boundary.core.registry import Registration
-from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES
 from celery_boundary.mypy.guard import Guard
 from celery_boundary.mypy.memo import forget_all
-from celery_boundary.mypy.metadata import DIRECT, FACTORY, GROUP_RESULT_METHODS, PACKED, SIGNATURE
-from celery_boundary.mypy.registrations import LocalRegistrations
-from celery_boundary.mypy.settings import Settings, load_settings
-from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.version import watch
+from celery_boundary.mypy.metadata import DIRECT, FACTORY, GROUP_RESULT_METHODS, Lookup, PACKED, SIGNATURE
+from celery_boundary.mypy.startup.appscan import PRESERIALIZER_NAMES
+from celery_boundary.mypy.startup.settings import Settings, load_settings
+from celery_boundary.mypy.startup.version import watch
 
 #: ``celery.shared_task`` is re-exported from ``celery.app`` (celery-types 0.26).
 SHARED_TASK: Final = frozenset({fn.CELERY_SHARED_TASK, "celery.shared_task"})
@@ -77,7 +75,8 @@ class CeleryBoundaryPlugin(Plugin):
             raise SystemExit(2) from None
         watch(options.config_file, self.settings.watched, self.settings.app.fingerprint)
         self.guard = Guard()
-        self.local = LocalRegistrations()
+        # Registrations of the module being checked: hooks/registrations.py, loaded with the first check.
+        self._registrations: Callable[[object], tuple[Registration, ...]] = self._first_registrations
         self.decorators = SHARED_TASK | frozenset(self.settings.config.task_decorators)
         # Asked for every module of every run (a warm run too); an instance's settings never change.
         self._config_data = self.settings.config_data()
@@ -129,7 +128,7 @@ class CeleryBoundaryPlugin(Plugin):
     # --- routes ------------------------------------------------------------------------------
     def get_function_signature_hook(self, fullname: str) -> Callable[[FunctionSigContext], FunctionLike] | None:
         if fullname in self.decorators:
-            from celery_boundary.mypy.tasks import open_signature  # rare: a decorator applied
+            from celery_boundary.mypy.hooks.tasks import open_signature  # rare: a decorator applied
 
             return open_signature
         return None
@@ -153,13 +152,13 @@ class CeleryBoundaryPlugin(Plugin):
 
     def _method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
         if self._is_app_task(fullname):
-            from celery_boundary.mypy.tasks import open_signature
+            from celery_boundary.mypy.hooks.tasks import open_signature
 
             return open_signature
         method = self._celery_task_method(fullname)
         if method is None:
             return None
-        from celery_boundary.mypy.calls import rewrite_call_signature
+        from celery_boundary.mypy.hooks.calls import rewrite_call_signature
 
         return partial(self._rewrite_call, rewrite_call_signature, method)
 
@@ -178,7 +177,7 @@ class CeleryBoundaryPlugin(Plugin):
         if fullname in CANVAS_CLASSES:
             return partial(self._run, self._canvas_builder(fullname.rpartition(".")[2]))
         if fullname == SIGNATURE_FUNCTION:
-            from celery_boundary.mypy.by_name import check_signature_by_name
+            from celery_boundary.mypy.hooks.by_name import check_signature_by_name
 
             return partial(self._run, partial(check_signature_by_name, symbol=self.lookup_fully_qualified))
         return None
@@ -195,39 +194,39 @@ class CeleryBoundaryPlugin(Plugin):
             return self._definition_hook(False)
         method = self._celery_task_method(fullname)
         if method == "retry":
-            from celery_boundary.mypy.by_name import check_retry
+            from celery_boundary.mypy.hooks.by_name import check_retry
 
             return partial(self._run, check_retry)
         if method is not None:
-            from celery_boundary.mypy.calls import check_task_call
+            from celery_boundary.mypy.hooks.calls import check_task_call
 
             return partial(self._check_call, check_task_call, method)
         method = self._signature_method(fullname)
         if method is not None:
             return partial(self._run, self._canvas_method(method))
         if fullname in GROUP_RESULT_METHODS:
-            from celery_boundary.mypy.group_results import type_group_get
+            from celery_boundary.mypy.hooks.group_results import type_group_get
 
             return partial(self._run, _plain(type_group_get))
         if self._celery_defines(fullname, REPLACE) is not None:
-            from celery_boundary.mypy.bound_calls import check_replace
+            from celery_boundary.mypy.hooks.bound_calls import check_replace
 
             return partial(self._run, check_replace)
         if self._is_app_method(fullname, "send_task"):
-            from celery_boundary.mypy.by_name import check_send_task
+            from celery_boundary.mypy.hooks.by_name import check_send_task
 
             return partial(self._run, partial(check_send_task, symbol=self.lookup_fully_qualified))
         return None
 
     def _definition_hook(self, factory: bool) -> Callable[[Context], Type]:
-        from celery_boundary.mypy.bound_calls import finish_task
-        from celery_boundary.mypy.definitions import define_task
+        from celery_boundary.mypy.hooks.bound_calls import finish_task
+        from celery_boundary.mypy.hooks.definitions import define_task
 
         return partial(self._define, partial(define_task, factory=factory), finish_task)
 
     @staticmethod
     def _canvas_builder(kind: str) -> Handler:
-        from celery_boundary.mypy import canvas
+        from celery_boundary.mypy.hooks import canvas
 
         if kind == "chain":
             return canvas.build_chain
@@ -237,7 +236,7 @@ class CeleryBoundaryPlugin(Plugin):
 
     @staticmethod
     def _canvas_method(method: str) -> Handler:
-        from celery_boundary.mypy import canvas
+        from celery_boundary.mypy.hooks import canvas
 
         if method in ("__or__", "__ror__"):
             return partial(canvas.join_pipe, reverse=method == "__ror__")
@@ -294,11 +293,17 @@ class CeleryBoundaryPlugin(Plugin):
 
     def _settings_for(self, ctx: Context) -> Settings:
         """The settings plus the registrations of the module being checked (one object per tree)."""
-        local = self.local.of(ctx.api)
+        local = self._registrations(ctx.api)
         if local is not self._last_local:
             self._last_local = local
             self._last_settings = self.settings.with_module(local)
         return self._last_settings
+
+    def _first_registrations(self, api: object) -> tuple[Registration, ...]:
+        from celery_boundary.mypy.hooks.registrations import LocalRegistrations
+
+        self._registrations = LocalRegistrations().of
+        return self._registrations(api)
 
     # --- guarded handlers --------------------------------------------------------------------
     def _run(self, handler: Handler, ctx: Context) -> Type:
@@ -327,12 +332,12 @@ class CeleryBoundaryPlugin(Plugin):
             return task
 
     def _record_preserializer(self, ctx: ClassDefContext) -> None:
-        from celery_boundary.mypy.bases import record_preserializer
+        from celery_boundary.mypy.hooks.bases import record_preserializer
 
         self.guard.run(lambda: record_preserializer(ctx), lambda: None, ctx.api, ctx.reason)
 
     def _record_class(self, ctx: ClassDefContext) -> None:
-        from celery_boundary.mypy.bases import record_task_class
+        from celery_boundary.mypy.hooks.bases import record_task_class
 
         self.guard.run(lambda: record_task_class(ctx), lambda: None, ctx.api, ctx.reason)
 

@@ -6,10 +6,8 @@ from the original type); anything else gives None and callers keep the declared 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
-from mypy.nodes import TypeInfo
 from mypy.typeops import make_simplified_union
 from mypy.types import AnyType, NoneType, Type, TypeOfAny, UninhabitedType
 from mypy.types import Instance as MypyInstance
@@ -23,8 +21,8 @@ from celery_boundary.core.shapes import (
     Shape,
     UnionShape,
 )
+from celery_boundary.mypy.metadata import Lookup
 
-Lookup = Callable[[str], TypeInfo | None]
 MAX_DEPTH: Final = 24
 
 

@@ -16,11 +16,10 @@ from typing import Final
 from mypy.plugin import CheckerPluginInterface, MethodContext
 from mypy.types import ExtraAttrs, Instance, Type, get_proper_type
 
-from celery_boundary.mypy.boundary import arrival_type
-from celery_boundary.mypy.canvas_nodes import Node
-from celery_boundary.mypy.metadata import GROUP_RESULT
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup
+from celery_boundary.mypy.hooks.boundary import arrival_type
+from celery_boundary.mypy.hooks.canvas_nodes import Node
+from celery_boundary.mypy.metadata import GROUP_RESULT, Lookup
+from celery_boundary.mypy.startup.settings import Settings
 
 GROUP: Final = "celery.canvas.group"
 #: The list ``.get()`` delivers (already as the result serializer delivers it).

@@ -54,13 +54,12 @@ from mypy.types import (
 )
 
 from celery_boundary.core.records import record
-from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument, is_plain_scalar
+from celery_boundary.mypy.hooks.boundary import Crossing, arrival_type, check_argument, is_plain_scalar
+from celery_boundary.mypy.hooks.canvas_nodes import Node, attach_node, remaining
+from celery_boundary.mypy.hooks.tasks import TaskView, view_task
 from celery_boundary.mypy.memo import Memo
-from celery_boundary.mypy.metadata import PACKED
-from celery_boundary.mypy.canvas_nodes import Node, attach_node, remaining
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.tasks import TaskView, view_task
+from celery_boundary.mypy.metadata import Lookup, PACKED
+from celery_boundary.mypy.startup.settings import Settings
 
 #: Packed methods whose arguments may be completed later in a canvas.
 PARTIAL: Final = frozenset({"signature", "subtask"})
@@ -215,7 +214,7 @@ def check_task_call(
         serializer = per_call or options.serializer or task.class_serializer or settings.task_serializer
         _judge_actuals(ctx, settings, lookup, task, method, serializer, actuals)
     if method in ("apply_async", "apply_async_on_commit", "send_task") and _passes_callbacks(ctx):
-        from celery_boundary.mypy.canvas import check_callbacks  # loaded with the first link=
+        from celery_boundary.mypy.hooks.canvas import check_callbacks  # loaded with the first link=
 
         check_callbacks(ctx, settings, lookup, Node(sig.ret_type, None, task_text, options.pydantic))
     if method in SENDS:

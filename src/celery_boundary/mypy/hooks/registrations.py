@@ -15,8 +15,8 @@ from typing import Final
 from mypy.types import Instance, TupleType, Type, TypedDictType, UnionType, get_proper_type
 
 from celery_boundary.core.registry import Registration
-from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES, REGISTER_TYPE_NAMES
 from celery_boundary.mypy.metadata import METADATA, PRESERIALIZER
+from celery_boundary.mypy.startup.appscan import PRESERIALIZER_NAMES, REGISTER_TYPE_NAMES
 
 MAX_DEPTH: Final = 24
 

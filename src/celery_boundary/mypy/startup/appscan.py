@@ -24,7 +24,7 @@ from typing import Any, Final
 from celery_boundary.core import fullnames as fn
 from celery_boundary.core.records import field, mutable_record
 from celery_boundary.core.registry import Registration
-from celery_boundary.mypy.startup_memory import MISSING, Memory, Observed, Stamp, is_file, read_stamped
+from celery_boundary.mypy.startup.memory import MISSING, Memory, Observed, Stamp, is_file, read_stamped
 
 #: Setting names (new, then old upper-case) for the two serializers a front end needs.
 TASK_KEYS: Final = ("task_serializer", "CELERY_TASK_SERIALIZER")

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from celery_boundary.mypy.appscan import UNDETERMINED, AppFacts, Sources, scan_app
-from celery_boundary.mypy.startup_memory import MISSING, Memory, Stamp, read_stamped
+from celery_boundary.mypy.startup.appscan import UNDETERMINED, AppFacts, Sources, scan_app
+from celery_boundary.mypy.startup.memory import MISSING, Memory, Stamp, read_stamped
 
 #: App discovery (``app`` unset): folders never searched, and bounds on the files read.
 SKIP_DIRS: Final = frozenset(

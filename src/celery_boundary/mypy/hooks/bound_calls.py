@@ -55,13 +55,13 @@ from mypy.types import AnyType, CallableType, Instance, Type, TypeOfAny, Uninhab
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.mypy import errorcodes
-from celery_boundary.mypy.boundary import arrival_clause, arrival_type
-from celery_boundary.mypy.calls import check_task_call, make_partial
-from celery_boundary.mypy.canvas_nodes import read_node
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.task_names import record_task_name
-from celery_boundary.mypy.tasks import BIND, TaskOptions, TaskView, drop_self, task_instance, view_task
+from celery_boundary.mypy.hooks.boundary import arrival_clause, arrival_type
+from celery_boundary.mypy.hooks.calls import check_task_call, make_partial
+from celery_boundary.mypy.hooks.canvas_nodes import read_node
+from celery_boundary.mypy.hooks.task_names import record_task_name
+from celery_boundary.mypy.hooks.tasks import BIND, TaskOptions, TaskView, drop_self, task_instance, view_task
+from celery_boundary.mypy.metadata import Lookup
+from celery_boundary.mypy.startup.settings import Settings
 
 #: The methods of the bound task instance this module checks.
 SELF_METHODS: Final = frozenset({"replace", "retry"})

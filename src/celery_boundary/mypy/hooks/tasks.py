@@ -41,7 +41,7 @@ from mypy.types import (
 )
 
 from celery_boundary.core.records import record
-from celery_boundary.mypy.boundary import is_model
+from celery_boundary.mypy.hooks.boundary import is_model
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.mypy.memo import Memo

@@ -25,11 +25,12 @@ from celery_boundary.core.registry import Registry
 from celery_boundary.core.shapes import AnyShape, Shape, describe
 from celery_boundary.core.verdicts import Outcome, Problem, Verdict, judge
 from celery_boundary.mypy import errorcodes
+from celery_boundary.mypy.hooks.registrations import registered_classes
+from celery_boundary.mypy.hooks.shapes_to_types import type_of
+from celery_boundary.mypy.hooks.types_to_shapes import shape_of
 from celery_boundary.mypy.memo import Memo
-from celery_boundary.mypy.registrations import registered_classes
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup, type_of
-from celery_boundary.mypy.types_to_shapes import shape_of
+from celery_boundary.mypy.metadata import Lookup
+from celery_boundary.mypy.startup.settings import Settings
 
 #: Celery dumps a pydantic model passed to a pydantic=True task from 5.7 on (FACTS).
 PYDANTIC_CALL_SITE_DUMP = (5, 7)

@@ -18,9 +18,9 @@ from mypy.options import Options
 from celery_boundary.core import config
 from celery_boundary.core.records import record, replace
 from celery_boundary.core.registry import Registration, Registry
-from celery_boundary.mypy.version import VERSION, stamp
-from celery_boundary.mypy.appscan import UNDETERMINED, AppFacts, scan_app
-from celery_boundary.mypy.startup_memory import Memory, memory_path
+from celery_boundary.mypy.startup.appscan import UNDETERMINED, AppFacts, scan_app
+from celery_boundary.mypy.startup.memory import Memory, memory_path
+from celery_boundary.mypy.startup.version import VERSION, stamp
 
 
 @record
@@ -134,7 +134,7 @@ def discover(start: Path, roots: list[Path], memory: Memory | None = None) -> Ap
 
     A failure to read the project gives an undetermined serializer (silence), never a crash.
     """
-    from celery_boundary.mypy.discovery import discover_app  # only without ``app``: its walk and regexes
+    from celery_boundary.mypy.startup.discovery import discover_app  # only without ``app``: its walk and regexes
 
     try:
         return discover_app(start, roots, memory)
