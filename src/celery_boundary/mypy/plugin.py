@@ -16,7 +16,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, Final, TypeAlias
 
-from mypy.errors import CompileError
 from mypy.nodes import MypyFile, TypeInfo
 from mypy.options import Options
 from mypy.plugin import (
@@ -34,7 +33,7 @@ from celery_boundary.core import config
 from celery_boundary.core import fullnames as fn
 from celery_boundary.core.registry import Registration
 from celery_boundary.mypy.guard import Guard
-from celery_boundary.mypy.memo import forget_all
+from celery_boundary.mypy.memo import Routes, forget_all
 from celery_boundary.mypy.metadata import DIRECT, FACTORY, GROUP_RESULT_METHODS, Lookup, PACKED, SIGNATURE
 from celery_boundary.mypy.startup.appscan import PRESERIALIZER_NAMES
 from celery_boundary.mypy.startup.settings import Settings, load_settings
@@ -64,6 +63,11 @@ def _plain(work: Callable[[Any], Type]) -> Handler:
     return lambda ctx, settings, lookup: work(ctx)
 
 
+def _for_method(check: Callable[[MethodContext, str, Settings, Lookup], Type], method: str) -> Handler:
+    """A handler that is also given the name of the Task method called."""
+    return lambda ctx, settings, lookup: check(ctx, method, settings, lookup)
+
+
 class CeleryBoundaryPlugin(Plugin):
     def __init__(self, options: Options) -> None:
         super().__init__(options)
@@ -80,9 +84,10 @@ class CeleryBoundaryPlugin(Plugin):
         self.decorators = SHARED_TASK | frozenset(self.settings.config.task_decorators)
         # Asked for every module of every run (a warm run too); an instance's settings never change.
         self._config_data = self.settings.config_data()
-        self._method_hooks: dict[str, Callable[[MethodContext], Type] | None] = {}
-        self._method_sig_hooks: dict[str, Callable[[MethodSigContext], FunctionLike] | None] = {}
-        self._function_hooks: dict[str, Callable[[FunctionContext], Type] | None] = {}
+        # mypy asks for a hook at every call: the answer per fullname is kept (memo.py).
+        self._method_hooks = Routes(self._method_hook)
+        self._method_sig_hooks = Routes(self._method_signature_hook)
+        self._function_hooks = Routes(self._function_hook)
         # The settings of the module being checked, kept while its registrations are the same object.
         self._last_local: tuple[Registration, ...] | None = None
         self._last_settings = self.settings
@@ -136,19 +141,14 @@ class CeleryBoundaryPlugin(Plugin):
     def get_additional_deps(self, file: MypyFile) -> list[tuple[int, str, int]]:
         """Called for every file mypy parses: what was learnt from the old trees is forgotten (memo.py)."""
         forget_all()
-        self._method_hooks.clear()
-        self._method_sig_hooks.clear()
-        self._function_hooks.clear()
+        self._method_hooks.forget()
+        self._method_sig_hooks.forget()
+        self._function_hooks.forget()
         self._last_local = None
         return []
 
     def get_method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
-        # mypy asks for every method call: the answer per class and method is kept (memo.py).
-        try:
-            return self._method_sig_hooks[fullname]
-        except KeyError:
-            hook = self._method_sig_hooks[fullname] = self._method_signature_hook(fullname)
-            return hook
+        return self._method_sig_hooks(fullname)
 
     def _method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
         if self._is_app_task(fullname):
@@ -163,11 +163,7 @@ class CeleryBoundaryPlugin(Plugin):
         return partial(self._rewrite_call, rewrite_call_signature, method)
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
-        try:
-            return self._function_hooks[fullname]
-        except KeyError:
-            hook = self._function_hooks[fullname] = self._function_hook(fullname)
-            return hook
+        return self._function_hooks(fullname)
 
     def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         if fullname in self.decorators:
@@ -183,11 +179,7 @@ class CeleryBoundaryPlugin(Plugin):
         return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
-        try:
-            return self._method_hooks[fullname]
-        except KeyError:
-            hook = self._method_hooks[fullname] = self._method_hook(fullname)
-            return hook
+        return self._method_hooks(fullname)
 
     def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         if self._is_app_task(fullname):
@@ -200,7 +192,7 @@ class CeleryBoundaryPlugin(Plugin):
         if method is not None:
             from celery_boundary.mypy.hooks.calls import check_task_call
 
-            return partial(self._check_call, check_task_call, method)
+            return partial(self._run, _for_method(check_task_call, method))
         method = self._signature_method(fullname)
         if method is not None:
             return partial(self._run, self._canvas_method(method))
@@ -305,60 +297,39 @@ class CeleryBoundaryPlugin(Plugin):
         self._registrations = LocalRegistrations().of
         return self._registrations(api)
 
-    # --- guarded handlers --------------------------------------------------------------------
+    # --- guarded handlers: every hook runs through the guard (guard.py) ------------------------
     def _run(self, handler: Handler, ctx: Context) -> Type:
-        try:
-            return handler(ctx, self._settings_for(ctx), self.lookup_info)
-        except CompileError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the host tool must survive (guard.py)
-            self.guard.report(exc, ctx.api, ctx.context)
-            return ctx.default_return_type
+        return self.guard.call(ctx.default_return_type, ctx.api, ctx.context, self._handle, handler, ctx)
+
+    def _handle(self, handler: Handler, ctx: Context) -> Type:
+        """Inside the guard: the settings of a module are read from its tree, which may fail too."""
+        return handler(ctx, self._settings_for(ctx), self.lookup_info)
 
     def _define(
         self,
-        define: Callable[[Context, Settings, Lookup], Type],
+        define: Handler,
         finish: Callable[[Context, Settings, Lookup, Type], Type],
         ctx: Context,
     ) -> Type:
         task = self._run(define, ctx)
+
         # Guarded on its own: a failure there keeps the restored task type.
-        try:
-            return finish(ctx, self._settings_for(ctx), self.lookup_info, task)
-        except CompileError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            self.guard.report(exc, ctx.api, ctx.context)
-            return task
+        def finishing(ctx: Context, settings: Settings, lookup: Lookup) -> Type:
+            return finish(ctx, settings, lookup, task)
+
+        return self.guard.call(task, ctx.api, ctx.context, self._handle, finishing, ctx)
 
     def _record_preserializer(self, ctx: ClassDefContext) -> None:
         from celery_boundary.mypy.hooks.bases import record_preserializer
 
-        self.guard.run(lambda: record_preserializer(ctx), lambda: None, ctx.api, ctx.reason)
+        self.guard.call(None, ctx.api, ctx.reason, record_preserializer, ctx)
 
     def _record_class(self, ctx: ClassDefContext) -> None:
         from celery_boundary.mypy.hooks.bases import record_task_class
 
-        self.guard.run(lambda: record_task_class(ctx), lambda: None, ctx.api, ctx.reason)
+        self.guard.call(None, ctx.api, ctx.reason, record_task_class, ctx)
 
     def _rewrite_call(
         self, rewrite: Callable[[MethodSigContext, str, Lookup], FunctionLike], method: str, ctx: MethodSigContext
     ) -> FunctionLike:
-        try:
-            return rewrite(ctx, method, self.lookup_info)
-        except CompileError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            self.guard.report(exc, ctx.api, ctx.context)
-            return ctx.default_signature
-
-    def _check_call(
-        self, check: Callable[[MethodContext, str, Settings, Lookup], Type], method: str, ctx: MethodContext
-    ) -> Type:
-        try:
-            return check(ctx, method, self._settings_for(ctx), self.lookup_info)
-        except CompileError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            self.guard.report(exc, ctx.api, ctx.context)
-            return ctx.default_return_type
+        return self.guard.call(ctx.default_signature, ctx.api, ctx.context, rewrite, ctx, method, self.lookup_info)
