@@ -1,8 +1,10 @@
 """Names shared by the routing (plugin.py, loaded with mypy) and the modules it loads on first use.
 
 Keys of the class metadata the plugin writes (mypy serializes ``TypeInfo.metadata`` in its
-cache), and the names hooks are routed on: plugin.py reads them here so that routing a name
-imports none of the modules that do the work.
+cache), the names hooks are routed on, and the type of the class lookup every hook is given:
+plugin.py reads them here so that routing a name imports none of the modules that do the work.
+
+Loaded with the plugin at start-up, read by the routing and by the hook modules.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ PRESERIALIZER: Final = "preserializer"
 #: The string of ``serializer = "..."`` in a Task subclass body.
 SERIALIZER: Final = "serializer"
 
-#: The callable an options form of a task decorator returns (tasks.py): mypy looks its function
-#: hook up by this name when it is applied to the task function.
+#: The callable an options form of a task decorator returns (hooks/tasks.py): mypy looks its
+#: function hook up by this name when it is applied to the task function. A name, not an import
+#: path: mypy prints it in messages about that call and stores it in its cache, so it stays as is.
 FACTORY: Final = "celery_boundary.mypy.tasks.apply_task_options"
 #: Task methods that take the task's arguments directly, and those that take ``args=``/``kwargs=``.
 DIRECT: Final = frozenset({"delay", "si", "s", "delay_on_commit"})

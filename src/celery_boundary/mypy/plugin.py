@@ -7,6 +7,9 @@ The modules that do the work are imported when a hook is first routed to them, n
 loads the plugin: a warm run re-checks a few modules and pays only for what they use (the
 canvas, by-name and bound-task modules are a fifth of the plugin's import, itself most of a
 warm run's overhead). Routing answers are kept per name, so the import runs once per run.
+
+Both phases meet here: ``__init__`` runs the start-up (``startup/``), the ``get_*_hook`` methods
+route mypy's hooks to ``hooks/``.
 """
 
 from __future__ import annotations

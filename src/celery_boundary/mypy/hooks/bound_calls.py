@@ -1,5 +1,5 @@
 """After a task is defined: its explicit name, and ``self.replace(...)`` / ``self.retry(...)`` in a
-bound task's body (celery-canvas, arg-type / call-arg; issue 5).
+bound task's body (celery-canvas, arg-type / call-arg).
 
 A bound task's ``self`` is ``Any`` unless annotated, and mypy asks no plugin about a method of
 ``Any``. The decorator hook sees the body's statements (only the body of a ``bind=True`` task, and
@@ -17,6 +17,8 @@ gives its result to the task's callers, callbacks and the rest of its chain. So 
 ``t.s(...)`` must be complete, and what the replacement returns (as it arrives through the result
 serializer) must fit the task's declared return type. ``self.retry(args=..., kwargs=...)``:
 checked against the task's own signature like ``apply_async`` (by_name.check_retry).
+
+Hook phase: the last step of the decorator hook, and the ``self.replace`` method hook.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ translated into a core Shape and judged for the serializer in effect. A lossy ve
 only when what arrives does not fit the parameter's annotation: a tuple passed to a
 ``Sequence[int]`` parameter arrives as a list and is still fine; passed to ``tuple[int, int]`` it
 is a real bug.
+
+Hook phase: used by every checking hook (definitions, calls, canvas).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from celery_boundary.mypy.memo import Memo
 from celery_boundary.mypy.metadata import Lookup
 from celery_boundary.mypy.startup.settings import Settings
 
-#: Celery dumps a pydantic model passed to a pydantic=True task from 5.7 on (FACTS).
+#: Celery dumps a pydantic model passed to a pydantic=True task from 5.7 on (tests/mypy/test_versions.py).
 PYDANTIC_CALL_SITE_DUMP = (5, 7)
 
 

@@ -8,6 +8,8 @@ serializability, and the result typed as it arrives — when the call site's mod
 task's module (the only modules mypy has checked or loaded before it in a cold and a warm run
 alike). Anything else — names from settings, modules the call site does not import, modules outside
 the build, a name two tasks share — stays silent.
+
+Hook phase: the ``send_task`` / ``retry`` method hooks and the ``signature`` function hook.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ the receiver's class, ``proj.tasks.MyTask.delay``; plugin.py looks the defining 
 - ``check_task_call`` (method hook) checks literal ``args=`` / ``kwargs=`` of ``apply_async`` and
   ``signature`` against the task, judges every argument for the serializer in effect
   (celery-unserializable, celery-lossy), and types the result as what arrives.
+
+Hook phase: the method signature and method hooks of Celery's Task methods.
 """
 
 from __future__ import annotations
@@ -241,7 +243,7 @@ def _judge_actuals(
             stars = "*" if actual.kind == ARG_STAR else "**"
             crossing = Crossing(name, f"{stars}{_text(actual.expr)}", serializer, None, unserializable_only=True)
             check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
-    # send_task bypasses the pydantic=True dump at the call site: it needs dicts (FACTS, 5.7).
+    # send_task never runs the pydantic=True dump of the call site (Celery 5.7): it needs dicts.
     pydantic = task.options.pydantic and method != "send_task"
     if method == "s":
         sig = _bound_as_written(sig, actuals)

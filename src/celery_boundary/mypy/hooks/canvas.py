@@ -6,6 +6,9 @@ mutable signature; ``.si()`` ignores it). A type that does not fit is ``celery-c
 does not survive the result serializer is celery-unserializable / celery-lossy, judged by
 boundary.py exactly as a call argument. Results of ``.delay()`` / ``.apply_async()`` /
 ``chord(...)(body)`` are typed with what arrives.
+
+Hook phase: the function hooks of ``chain`` / ``group`` / ``chord`` and the method hooks of
+signatures.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Task definitions: restore the task type, then judge its return annotation (result serializer)."""
+"""Task definitions: restore the task type, then judge its return annotation (result serializer).
+
+Hook phase: the function or method hook of a task decorator.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``group(...).delay()`` / ``.apply_async()``: a ``GroupResult`` whose ``.get()`` is typed (issue 5).
+"""``group(...).delay()`` / ``.apply_async()``: a ``GroupResult`` whose ``.get()`` is typed.
 
 Celery 5.7's ``group.apply_async`` returns a ``GroupResult`` (a ``ResultSet``, not an
 ``AsyncResult``); celery-types 0.26 says ``AsyncResult[Any]``, and its ``GroupResult`` is not
@@ -7,6 +7,8 @@ and every ``GroupResult`` annotation keep working — carrying in ``extra_attrs`
 the type, like canvas nodes) the list the members' results arrive as through the result
 serializer. ``.get()`` / ``.join()`` / ``.join_native()`` on such a result return that list; on any
 other ``GroupResult`` (annotated, joined, built by hand) they stay as celery-types types them.
+
+Hook phase: the ``GroupResult.get`` / ``join`` / ``join_native`` method hooks.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ The app module (config ``app``) is read from source at start-up (``appscan``); t
 ``register_type`` / ``register_preserializer`` calls (and class decorators) at the top level of the
 module that holds the call site. That module is being checked, so its tree is fresh: the result is
 the same in cold and warm runs. Names are mypy's resolved fullnames, so aliases are followed.
+
+Hook phase: read once per tree of the module the checking hooks are in.
 """
 
 from __future__ import annotations

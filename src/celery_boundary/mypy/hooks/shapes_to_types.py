@@ -2,6 +2,8 @@
 
 Only simple shapes translate (builtins, classes found by fullname, unions, None, TypedDicts kept
 from the original type); anything else gives None and callers keep the declared type or report.
+
+Hook phase: used through boundary.py.
 """
 
 from __future__ import annotations

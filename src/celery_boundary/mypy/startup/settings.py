@@ -3,6 +3,8 @@
 Built once when mypy creates the plugin. ``config_data`` is what ``report_config_data`` returns:
 mypy's cache fingerprints only this package's entry module, so every input that changes a
 verdict (config, celery/kombu/pydantic versions, the app sources read) must be in it.
+
+Start-up phase: the ``Settings`` built here are what every hook is given.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ def read_versions(memory: Memory | None = None) -> dict[str, str]:
     """Versions from the ``<name>-<version>.dist-info`` folders on ``sys.path`` (the first folder
     that has one wins, as at import).
 
-    Never imports celery (~150 ms, FACTS 2026-11-22); not even ``importlib.metadata``, whose
+    Never imports celery (~150 ms); not even ``importlib.metadata``, whose
     e-mail header parsing cost ~20 ms for three packages here, a real share of a warm mypy run.
     What a folder holds is remembered while its mtime stays (installing or removing a package
     changes it).
