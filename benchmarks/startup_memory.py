@@ -4,7 +4,7 @@ Not a test: prints times and the ratio, remembered / fresh, measured in the same
 the project as a first run does (``--cache-dir=/dev/null``: the app module and what it imports and,
 without an ``app`` setting, a walk over the project for ``Celery(...)``; the installed versions).
 "Remembered" is a later run: the memory written by a first run in a scratch cache folder, re-checked
-with a ``stat`` per fact (mypy/startup_memory.py). Wall time in process, best of ``--repeat``:
+with a ``stat`` per fact (mypy/startup/memory.py). Wall time in process, best of ``--repeat``:
 unlike the instruction counts of mypy_overhead.py it includes the kernel's work for the system
 calls, which is most of what the memory saves.
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from mypy.options import Options
 
-from celery_boundary.mypy.settings import load_settings
+from celery_boundary.mypy.startup.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

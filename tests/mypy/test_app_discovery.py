@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mypy import api
 
-from celery_boundary.mypy.appscan import UNDETERMINED
-from celery_boundary.mypy.discovery import CELERY_CALL, _calls_celery, discover_app
+from celery_boundary.mypy.startup.appscan import UNDETERMINED
+from celery_boundary.mypy.startup.discovery import CELERY_CALL, _calls_celery, discover_app
 
 DaemonRuns = Callable[..., list[subprocess.CompletedProcess[str]]]
 

@@ -129,7 +129,7 @@ def test_an_internal_failure_is_one_celery_internal_error(project: Path, monkeyp
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    calls = importlib.import_module("celery_boundary.mypy.calls")  # also when this test runs alone
+    calls = importlib.import_module("celery_boundary.mypy.hooks.calls")  # also when this test runs alone
     monkeypatch.setattr(calls, "check_argument", explode)
     lines = run_mypy(project)
     internal = [line for line in lines if "[celery-internal]" in line]
@@ -141,7 +141,7 @@ def test_an_internal_failure_is_one_celery_internal_error(project: Path, monkeyp
 def test_report_config_data_changes_with_inputs(project: Path) -> None:
     from mypy.options import Options
 
-    from celery_boundary.mypy.settings import load_settings
+    from celery_boundary.mypy.startup.settings import load_settings
 
     options = Options()
     options.config_file = str(project / "mypy.ini")
@@ -304,7 +304,7 @@ def test_a_failure_after_the_definition_keeps_the_task_type(project: Path, monke
 
     (project / "proj" / "bound.py").write_text(BOUND_TASKS)
     (project / "calls.py").write_text(BOUND_CALLS)
-    import celery_boundary.mypy.bound_calls as bound_calls
+    import celery_boundary.mypy.hooks.bound_calls as bound_calls
 
     monkeypatch.setattr(bound_calls, "prepare_bound_body", explode)
     lines = run_mypy(project)

@@ -22,11 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mypy.options import Options
 
-from celery_boundary.mypy import appscan, discovery
-from celery_boundary.mypy import settings as plugin_settings
-from celery_boundary.mypy.appscan import AppFacts, facts_from_json, scan_app
-from celery_boundary.mypy.discovery import discover_app
-from celery_boundary.mypy.startup_memory import Memory, Observed, is_racy, memory_path
+from celery_boundary.mypy.startup import appscan
+from celery_boundary.mypy.startup import discovery
+from celery_boundary.mypy.startup import settings as plugin_settings
+from celery_boundary.mypy.startup.appscan import AppFacts, facts_from_json, scan_app
+from celery_boundary.mypy.startup.discovery import discover_app
+from celery_boundary.mypy.startup.memory import Memory, Observed, is_racy, memory_path
 
 APP = 'from celery import Celery\n\napp = Celery("proj", task_serializer="{serializer}")\n'
 REGISTERING = (
@@ -364,7 +365,7 @@ def test_memory_and_a_fresh_scan_always_agree(scratch: Path, edits: list[Edit]) 
 
 # --- the daemon's view: a later plugin instance that finds other settings -----------------------
 def test_a_later_instance_that_finds_another_app_changes_the_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    from celery_boundary.mypy import version
+    from celery_boundary.mypy.startup import version
 
     for name in ("_watched", "_owner", "_found", "_moved"):
         monkeypatch.setattr(version, name, [])

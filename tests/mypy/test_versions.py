@@ -65,7 +65,7 @@ def run(tmp_path: Path, cache_dir: Path) -> list[str]:
 def test_model_at_the_call_site(
     tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, celery: str, expected: list[str]
 ) -> None:
-    settings = sys.modules["celery_boundary.mypy.settings"]
+    settings = sys.modules["celery_boundary.mypy.startup.settings"]
     monkeypatch.setattr(
         settings, "read_versions", lambda memory=None: {"python": "3.11", "celery": celery, "kombu": "5.7.0", "pydantic": "2"}
     )

@@ -19,7 +19,7 @@ from celery_boundary.core.shapes import (
     builtin,
     describe,
 )
-from celery_boundary.core.verdicts import Outcome, Walk, visit
+from celery_boundary.core.walk import Outcome, Walk
 
 JSON, MSGPACK, YAML = serializers.JSON, serializers.MSGPACK, serializers.YAML
 
@@ -31,7 +31,7 @@ def visit_key(walk: Walk, key: Shape, where: str) -> Shape | None:
         arrived = [visit_key(walk, item, where) for item in key.items]
         return None if any(a is None for a in arrived) else _first(arrived)
     if isinstance(key, AnyShape):
-        return visit(walk, key, at)
+        return walk.visit(key, at)
     kind = _key_kind(key)
     ser = walk.serializer
     if kind == "str":

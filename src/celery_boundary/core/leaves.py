@@ -27,7 +27,7 @@ from celery_boundary.core.shapes import (
 )
 from celery_boundary.core.advice import short, subclass_fix, why_not
 from celery_boundary.core.keys import visit_key
-from celery_boundary.core.verdicts import Outcome, Walk, visit
+from celery_boundary.core.walk import Outcome, Walk
 
 JSON, MSGPACK, YAML, PICKLE = (
     serializers.JSON,
@@ -61,7 +61,7 @@ def visit_callable(walk: Walk, shape: CallableShape, where: str) -> Shape | None
 
 def visit_instance(walk: Walk, inst: Instance, where: str) -> Shape | None:
     if inst.fullname == fn.OBJECT:
-        return visit(walk, AnyShape("object"), where)
+        return walk.visit(AnyShape("object"), where)
     if walk.serializer is PICKLE:
         return _visit_pickled(walk, inst, where)
     if inst.is_any_of(fn.GENERATORS | fn.FILES | fn.LOCKS):
@@ -120,7 +120,7 @@ def _visit_pickled(walk: Walk, inst: Instance, where: str) -> Shape | None:
             "keep every __init__ argument in args (super().__init__(code, message)), or define __reduce__",
         )
     for arg in inst.args:
-        if visit(walk, arg, f"{where}[*]") is None:
+        if walk.visit(arg, f"{where}[*]") is None:
             return None
     if abstract:
         walk.report(
@@ -178,7 +178,7 @@ def _visit_abstract(walk: Walk, inst: Instance, where: str) -> Shape | None:
 def _visit_container(walk: Walk, inst: Instance, where: str) -> Shape | None:
     args = list(inst.args)
     if inst.fullname == fn.TUPLE:
-        return visit(walk, TupleShape(rest=args[0] if args else AnyShape()), where)
+        return walk.visit(TupleShape(rest=args[0] if args else AnyShape()), where)
     if inst.fullname == fn.DICT:
         key = args[0] if args else AnyShape()
         value = args[1] if len(args) > 1 else AnyShape()
@@ -192,9 +192,9 @@ def _visit_container(walk: Walk, inst: Instance, where: str) -> Shape | None:
             f"{walk.serializer.name} has no set type",
             "pass sorted(...) or list(...) and rebuild the set in the task",
         )
-        visit(walk, item, f"{where}[*]")
+        walk.visit(item, f"{where}[*]")
         return None
-    arrived = visit(walk, item, f"{where}[*]")
+    arrived = walk.visit(item, f"{where}[*]")
     if arrived is not None and inst.fullname == fn.SET and _has_list(arrived):
         # yaml (PyYAML 6) writes a tuple in a set as a sequence, and safe_load cannot hash it.
         walk.report(
@@ -217,7 +217,7 @@ def _has_list(shape: Shape) -> bool:
 
 def _visit_dict(walk: Walk, inst: Instance, key: Shape, value: Shape, where: str) -> Shape | None:
     key_arrives = visit_key(walk, key, where)
-    value_arrives = visit(walk, value, f"{where}[*]")
+    value_arrives = walk.visit(value, f"{where}[*]")
     if key_arrives is None or value_arrives is None:
         return None
     return builtin("dict", key_arrives, value_arrives)
@@ -235,7 +235,7 @@ def _visit_native_subclass(walk: Walk, inst: Instance, native: str, where: str) 
         )
         return None
     if Trait.NAMEDTUPLE in inst.traits or native == fn.TUPLE:
-        items = [visit(walk, shape, f"{where}.{name}") for name, shape in inst.fields]
+        items = [walk.visit(shape, f"{where}.{name}") for name, shape in inst.fields]
         if any(i is None for i in items):
             return None
         arrives: Shape = builtin("list", _union([i for i in items if i is not None]))

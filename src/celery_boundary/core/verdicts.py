@@ -1,18 +1,17 @@
 """Type shape -> verdict: can a value of this type cross the boundary, and what arrives?
 
 ``judge(shape, "json")`` walks the shape the way the serializer walks a value. Containers are
-handled here; how a single class is treated by each serializer lives in ``core.leaves``.
+handled here; how a single class is treated by each serializer lives in ``core.leaves``, a mapping
+key in ``core.keys``. The answer's types (``Outcome``, ``Problem``, ``Verdict``) and the walk's
+state live in ``core.walk`` and are importable from here too.
 Every row this module can produce is pinned by a truth test (tests/truth/) that pushes real values
 through kombu and a real worker.
 """
 
 from __future__ import annotations
 
-import enum
-
 from celery_boundary.core import fullnames as fn
-from celery_boundary.core import serializers
-from celery_boundary.core.records import field, mutable_record, record
+from celery_boundary.core import leaves, serializers
 from celery_boundary.core.registry import EMPTY, Registry
 from celery_boundary.core.shapes import (
     AliasShape,
@@ -31,72 +30,9 @@ from celery_boundary.core.shapes import (
     describe,
     union_of,
 )
+from celery_boundary.core.walk import Outcome, Problem, Verdict, Walk
 
-
-class Outcome(enum.IntEnum):
-    """Ordered from best to worst: a verdict is the worst of its problems."""
-
-    CARRIED = 0
-    UNKNOWN = 1
-    LOSSY = 2
-    NOT_CARRIED = 3
-
-
-@record
-class Problem:
-    """One reason a type does not cross exactly, and where inside the judged type it sits."""
-
-    outcome: Outcome
-    type_text: str
-    where: str
-    reason: str
-    fix: str = ""
-    arrives_as: str | None = None
-
-    @property
-    def located(self) -> str:
-        """``Address at [*][*]``, or just ``Address`` at the top level."""
-        return f"{self.type_text} at {self.where}" if self.where else self.type_text
-
-
-@record
-class Verdict:
-    serializer: str
-    judged: str
-    outcome: Outcome
-    arrives: Shape | None
-    problems: tuple[Problem, ...]
-
-    @property
-    def worst(self) -> Problem | None:
-        ranked = sorted(self.problems, key=lambda p: -p.outcome)
-        return ranked[0] if ranked else None
-
-    def of(self, outcome: Outcome) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.outcome is outcome)
-
-
-@mutable_record
-class Walk:
-    """State of one ``judge`` call; ``core.leaves`` reports problems through it."""
-
-    serializer: serializers.Serializer
-    registry: Registry
-    trust_any: bool
-    problems: list[Problem] = field(default_factory=list)
-    expanding: set[str] = field(default_factory=set)
-
-    def report(
-        self,
-        outcome: Outcome,
-        shape: Shape,
-        where: str,
-        reason: str,
-        fix: str = "",
-        arrives: Shape | None = None,
-    ) -> None:
-        arrives_as = describe(arrives) if arrives is not None else None
-        self.problems.append(Problem(outcome, describe(shape), where, reason, fix, arrives_as))
+__all__ = ["Outcome", "Problem", "Verdict", "judge", "visit"]
 
 
 def judge(
@@ -108,7 +44,7 @@ def judge(
 ) -> Verdict:
     """The verdict for sending a value of ``shape`` with ``serializer``."""
     ser = serializer if isinstance(serializer, serializers.Serializer) else serializers.lookup(serializer)
-    walk = Walk(ser, registry, trust_any)
+    walk = Walk(ser, registry, trust_any, visit)
     arrives = visit(walk, shape, "")
     worst = max((p.outcome for p in walk.problems), default=Outcome.CARRIED)
     return Verdict(ser.name, describe(shape), worst, arrives, tuple(walk.problems))
@@ -198,7 +134,3 @@ def visit_typeddict(walk: Walk, shape: TypedDictShape, where: str) -> Shape | No
     if any(value is None for _, value, _ in arrived):
         return None
     return TypedDictShape(shape.name, tuple((k, v, r) for k, v, r in arrived if v is not None))
-
-
-# Imported last: leaves imports the names above.
-from celery_boundary.core import leaves  # noqa: E402

@@ -1,14 +1,15 @@
 """celery-boundary's mypy plugin: ``plugins = ["celery_boundary.mypy"]``.
 
 mypy imports this module and calls ``plugin(version)``. The plugin class lives in ``plugin.py``
-and only routes hooks; the checks live in the domain modules next to it.
+and only routes hooks. What it learns once, when mypy creates it, lives in ``startup/``; what the
+hooks do, in ``hooks/`` (imported when a hook is first routed there).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from celery_boundary.mypy import version as _version
+from celery_boundary.mypy.startup import version as _version
 
 
 def __getattr__(name: str) -> Any:

@@ -2,6 +2,8 @@
 
 Defined once at module level so that ``# type: ignore[celery-lossy]`` and
 ``disable_error_code = celery-lossy`` work (mypy 1.20 / 2.4). Their records live in core/rules.py.
+
+Loaded with the plugin at start-up (through guard.py); the hooks report them.
 """
 
 from __future__ import annotations

@@ -3,13 +3,15 @@
 An unexpected exception inside a hook becomes a single ``celery-internal`` error per run, at the
 code that triggered it, asking for a bug report; the hook then answers what mypy would have
 answered without the plugin.
+
+Hook phase: every hook the plugin routes runs through ``Guard.call``.
 """
 
 from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 from mypy.errors import CompileError
 from mypy.nodes import Context
@@ -18,6 +20,7 @@ from mypy.plugin import CheckerPluginInterface, SemanticAnalyzerPluginInterface
 from celery_boundary.mypy import errorcodes
 
 T = TypeVar("T")
+P = ParamSpec("P")
 ISSUES = "https://github.com/celery-boundary/celery-boundary/issues"
 
 
@@ -27,28 +30,32 @@ class Guard:
     def __init__(self) -> None:
         self.reported = False
 
-    def run(
+    def call(
         self,
-        work: Callable[[], T],
-        fallback: Callable[[], T],
+        fallback: T,
         api: CheckerPluginInterface | SemanticAnalyzerPluginInterface,
         context: Context,
+        work: Callable[P, T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> T:
+        """``work(*args, **kwargs)``, or ``fallback`` once a failure is reported at ``context``.
+
+        Every hook runs through here; the arguments are passed along, so a call makes no closure.
+        """
         try:
-            return work()
+            return work(*args, **kwargs)
         except CompileError:
             raise
         except Exception as exc:  # noqa: BLE001 - the whole point: the host tool must survive
             self.report(exc, api, context)
-            return fallback()
+            return fallback
 
     def report(
         self, exc: Exception, api: CheckerPluginInterface | SemanticAnalyzerPluginInterface, context: Context
     ) -> None:
-        """The first failure of the run becomes a celery-internal error; later ones are silent.
-
-        Hot hooks call this from their own ``except`` clause instead of ``run``: no closures per call.
-        """
+        """The first failure of the run becomes a celery-internal error; later ones are silent."""
         if not self.reported:
             self.reported = True
             api.fail(describe_failure(exc), context, code=errorcodes.INTERNAL)

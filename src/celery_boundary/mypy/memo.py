@@ -9,7 +9,10 @@ modules a warm run re-checks and for each file a daemon update re-reads (mypy 1.
 the trees its answers were read from.
 
 Keys are mypy types (hashable and compared by value, their hash cached on the object) and plain
-values; an unhashable key is computed without the memo.
+values; an unhashable key is computed without the memo. ``Routes`` keeps the plugin's routing
+answers the same way, per fullname, and is emptied at the same moment.
+
+Hook phase: hooks fill the tables; the plugin empties them in ``get_additional_deps``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, Final, Generic, TypeVar
 
 V = TypeVar("V")
+H = TypeVar("H")
 
 #: Every table, so that ``forget_all`` reaches them from one place (tables live as long as the process).
 _ALL: list[Memo[Any]] = []
@@ -53,3 +57,26 @@ class Memo(Generic[V]):
 def forget_all() -> None:
     for table in _ALL:
         table.forget()
+
+
+class Routes(Generic[H]):
+    """The hook ``route`` gives for each fullname, asked once per name until ``forget``.
+
+    mypy asks the plugin for a hook at every call it checks; a routing answer reads classes from the
+    trees, so the plugin empties its tables where it forgets the memos. Not in ``forget_all``: a
+    table belongs to one plugin instance, not to the process.
+    """
+
+    def __init__(self, route: Callable[[str], H | None]) -> None:
+        self._route = route
+        self._known: dict[str, H | None] = {}
+
+    def __call__(self, fullname: str) -> H | None:
+        try:
+            return self._known[fullname]
+        except KeyError:
+            hook = self._known[fullname] = self._route(fullname)
+            return hook
+
+    def forget(self) -> None:
+        self._known.clear()

@@ -7,6 +7,9 @@ The modules that do the work are imported when a hook is first routed to them, n
 loads the plugin: a warm run re-checks a few modules and pays only for what they use (the
 canvas, by-name and bound-task modules are a fifth of the plugin's import, itself most of a
 warm run's overhead). Routing answers are kept per name, so the import runs once per run.
+
+Both phases meet here: ``__init__`` runs the start-up (``startup/``), the ``get_*_hook`` methods
+route mypy's hooks to ``hooks/``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, Final, TypeAlias
 
-from mypy.errors import CompileError
 from mypy.nodes import MypyFile, TypeInfo
 from mypy.options import Options
 from mypy.plugin import (
@@ -33,14 +35,12 @@ from mypy.types import FunctionLike, Type
 from celery_boundary.core import config
 from celery_boundary.core import fullnames as fn
 from celery_boundary.core.registry import Registration
-from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES
 from celery_boundary.mypy.guard import Guard
-from celery_boundary.mypy.memo import forget_all
-from celery_boundary.mypy.metadata import DIRECT, FACTORY, GROUP_RESULT_METHODS, PACKED, SIGNATURE
-from celery_boundary.mypy.registrations import LocalRegistrations
-from celery_boundary.mypy.settings import Settings, load_settings
-from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.version import watch
+from celery_boundary.mypy.memo import Routes, forget_all
+from celery_boundary.mypy.metadata import DIRECT, FACTORY, GROUP_RESULT_METHODS, Lookup, PACKED, SIGNATURE
+from celery_boundary.mypy.startup.appscan import PRESERIALIZER_NAMES
+from celery_boundary.mypy.startup.settings import Settings, load_settings
+from celery_boundary.mypy.startup.version import watch
 
 #: ``celery.shared_task`` is re-exported from ``celery.app`` (celery-types 0.26).
 SHARED_TASK: Final = frozenset({fn.CELERY_SHARED_TASK, "celery.shared_task"})
@@ -66,6 +66,11 @@ def _plain(work: Callable[[Any], Type]) -> Handler:
     return lambda ctx, settings, lookup: work(ctx)
 
 
+def _for_method(check: Callable[[MethodContext, str, Settings, Lookup], Type], method: str) -> Handler:
+    """A handler that is also given the name of the Task method called."""
+    return lambda ctx, settings, lookup: check(ctx, method, settings, lookup)
+
+
 class CeleryBoundaryPlugin(Plugin):
     def __init__(self, options: Options) -> None:
         super().__init__(options)
@@ -77,13 +82,15 @@ class CeleryBoundaryPlugin(Plugin):
             raise SystemExit(2) from None
         watch(options.config_file, self.settings.watched, self.settings.app.fingerprint)
         self.guard = Guard()
-        self.local = LocalRegistrations()
+        # Registrations of the module being checked: hooks/registrations.py, loaded with the first check.
+        self._registrations: Callable[[object], tuple[Registration, ...]] = self._first_registrations
         self.decorators = SHARED_TASK | frozenset(self.settings.config.task_decorators)
         # Asked for every module of every run (a warm run too); an instance's settings never change.
         self._config_data = self.settings.config_data()
-        self._method_hooks: dict[str, Callable[[MethodContext], Type] | None] = {}
-        self._method_sig_hooks: dict[str, Callable[[MethodSigContext], FunctionLike] | None] = {}
-        self._function_hooks: dict[str, Callable[[FunctionContext], Type] | None] = {}
+        # mypy asks for a hook at every call: the answer per fullname is kept (memo.py).
+        self._method_hooks = Routes(self._method_hook)
+        self._method_sig_hooks = Routes(self._method_signature_hook)
+        self._function_hooks = Routes(self._function_hook)
         # The settings of the module being checked, kept while its registrations are the same object.
         self._last_local: tuple[Registration, ...] | None = None
         self._last_settings = self.settings
@@ -129,7 +136,7 @@ class CeleryBoundaryPlugin(Plugin):
     # --- routes ------------------------------------------------------------------------------
     def get_function_signature_hook(self, fullname: str) -> Callable[[FunctionSigContext], FunctionLike] | None:
         if fullname in self.decorators:
-            from celery_boundary.mypy.tasks import open_signature  # rare: a decorator applied
+            from celery_boundary.mypy.hooks.tasks import open_signature  # rare: a decorator applied
 
             return open_signature
         return None
@@ -137,38 +144,29 @@ class CeleryBoundaryPlugin(Plugin):
     def get_additional_deps(self, file: MypyFile) -> list[tuple[int, str, int]]:
         """Called for every file mypy parses: what was learnt from the old trees is forgotten (memo.py)."""
         forget_all()
-        self._method_hooks.clear()
-        self._method_sig_hooks.clear()
-        self._function_hooks.clear()
+        self._method_hooks.forget()
+        self._method_sig_hooks.forget()
+        self._function_hooks.forget()
         self._last_local = None
         return []
 
     def get_method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
-        # mypy asks for every method call: the answer per class and method is kept (memo.py).
-        try:
-            return self._method_sig_hooks[fullname]
-        except KeyError:
-            hook = self._method_sig_hooks[fullname] = self._method_signature_hook(fullname)
-            return hook
+        return self._method_sig_hooks(fullname)
 
     def _method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
         if self._is_app_task(fullname):
-            from celery_boundary.mypy.tasks import open_signature
+            from celery_boundary.mypy.hooks.tasks import open_signature
 
             return open_signature
         method = self._celery_task_method(fullname)
         if method is None:
             return None
-        from celery_boundary.mypy.calls import rewrite_call_signature
+        from celery_boundary.mypy.hooks.calls import rewrite_call_signature
 
         return partial(self._rewrite_call, rewrite_call_signature, method)
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
-        try:
-            return self._function_hooks[fullname]
-        except KeyError:
-            hook = self._function_hooks[fullname] = self._function_hook(fullname)
-            return hook
+        return self._function_hooks(fullname)
 
     def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         if fullname in self.decorators:
@@ -178,56 +176,52 @@ class CeleryBoundaryPlugin(Plugin):
         if fullname in CANVAS_CLASSES:
             return partial(self._run, self._canvas_builder(fullname.rpartition(".")[2]))
         if fullname == SIGNATURE_FUNCTION:
-            from celery_boundary.mypy.by_name import check_signature_by_name
+            from celery_boundary.mypy.hooks.by_name import check_signature_by_name
 
             return partial(self._run, partial(check_signature_by_name, symbol=self.lookup_fully_qualified))
         return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
-        try:
-            return self._method_hooks[fullname]
-        except KeyError:
-            hook = self._method_hooks[fullname] = self._method_hook(fullname)
-            return hook
+        return self._method_hooks(fullname)
 
     def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         if self._is_app_task(fullname):
             return self._definition_hook(False)
         method = self._celery_task_method(fullname)
         if method == "retry":
-            from celery_boundary.mypy.by_name import check_retry
+            from celery_boundary.mypy.hooks.by_name import check_retry
 
             return partial(self._run, check_retry)
         if method is not None:
-            from celery_boundary.mypy.calls import check_task_call
+            from celery_boundary.mypy.hooks.calls import check_task_call
 
-            return partial(self._check_call, check_task_call, method)
+            return partial(self._run, _for_method(check_task_call, method))
         method = self._signature_method(fullname)
         if method is not None:
             return partial(self._run, self._canvas_method(method))
         if fullname in GROUP_RESULT_METHODS:
-            from celery_boundary.mypy.group_results import type_group_get
+            from celery_boundary.mypy.hooks.group_results import type_group_get
 
             return partial(self._run, _plain(type_group_get))
         if self._celery_defines(fullname, REPLACE) is not None:
-            from celery_boundary.mypy.bound_calls import check_replace
+            from celery_boundary.mypy.hooks.bound_calls import check_replace
 
             return partial(self._run, check_replace)
         if self._is_app_method(fullname, "send_task"):
-            from celery_boundary.mypy.by_name import check_send_task
+            from celery_boundary.mypy.hooks.by_name import check_send_task
 
             return partial(self._run, partial(check_send_task, symbol=self.lookup_fully_qualified))
         return None
 
     def _definition_hook(self, factory: bool) -> Callable[[Context], Type]:
-        from celery_boundary.mypy.bound_calls import finish_task
-        from celery_boundary.mypy.definitions import define_task
+        from celery_boundary.mypy.hooks.bound_calls import finish_task
+        from celery_boundary.mypy.hooks.definitions import define_task
 
         return partial(self._define, partial(define_task, factory=factory), finish_task)
 
     @staticmethod
     def _canvas_builder(kind: str) -> Handler:
-        from celery_boundary.mypy import canvas
+        from celery_boundary.mypy.hooks import canvas
 
         if kind == "chain":
             return canvas.build_chain
@@ -237,7 +231,7 @@ class CeleryBoundaryPlugin(Plugin):
 
     @staticmethod
     def _canvas_method(method: str) -> Handler:
-        from celery_boundary.mypy import canvas
+        from celery_boundary.mypy.hooks import canvas
 
         if method in ("__or__", "__ror__"):
             return partial(canvas.join_pipe, reverse=method == "__ror__")
@@ -294,66 +288,51 @@ class CeleryBoundaryPlugin(Plugin):
 
     def _settings_for(self, ctx: Context) -> Settings:
         """The settings plus the registrations of the module being checked (one object per tree)."""
-        local = self.local.of(ctx.api)
+        local = self._registrations(ctx.api)
         if local is not self._last_local:
             self._last_local = local
             self._last_settings = self.settings.with_module(local)
         return self._last_settings
 
-    # --- guarded handlers --------------------------------------------------------------------
+    def _first_registrations(self, api: object) -> tuple[Registration, ...]:
+        from celery_boundary.mypy.hooks.registrations import LocalRegistrations
+
+        self._registrations = LocalRegistrations().of
+        return self._registrations(api)
+
+    # --- guarded handlers: every hook runs through the guard (guard.py) ------------------------
     def _run(self, handler: Handler, ctx: Context) -> Type:
-        try:
-            return handler(ctx, self._settings_for(ctx), self.lookup_info)
-        except CompileError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the host tool must survive (guard.py)
-            self.guard.report(exc, ctx.api, ctx.context)
-            return ctx.default_return_type
+        return self.guard.call(ctx.default_return_type, ctx.api, ctx.context, self._handle, handler, ctx)
+
+    def _handle(self, handler: Handler, ctx: Context) -> Type:
+        """Inside the guard: the settings of a module are read from its tree, which may fail too."""
+        return handler(ctx, self._settings_for(ctx), self.lookup_info)
 
     def _define(
         self,
-        define: Callable[[Context, Settings, Lookup], Type],
+        define: Handler,
         finish: Callable[[Context, Settings, Lookup, Type], Type],
         ctx: Context,
     ) -> Type:
         task = self._run(define, ctx)
+
         # Guarded on its own: a failure there keeps the restored task type.
-        try:
-            return finish(ctx, self._settings_for(ctx), self.lookup_info, task)
-        except CompileError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            self.guard.report(exc, ctx.api, ctx.context)
-            return task
+        def finishing(ctx: Context, settings: Settings, lookup: Lookup) -> Type:
+            return finish(ctx, settings, lookup, task)
+
+        return self.guard.call(task, ctx.api, ctx.context, self._handle, finishing, ctx)
 
     def _record_preserializer(self, ctx: ClassDefContext) -> None:
-        from celery_boundary.mypy.bases import record_preserializer
+        from celery_boundary.mypy.hooks.bases import record_preserializer
 
-        self.guard.run(lambda: record_preserializer(ctx), lambda: None, ctx.api, ctx.reason)
+        self.guard.call(None, ctx.api, ctx.reason, record_preserializer, ctx)
 
     def _record_class(self, ctx: ClassDefContext) -> None:
-        from celery_boundary.mypy.bases import record_task_class
+        from celery_boundary.mypy.hooks.bases import record_task_class
 
-        self.guard.run(lambda: record_task_class(ctx), lambda: None, ctx.api, ctx.reason)
+        self.guard.call(None, ctx.api, ctx.reason, record_task_class, ctx)
 
     def _rewrite_call(
         self, rewrite: Callable[[MethodSigContext, str, Lookup], FunctionLike], method: str, ctx: MethodSigContext
     ) -> FunctionLike:
-        try:
-            return rewrite(ctx, method, self.lookup_info)
-        except CompileError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            self.guard.report(exc, ctx.api, ctx.context)
-            return ctx.default_signature
-
-    def _check_call(
-        self, check: Callable[[MethodContext, str, Settings, Lookup], Type], method: str, ctx: MethodContext
-    ) -> Type:
-        try:
-            return check(ctx, method, self._settings_for(ctx), self.lookup_info)
-        except CompileError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            self.guard.report(exc, ctx.api, ctx.context)
-            return ctx.default_return_type
+        return self.guard.call(ctx.default_signature, ctx.api, ctx.context, rewrite, ctx, method, self.lookup_info)

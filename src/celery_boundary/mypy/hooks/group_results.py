@@ -1,4 +1,4 @@
-"""``group(...).delay()`` / ``.apply_async()``: a ``GroupResult`` whose ``.get()`` is typed (issue 5).
+"""``group(...).delay()`` / ``.apply_async()``: a ``GroupResult`` whose ``.get()`` is typed.
 
 Celery 5.7's ``group.apply_async`` returns a ``GroupResult`` (a ``ResultSet``, not an
 ``AsyncResult``); celery-types 0.26 says ``AsyncResult[Any]``, and its ``GroupResult`` is not
@@ -7,6 +7,8 @@ and every ``GroupResult`` annotation keep working — carrying in ``extra_attrs`
 the type, like canvas nodes) the list the members' results arrive as through the result
 serializer. ``.get()`` / ``.join()`` / ``.join_native()`` on such a result return that list; on any
 other ``GroupResult`` (annotated, joined, built by hand) they stay as celery-types types them.
+
+Hook phase: the ``GroupResult.get`` / ``join`` / ``join_native`` method hooks.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ from typing import Final
 from mypy.plugin import CheckerPluginInterface, MethodContext
 from mypy.types import ExtraAttrs, Instance, Type, get_proper_type
 
-from celery_boundary.mypy.boundary import arrival_type
-from celery_boundary.mypy.canvas_nodes import Node
-from celery_boundary.mypy.metadata import GROUP_RESULT
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup
+from celery_boundary.mypy.hooks.boundary import arrival_type
+from celery_boundary.mypy.hooks.canvas_nodes import Node
+from celery_boundary.mypy.metadata import GROUP_RESULT, Lookup
+from celery_boundary.mypy.startup.settings import Settings
 
 GROUP: Final = "celery.canvas.group"
 #: The list ``.get()`` delivers (already as the result serializer delivers it).

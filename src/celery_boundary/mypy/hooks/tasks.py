@@ -1,8 +1,8 @@
 """Restore task types: every task form keeps the signature of the function it wraps.
 
 celery-types 0.26 types ``@app.task`` as ``Task[Any, Any]``, loses ``P`` with ``base=`` and rejects
-several ``@shared_task`` options (FACTS). The plugin replaces the decorator's signature with
-``(*args: Any, **options: Any)`` and computes the result itself:
+several ``@shared_task`` options (tests/mypy/test_task_forms.yml). The plugin replaces the
+decorator's signature with ``(*args: Any, **options: Any)`` and computes the result itself:
 
 - ``@app.task`` / ``@shared_task`` given a function: ``Task[[params], R]`` (or the ``base=`` /
   ``Celery(task_cls=...)`` class) directly.
@@ -12,6 +12,9 @@ several ``@shared_task`` options (FACTS). The plugin replaces the decorator's si
 
 The task function's signature (``self`` dropped for ``bind=True``) and the options are kept in the
 task instance's ``extra_attrs``, which mypy serializes into its cache with the type.
+
+Hook phase: the decorator's signature and function hooks (through definitions.py); every call
+hook reads the task it restores.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from mypy.types import (
 )
 
 from celery_boundary.core.records import record
-from celery_boundary.mypy.boundary import is_model
+from celery_boundary.mypy.hooks.boundary import is_model
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.mypy.memo import Memo
@@ -52,7 +55,8 @@ SERIALIZER: Final = "__celery_boundary_serializer__"
 PYDANTIC: Final = "__celery_boundary_pydantic__"
 BIND: Final = "__celery_boundary_bind__"
 NAME: Final = "__celery_boundary_name__"
-#: Methods whose override in a base class means it may inject or pop arguments (FACTS).
+#: Methods whose override in a base class means it may inject or pop arguments
+#: (tests/mypy/test_calls.yml, bases_that_inject_arguments_are_trusted).
 DISPATCH_METHODS: Final = ("apply_async", "__call__", "delay")
 
 LookupInfo = Callable[[str], TypeInfo | None]

@@ -6,6 +6,9 @@ mutable signature; ``.si()`` ignores it). A type that does not fit is ``celery-c
 does not survive the result serializer is celery-unserializable / celery-lossy, judged by
 boundary.py exactly as a call argument. Results of ``.delay()`` / ``.apply_async()`` /
 ``chord(...)(body)`` are typed with what arrives.
+
+Hook phase: the function hooks of ``chain`` / ``group`` / ``chord`` and the method hooks of
+signatures.
 """
 
 from __future__ import annotations
@@ -30,12 +33,11 @@ from mypy.typeops import make_simplified_union
 from mypy.types import AnyType, Instance, Type, TypeOfAny, get_proper_type
 
 from celery_boundary.mypy import errorcodes
-from celery_boundary.mypy.boundary import Crossing, arrival_clause, arrival_type, check_argument
-from celery_boundary.mypy.group_results import group_result, is_group
-from celery_boundary.mypy.canvas_nodes import Node, attach_node, is_signature, read_node
-from celery_boundary.mypy.metadata import SIGNATURE
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup
+from celery_boundary.mypy.hooks.boundary import Crossing, arrival_clause, arrival_type, check_argument
+from celery_boundary.mypy.hooks.canvas_nodes import Node, attach_node, is_signature, read_node
+from celery_boundary.mypy.hooks.group_results import group_result, is_group
+from celery_boundary.mypy.metadata import Lookup, SIGNATURE
+from celery_boundary.mypy.startup.settings import Settings
 
 #: The name a group node goes by in messages ("the result of "group(...)"") and in checks.
 GROUP = "group(...)"

@@ -5,6 +5,8 @@ translated into a core Shape and judged for the serializer in effect. A lossy ve
 only when what arrives does not fit the parameter's annotation: a tuple passed to a
 ``Sequence[int]`` parameter arrives as a list and is still fine; passed to ``tuple[int, int]`` it
 is a real bug.
+
+Hook phase: used by every checking hook (definitions, calls, canvas).
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from celery_boundary.core.registry import Registry
 from celery_boundary.core.shapes import AnyShape, Shape, describe
 from celery_boundary.core.verdicts import Outcome, Problem, Verdict, judge
 from celery_boundary.mypy import errorcodes
+from celery_boundary.mypy.hooks.registrations import registered_classes
+from celery_boundary.mypy.hooks.shapes_to_types import type_of
+from celery_boundary.mypy.hooks.types_to_shapes import shape_of
 from celery_boundary.mypy.memo import Memo
-from celery_boundary.mypy.registrations import registered_classes
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup, type_of
-from celery_boundary.mypy.types_to_shapes import shape_of
+from celery_boundary.mypy.metadata import Lookup
+from celery_boundary.mypy.startup.settings import Settings
 
-#: Celery dumps a pydantic model passed to a pydantic=True task from 5.7 on (FACTS).
+#: Celery dumps a pydantic model passed to a pydantic=True task from 5.7 on (tests/mypy/test_versions.py).
 PYDANTIC_CALL_SITE_DUMP = (5, 7)
 
 

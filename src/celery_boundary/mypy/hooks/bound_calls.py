@@ -1,5 +1,5 @@
 """After a task is defined: its explicit name, and ``self.replace(...)`` / ``self.retry(...)`` in a
-bound task's body (celery-canvas, arg-type / call-arg; issue 5).
+bound task's body (celery-canvas, arg-type / call-arg).
 
 A bound task's ``self`` is ``Any`` unless annotated, and mypy asks no plugin about a method of
 ``Any``. The decorator hook sees the body's statements (only the body of a ``bind=True`` task, and
@@ -17,6 +17,8 @@ gives its result to the task's callers, callbacks and the rest of its chain. So 
 ``t.s(...)`` must be complete, and what the replacement returns (as it arrives through the result
 serializer) must fit the task's declared return type. ``self.retry(args=..., kwargs=...)``:
 checked against the task's own signature like ``apply_async`` (by_name.check_retry).
+
+Hook phase: the last step of the decorator hook, and the ``self.replace`` method hook.
 """
 
 from __future__ import annotations
@@ -55,13 +57,13 @@ from mypy.types import AnyType, CallableType, Instance, Type, TypeOfAny, Uninhab
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.mypy import errorcodes
-from celery_boundary.mypy.boundary import arrival_clause, arrival_type
-from celery_boundary.mypy.calls import check_task_call, make_partial
-from celery_boundary.mypy.canvas_nodes import read_node
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.task_names import record_task_name
-from celery_boundary.mypy.tasks import BIND, TaskOptions, TaskView, drop_self, task_instance, view_task
+from celery_boundary.mypy.hooks.boundary import arrival_clause, arrival_type
+from celery_boundary.mypy.hooks.calls import check_task_call, make_partial
+from celery_boundary.mypy.hooks.canvas_nodes import read_node
+from celery_boundary.mypy.hooks.task_names import record_task_name
+from celery_boundary.mypy.hooks.tasks import BIND, TaskOptions, TaskView, drop_self, task_instance, view_task
+from celery_boundary.mypy.metadata import Lookup
+from celery_boundary.mypy.startup.settings import Settings
 
 #: The methods of the bound task instance this module checks.
 SELF_METHODS: Final = frozenset({"replace", "retry"})

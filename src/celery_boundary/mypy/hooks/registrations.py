@@ -4,6 +4,8 @@ The app module (config ``app``) is read from source at start-up (``appscan``); t
 ``register_type`` / ``register_preserializer`` calls (and class decorators) at the top level of the
 module that holds the call site. That module is being checked, so its tree is fresh: the result is
 the same in cold and warm runs. Names are mypy's resolved fullnames, so aliases are followed.
+
+Hook phase: read once per tree of the module the checking hooks are in.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Final
 from mypy.types import Instance, TupleType, Type, TypedDictType, UnionType, get_proper_type
 
 from celery_boundary.core.registry import Registration
-from celery_boundary.mypy.appscan import PRESERIALIZER_NAMES, REGISTER_TYPE_NAMES
 from celery_boundary.mypy.metadata import METADATA, PRESERIALIZER
+from celery_boundary.mypy.startup.appscan import PRESERIALIZER_NAMES, REGISTER_TYPE_NAMES
 
 MAX_DEPTH: Final = 24
 

@@ -6,6 +6,9 @@ daemon never re-reads cache metadata, so a changed app module (registrations, se
 would otherwise go unnoticed: ``__version__`` grows a suffix once a file the live plugin read has
 changed, or once the instance ``dmypy run`` builds finds other settings (app discovery found a new
 app module), which restarts the daemon with fresh settings. In a normal run it is always VERSION.
+
+Start-up phase: the inputs are watched once the settings are read; mypy reads ``__version__``
+again whenever it compares plugin snapshots.
 """
 
 from __future__ import annotations

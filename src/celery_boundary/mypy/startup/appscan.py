@@ -6,10 +6,12 @@ What it learns: the task and result serializers set by ``Celery(..., task_serial
 (call and class-decorator forms), in the app module and the project modules it imports.
 
 Why from source at start-up: a registration learned by a hook in the registering module is lost
-when that module comes from mypy's cache (the incremental trap, measured on mypy 2.4.1). The files
+when that module comes from mypy's cache (the incremental trap, mypy 2.4.1; tests/mypy/test_incremental.py). The files
 read are fingerprinted and reported through ``report_config_data`` so that an edit invalidates the
 cache. A scan whose files are unchanged since the last run is taken from mypy's cache folder
-(startup_memory.py). Discovery (``app`` unset) lives in discovery.py.
+(memory.py). Discovery (``app`` unset) lives in discovery.py.
+
+Start-up phase.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any, Final
 from celery_boundary.core import fullnames as fn
 from celery_boundary.core.records import field, mutable_record
 from celery_boundary.core.registry import Registration
-from celery_boundary.mypy.startup_memory import MISSING, Memory, Observed, Stamp, is_file, read_stamped
+from celery_boundary.mypy.startup.memory import MISSING, Memory, Observed, Stamp, is_file, read_stamped
 
 #: Setting names (new, then old upper-case) for the two serializers a front end needs.
 TASK_KEYS: Final = ("task_serializer", "CELERY_TASK_SERIALIZER")
@@ -57,7 +59,7 @@ class Sources:
     the same settings modules (bookwyrm: two apps, fifteen parses of five files, 20 ms).
 
     Every read and file probe is also noted in ``observed`` (the scan under way), a cached read too:
-    those are the facts a remembered scan is re-checked against (startup_memory.py).
+    those are the facts a remembered scan is re-checked against (memory.py).
     """
 
     def __init__(self) -> None:

@@ -3,6 +3,8 @@
 Used by every check that asks ``core.verdicts.judge`` (celery-unserializable, celery-lossy).
 The translation is structural and bounded: classes are described by their MRO and a few traits,
 never by walking their attributes (serializers do not walk them either, except NamedTuple fields).
+
+Hook phase: used through boundary.py.
 """
 
 from __future__ import annotations

@@ -2,14 +2,14 @@
 
 Only simple shapes translate (builtins, classes found by fullname, unions, None, TypedDicts kept
 from the original type); anything else gives None and callers keep the declared type or report.
+
+Hook phase: used through boundary.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
-from mypy.nodes import TypeInfo
 from mypy.typeops import make_simplified_union
 from mypy.types import AnyType, NoneType, Type, TypeOfAny, UninhabitedType
 from mypy.types import Instance as MypyInstance
@@ -23,8 +23,8 @@ from celery_boundary.core.shapes import (
     Shape,
     UnionShape,
 )
+from celery_boundary.mypy.metadata import Lookup
 
-Lookup = Callable[[str], TypeInfo | None]
 MAX_DEPTH: Final = 24
 
 

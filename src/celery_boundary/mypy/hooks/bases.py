@@ -4,6 +4,8 @@
 - Classes decorated with ``@register_preserializer`` (a class-decorator hook): wherever the class is
   sent, it is registered. Metadata is part of the class's interface, so editing the decorator
   re-checks the modules that use the class: cold, warm and daemon runs agree.
+
+Hook phase: the class-decorator and base-class hooks (semantic analysis).
 """
 
 from __future__ import annotations

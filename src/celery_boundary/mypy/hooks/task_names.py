@@ -1,4 +1,4 @@
-"""Tasks registered under an explicit ``name="..."``, found again from ``send_task("...")`` (celery-canvas, issue 5).
+"""Tasks registered under an explicit ``name="..."``, found again from ``send_task("...")`` (celery-canvas).
 
 Celery registers ``@app.task(name="billing.charge")`` under that name, not under its module path;
 ``app.send_task("billing.charge", ...)`` and ``signature("billing.charge", ...)`` refer to it.
@@ -16,6 +16,8 @@ Cache-safe by construction (mypy 1.20 / 2.4):
   run has checked every module ordered before it: a module the call site does not import would be
   seen cold and missed warm. Imported modules are checked (or loaded) first in both. A name two
   tasks share stays silent.
+
+Hook phase: written by the decorator hook, read by the by-name hooks.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Task definitions: restore the task type, then judge its return annotation (result serializer)."""
+"""Task definitions: restore the task type, then judge its return annotation (result serializer).
+
+Hook phase: the function or method hook of a task decorator.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,10 @@ from mypy.nodes import Decorator
 from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, get_proper_type
 
-from celery_boundary.mypy.boundary import check_return
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.tasks import apply_task_options, options_of, restore_task, task_signature
+from celery_boundary.mypy.hooks.boundary import check_return
+from celery_boundary.mypy.hooks.tasks import apply_task_options, options_of, restore_task, task_signature
+from celery_boundary.mypy.metadata import Lookup
+from celery_boundary.mypy.startup.settings import Settings
 
 
 def define_task(ctx: FunctionContext | MethodContext, settings: Settings, lookup: Lookup, factory: bool) -> Type:

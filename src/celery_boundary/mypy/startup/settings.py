@@ -3,6 +3,8 @@
 Built once when mypy creates the plugin. ``config_data`` is what ``report_config_data`` returns:
 mypy's cache fingerprints only this package's entry module, so every input that changes a
 verdict (config, celery/kombu/pydantic versions, the app sources read) must be in it.
+
+Start-up phase: the ``Settings`` built here are what every hook is given.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from mypy.options import Options
 from celery_boundary.core import config
 from celery_boundary.core.records import record, replace
 from celery_boundary.core.registry import Registration, Registry
-from celery_boundary.mypy.version import VERSION, stamp
-from celery_boundary.mypy.appscan import UNDETERMINED, AppFacts, scan_app
-from celery_boundary.mypy.startup_memory import Memory, memory_path
+from celery_boundary.mypy.startup.appscan import UNDETERMINED, AppFacts, scan_app
+from celery_boundary.mypy.startup.memory import Memory, memory_path
+from celery_boundary.mypy.startup.version import VERSION, stamp
 
 
 @record
@@ -134,7 +136,7 @@ def discover(start: Path, roots: list[Path], memory: Memory | None = None) -> Ap
 
     A failure to read the project gives an undetermined serializer (silence), never a crash.
     """
-    from celery_boundary.mypy.discovery import discover_app  # only without ``app``: its walk and regexes
+    from celery_boundary.mypy.startup.discovery import discover_app  # only without ``app``: its walk and regexes
 
     try:
         return discover_app(start, roots, memory)
@@ -160,7 +162,7 @@ def read_versions(memory: Memory | None = None) -> dict[str, str]:
     """Versions from the ``<name>-<version>.dist-info`` folders on ``sys.path`` (the first folder
     that has one wins, as at import).
 
-    Never imports celery (~150 ms, FACTS 2026-11-22); not even ``importlib.metadata``, whose
+    Never imports celery (~150 ms); not even ``importlib.metadata``, whose
     e-mail header parsing cost ~20 ms for three packages here, a real share of a warm mypy run.
     What a folder holds is remembered while its mtime stays (installing or removing a package
     changes it).

@@ -9,6 +9,8 @@ the receiver's class, ``proj.tasks.MyTask.delay``; plugin.py looks the defining 
 - ``check_task_call`` (method hook) checks literal ``args=`` / ``kwargs=`` of ``apply_async`` and
   ``signature`` against the task, judges every argument for the serializer in effect
   (celery-unserializable, celery-lossy), and types the result as what arrives.
+
+Hook phase: the method signature and method hooks of Celery's Task methods.
 """
 
 from __future__ import annotations
@@ -54,13 +56,12 @@ from mypy.types import (
 )
 
 from celery_boundary.core.records import record
-from celery_boundary.mypy.boundary import Crossing, arrival_type, check_argument, is_plain_scalar
+from celery_boundary.mypy.hooks.boundary import Crossing, arrival_type, check_argument, is_plain_scalar
+from celery_boundary.mypy.hooks.canvas_nodes import Node, attach_node, remaining
+from celery_boundary.mypy.hooks.tasks import TaskView, view_task
 from celery_boundary.mypy.memo import Memo
-from celery_boundary.mypy.metadata import PACKED
-from celery_boundary.mypy.canvas_nodes import Node, attach_node, remaining
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.tasks import TaskView, view_task
+from celery_boundary.mypy.metadata import Lookup, PACKED
+from celery_boundary.mypy.startup.settings import Settings
 
 #: Packed methods whose arguments may be completed later in a canvas.
 PARTIAL: Final = frozenset({"signature", "subtask"})
@@ -215,7 +216,7 @@ def check_task_call(
         serializer = per_call or options.serializer or task.class_serializer or settings.task_serializer
         _judge_actuals(ctx, settings, lookup, task, method, serializer, actuals)
     if method in ("apply_async", "apply_async_on_commit", "send_task") and _passes_callbacks(ctx):
-        from celery_boundary.mypy.canvas import check_callbacks  # loaded with the first link=
+        from celery_boundary.mypy.hooks.canvas import check_callbacks  # loaded with the first link=
 
         check_callbacks(ctx, settings, lookup, Node(sig.ret_type, None, task_text, options.pydantic))
     if method in SENDS:
@@ -242,7 +243,7 @@ def _judge_actuals(
             stars = "*" if actual.kind == ARG_STAR else "**"
             crossing = Crossing(name, f"{stars}{_text(actual.expr)}", serializer, None, unserializable_only=True)
             check_argument(ctx.api, settings, lookup, crossing, actual.type, actual.expr)
-    # send_task bypasses the pydantic=True dump at the call site: it needs dicts (FACTS, 5.7).
+    # send_task never runs the pydantic=True dump of the call site (Celery 5.7): it needs dicts.
     pydantic = task.options.pydantic and method != "send_task"
     if method == "s":
         sig = _bound_as_written(sig, actuals)

@@ -2,9 +2,9 @@
 
 Before mypy checks anything the plugin reads the project (appscan.py): the app module and what it
 imports and, without an ``app`` setting, a walk over the project for ``Celery(...)`` calls, plus
-the installed celery/kombu/pydantic versions. A warm run re-checks a few modules but used to pay
-for all of that again (readthedocs.org: a walk over ~750 files, ~12 ms, the largest share of the
-plugin's warm cost). This module keeps each conclusion with the file-system facts it rested on:
+the installed celery/kombu/pydantic versions. A warm run re-checks a few modules; read afresh, the
+project would be its largest cost (on readthedocs.org's source, a walk over ~750 files, ~12 ms).
+This module keeps each conclusion with the file-system facts it rested on:
 
 - a folder's listing, with the folder's ``st_mtime_ns`` (adding, removing or renaming an entry
   changes it);
@@ -21,6 +21,8 @@ mtime. A fact whose mtime is within ``RACY_NS`` of the scan's start (whole-secon
 file system, ``COARSE_RACY_NS``) is used but not kept, so the next run looks again (git's "racy
 git" rule). Anything wrong with the stored file (missing, unreadable, another format, another
 plugin build) means an empty memory, never an error.
+
+Start-up phase: read before the scans, written after them.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ FORMAT: Final = 1
 RACY_NS: Final = 100_000_000
 COARSE_RACY_NS: Final = 2_000_000_000
 #: The modules whose code decides the stored conclusions: an edit to any starts from empty.
-_CODE: Final = ("appscan.py", "discovery.py", "settings.py", "startup_memory.py")
+_CODE: Final = ("appscan.py", "discovery.py", "settings.py", "memory.py")
 
 Stamp = tuple[int, int]
 MISSING: Final[Stamp] = (-1, -1)

@@ -8,6 +8,8 @@ serializability, and the result typed as it arrives — when the call site's mod
 task's module (the only modules mypy has checked or loaded before it in a cold and a warm run
 alike). Anything else — names from settings, modules the call site does not import, modules outside
 the build, a name two tasks share — stays silent.
+
+Hook phase: the ``send_task`` / ``retry`` method hooks and the ``signature`` function hook.
 """
 
 from __future__ import annotations
@@ -31,12 +33,12 @@ from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 from mypy.types import AnyType, CallableType, Instance, Type, TypeOfAny, get_proper_type
 
 from celery_boundary.core import fullnames as fn
-from celery_boundary.mypy.bound_calls import BOUND_SELF, is_task_body, task_label
-from celery_boundary.mypy.calls import check_task_call, make_partial
-from celery_boundary.mypy.settings import Settings
-from celery_boundary.mypy.shapes_to_types import Lookup
-from celery_boundary.mypy.task_names import find_named_task, imported_by, name_of
-from celery_boundary.mypy.tasks import TaskOptions, drop_self, task_instance, task_signature
+from celery_boundary.mypy.hooks.bound_calls import BOUND_SELF, is_task_body, task_label
+from celery_boundary.mypy.hooks.calls import check_task_call, make_partial
+from celery_boundary.mypy.hooks.task_names import find_named_task, imported_by, name_of
+from celery_boundary.mypy.hooks.tasks import TaskOptions, drop_self, task_instance, task_signature
+from celery_boundary.mypy.metadata import Lookup
+from celery_boundary.mypy.startup.settings import Settings
 
 LookupSymbol = Callable[[str], SymbolTableNode | None]
 

@@ -1,4 +1,4 @@
-"""Canvas nodes: what a plugin-made signature carries (celery-canvas, issue 5).
+"""Canvas nodes: what a plugin-made signature carries (celery-canvas).
 
 celery-types 0.26 makes ``Signature`` generic over its result only, and ``chain`` / ``group`` /
 ``chord`` are plain ``Signature[Any]`` subclasses. The plugin keeps the rest in the instance's
@@ -14,6 +14,8 @@ celery-types 0.26 makes ``Signature`` generic over its result only, and ``chain`
 
 A join of two signatures (``x if c else y``) drops ``extra_attrs``: the result is silence, never a
 false positive.
+
+Hook phase: written and read by the call, canvas and bound-call hooks.
 """
 
 from __future__ import annotations
