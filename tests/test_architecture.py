@@ -9,20 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
-
-# The import cycles that remain, each as the set of modules importing one another. Empty this set and
-# drop the xfail marker of test_no_import_cycle once they are broken.
-KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
-    {
-        # verdicts -> leaves (function-level import), leaves -> keys, leaves -> verdicts, keys -> verdicts
-        frozenset({"celery_boundary.core.verdicts", "celery_boundary.core.leaves", "celery_boundary.core.keys"}),
-    }
-)
-
 
 def _env() -> dict[str, str]:
     """This checkout's src/ first, whatever tree the installed package points at."""
@@ -100,15 +88,6 @@ def _describe(cycles: list[frozenset[str]]) -> str:
     return "\n".join(" <-> ".join(sorted(cycle)) for cycle in cycles)
 
 
-def test_no_import_cycle_beyond_the_known_ones() -> None:
-    new = [cycle for cycle in import_cycles() if not any(cycle <= known for known in KNOWN_CYCLES)]
-    assert not new, "import cycles:\n" + _describe(new)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known cycle: celery_boundary.core.verdicts <-> core.leaves <-> core.keys (see KNOWN_CYCLES)",
-)
 def test_no_import_cycle() -> None:
     cycles = import_cycles()
     assert not cycles, "import cycles:\n" + _describe(cycles)

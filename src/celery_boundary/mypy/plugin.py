@@ -50,7 +50,7 @@ TASK_METHODS: Final = DIRECT | PACKED
 REPLACE: Final = frozenset({"replace"})
 #: celery-types 0.26 canvas classes (celery.chain etc. resolve to these) and the methods routed on signatures.
 CANVAS_CLASSES: Final = frozenset({"celery.canvas.chain", "celery.canvas.group", "celery.canvas.chord"})
-SIGNATURE_METHODS: Final = frozenset(
+ROUTED_SIGNATURE_METHODS: Final = frozenset(
     {"__or__", "__ror__", "__call__", "delay", "apply_async", "on_error", "link_error", "link"}
 )
 #: ``celery.signature`` / ``celery.subtask`` resolve to this function (celery-types 0.26).
@@ -254,7 +254,7 @@ class CeleryBoundaryPlugin(Plugin):
     def _signature_method(self, fullname: str) -> str | None:
         """``celery.canvas.chain.__or__`` -> ``__or__`` for Celery's own canvas methods."""
         owner, _, method = fullname.rpartition(".")
-        if method not in SIGNATURE_METHODS:
+        if method not in ROUTED_SIGNATURE_METHODS:
             return None
         info = self.lookup_info(owner)
         if info is None or not info.has_base(SIGNATURE):

@@ -1,9 +1,9 @@
 """Read the Celery app module's source (config ``app``) with ``ast``: never import user code.
 
 What it learns: the task and result serializers set by ``Celery(..., task_serializer=...)``,
-``app.conf.update(...)`` and ``app.conf.<key> = ...``; the types registered for json with
-``kombu.utils.json.register_type(T, ...)`` or ``celery_boundary.runtime.register_preserializer``
-(call and class-decorator forms), in the app module and the project modules it imports.
+``app.conf.update(...)`` and ``app.conf.<key> = ...``; the types registered for json, in the app
+module and the project modules it imports, as ``analysis/registrations.py`` reads them (direct
+``register_type`` / ``register_preserializer`` calls, loops, the project's registration helpers).
 
 Why from source at start-up: a registration learned by a hook in the registering module is lost
 when that module comes from mypy's cache (the incremental trap, mypy 2.4.1; tests/mypy/test_incremental.py). The files
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from celery_boundary.core import fullnames as fn
+from celery_boundary.analysis import registrations
 from celery_boundary.core.records import field, mutable_record
 from celery_boundary.core.registry import Registration
 from celery_boundary.mypy.startup.memory import MISSING, Memory, Observed, Stamp, is_file, read_stamped
@@ -31,10 +31,8 @@ from celery_boundary.mypy.startup.memory import MISSING, Memory, Observed, Stamp
 #: Setting names (new, then old upper-case) for the two serializers a front end needs.
 TASK_KEYS: Final = ("task_serializer", "CELERY_TASK_SERIALIZER")
 RESULT_KEYS: Final = ("result_serializer", "CELERY_RESULT_SERIALIZER")
-REGISTER_TYPE_NAMES: Final = frozenset({fn.KOMBU_REGISTER_TYPE})
-PRESERIALIZER_NAMES: Final = frozenset(
-    {fn.REGISTER_PRESERIALIZER, "celery_boundary.runtime.register.register_preserializer"}
-)
+REGISTER_TYPE_NAMES: Final = frozenset({registrations.REGISTER_TYPE})
+PRESERIALIZER_NAMES: Final = registrations.PRESERIALIZER
 #: Bound on how many project modules are followed from the app module.
 MAX_MODULES: Final = 64
 #: The serializer name used when the source does not say which one runs (a value read from the
@@ -136,6 +134,7 @@ def _scan(module: str, roots: Sequence[Path], sources: Sources) -> AppFacts:
     digest = hashlib.sha256()
     queue = [module.split(":")[0]]
     seen: set[str] = set()
+    modules: list[registrations.Module] = []
     while queue and len(seen) < MAX_MODULES:
         name = queue.pop(0)
         if name in seen:
@@ -153,14 +152,27 @@ def _scan(module: str, roots: Sequence[Path], sources: Sources) -> AppFacts:
             continue
         for source_module, namespace in reader.config_sources:
             _read_config_module(facts, reader, source_module, namespace, roots, digest, sources)
-        facts.registrations.extend(reader.registrations)
+        if tree is not None:
+            modules.append(_module(name, path, tree))
         if name == module.split(":")[0]:
             facts.task_serializer = reader.settings.get("task")
             facts.result_serializer = reader.settings.get("result")
         queue.extend(m for m in reader.imported if find_module(m, roots, sources.is_file) is not None)
+    facts.registrations = [
+        Registration(found.fullname, found.marker, found.keeps_subclass, None, found.origin)
+        for found in registrations.find_registrations(modules)
+    ]
     facts.fingerprint = digest.hexdigest()[:16]
     facts.files = list(dict.fromkeys(facts.files))  # a settings module read for two config sources
     return facts
+
+
+def _module(name: str, path: Path, tree: ast.Module) -> registrations.Module:
+    """The module as ``analysis.registrations`` reads it; its path as the project spells it
+    (``proj/app.py``), which registrations name in messages."""
+    package = path.name == "__init__.py"
+    shown = name.replace(".", "/") + ("/__init__.py" if package else ".py")
+    return registrations.Module(name, shown, tree, package)
 
 
 def facts_to_json(facts: AppFacts) -> dict[str, Any]:
@@ -276,7 +288,6 @@ class _ModuleReader(ast.NodeVisitor):
         self.names: dict[str, str] = {}
         self.imported: list[str] = []
         self.settings: dict[str, str] = {}
-        self.registrations: list[Registration] = []
         #: ``config_from_object`` targets in source order, with their namespace.
         self.config_sources: list[tuple[str, str | None]] = []
         #: ``os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")``.
@@ -308,23 +319,12 @@ class _ModuleReader(ast.NodeVisitor):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.names[node.name] = f"{self.module}.{node.name}"
-        for decorator in node.decorator_list:
-            target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            if self.resolve(target) in PRESERIALIZER_NAMES:
-                keeps = isinstance(decorator, ast.Call) and _flag(decorator, "include_subclasses")
-                self._register(f"{self.module}.{node.name}", "preserializer", keeps, "register_preserializer")
         self.generic_visit(node)
 
-    # --- settings and registrations ----------------------------------------------------------
+    # --- settings (registrations: analysis/registrations.py, over every module read) -----------
     def visit_Call(self, node: ast.Call) -> None:
         callee = self.resolve(node.func)
-        if callee in REGISTER_TYPE_NAMES and node.args:
-            marker = _marker(node)
-            self._register_expr(node.args[0], marker, False, "kombu register_type")
-        elif callee in PRESERIALIZER_NAMES and node.args:
-            keeps = _flag(node, "include_subclasses")
-            self._register_expr(node.args[0], "preserializer", keeps, "register_preserializer")
-        elif isinstance(node.func, ast.Attribute) and node.func.attr == "config_from_object" and node.args:
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "config_from_object" and node.args:
             target = node.args[0]
             namespace = next(
                 (k.value.value for k in node.keywords if k.arg == "namespace" and isinstance(k.value, ast.Constant)),
@@ -372,14 +372,6 @@ class _ModuleReader(ast.NodeVisitor):
         elif key in RESULT_KEYS:
             self.settings["result"] = text
 
-    def _register_expr(self, expr: ast.expr, marker: str | None, keeps: bool, origin: str) -> None:
-        fullname = self.resolve(expr)
-        if fullname is not None:
-            self._register(fullname, marker, keeps, origin)
-
-    def _register(self, fullname: str, marker: str | None, keeps: bool, origin: str) -> None:
-        self.registrations.append(Registration(fullname, marker, keeps, None, f"{origin} in {self.module}"))
-
     def resolve(self, expr: ast.expr) -> str | None:
         if isinstance(expr, ast.Name):
             return self.names.get(expr.id, f"{self.module}.{expr.id}")
@@ -391,22 +383,3 @@ class _ModuleReader(ast.NodeVisitor):
 
 def _is_conf(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Attribute) and expr.attr == "conf"
-
-
-def _flag(call: ast.Call, name: str) -> bool:
-    return any(
-        k.arg == name and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords
-    )
-
-
-def _marker(call: ast.Call) -> str | None:
-    """kombu: ``register_type(T, marker, encoder, decoder)``; a None marker is one-way (5.3.7+)."""
-    expr: ast.expr | None = call.args[1] if len(call.args) > 1 else None
-    for keyword in call.keywords:
-        if keyword.arg == "marker":
-            expr = keyword.value
-    if isinstance(expr, ast.Constant) and expr.value is None:
-        return None
-    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
-        return expr.value
-    return "registered"

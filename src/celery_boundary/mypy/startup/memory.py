@@ -39,7 +39,7 @@ FORMAT: Final = 1
 RACY_NS: Final = 100_000_000
 COARSE_RACY_NS: Final = 2_000_000_000
 #: The modules whose code decides the stored conclusions: an edit to any starts from empty.
-_CODE: Final = ("appscan.py", "discovery.py", "settings.py", "memory.py")
+_CODE: Final = ("appscan.py", "discovery.py", "settings.py", "memory.py", "../../analysis/registrations.py")
 
 Stamp = tuple[int, int]
 MISSING: Final[Stamp] = (-1, -1)
