@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery_boundary.core import fullnames as fn
 from celery_boundary.core import serializers
+from celery_boundary.core.registry import Registration
 from celery_boundary.core.shapes import Instance, Trait
 
 FIX_PRESERIALIZER = "register a preserializer (celery_boundary.runtime.register_preserializer)"
@@ -35,9 +36,11 @@ def preserializer_fix(ser: serializers.Serializer) -> str:
     return f"send it with json and {FIX_PRESERIALIZER} ({ser.name} ignores kombu's type registry)"
 
 
-def why_not(inst: Instance, ser: serializers.Serializer) -> tuple[str, str]:
+def why_not(inst: Instance, ser: serializers.Serializer, registered: Registration | None = None) -> tuple[str, str]:
+    """(why ``ser`` cannot carry ``inst``, what to do). ``registered``: the user's registration that
+    covers the class for json, advised in place of registering one."""
     name = ser.name
-    register = preserializer_fix(ser)
+    register = preserializer_fix(ser) if registered is None else "send it with json, where it is registered"
     if inst.is_a(fn.DJANGO_MODEL):
         return (
             f"a Django model instance is a database row, not data {name} can carry",

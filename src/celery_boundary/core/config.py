@@ -37,6 +37,9 @@ class Config:
     trust_any: bool = True
     #: Dotted names of types registered with a preserializer in code that is not checked.
     preserializers: tuple[str, ...] = ()
+    #: The same, for registrations whose decoder restores the value's own class: subclasses of these
+    #: types arrive as themselves.
+    preserializers_with_subclasses: tuple[str, ...] = ()
     #: Dotted names of user decorators that create Celery tasks.
     task_decorators: tuple[str, ...] = ()
     #: "error" reports values that arrive as another type (celery-lossy); "off" silences them.

@@ -250,7 +250,7 @@ def _visit_native_subclass(walk: Walk, inst: Instance, native: str, where: str) 
     note = ""
     if registered is not None and registered.origin != "kombu":
         note = (
-            f" (its register_type entry for {short(registered.fullname)} has no effect: "
+            f" (its register_type entry for {short(registered.fullname)}{registered.note()} has no effect: "
             "natives never reach kombu's encoder hook)"
         )
     walk.report(
@@ -304,7 +304,8 @@ def _visit_json_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
                 Outcome.LOSSY,
                 inst,
                 where,
-                f"registered one-way (marker=None): it arrives as its encoded form {describe(arrives)}",
+                f"registered one-way (marker=None){entry.by()}: it arrives as "
+                + (describe(arrives) if entry.arrives is None else f"its encoded form {describe(arrives)}"),
                 "give register_type a marker and a decoder",
                 arrives,
             )
@@ -317,8 +318,10 @@ def _visit_json_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
             inst,
             where,
             f"kombu matches registered types by isinstance: it is encoded by the entry for "
-            f"{short(entry.fullname)} and arrives as {short(entry.fullname)}",
-            f"register {inst.name} itself (before {short(entry.fullname)}), or use include_subclasses=True",
+            f"{short(entry.fullname)}{entry.note()} and arrives as {short(entry.fullname)}",
+            f"register {inst.name} itself (before {short(entry.fullname)}), or "
+            + ("use include_subclasses=True" if entry.by_runtime else
+               "make that registration record the value's own class (type(o)) and look it up when decoding"),
             arrives,
         )
         return arrives
@@ -352,8 +355,11 @@ def _visit_other_object(walk: Walk, inst: Instance, where: str) -> Shape | None:
     if Trait.PROTOCOL in inst.traits:
         walk.report(Outcome.UNKNOWN, inst, where, "a protocol: any class may implement it")
         return inst
-    reason, fix = why_not(inst, ser)
-    if ser is not JSON and any(inst.is_a(name) for name in walk.registry.names()):
-        reason += " (register_type applies to the json serializer only)"
+    # A registration that exists serves json only: say which, and do not advise registering again.
+    registered = walk.registry.match(inst) if ser is not JSON else None
+    user_entry = registered if registered is not None and registered.origin != "kombu" else None
+    reason, fix = why_not(inst, ser, user_entry)
+    if user_entry is not None:
+        reason += f" ({short(user_entry.fullname)} is registered{user_entry.by()}, for the json serializer only)"
     walk.report(Outcome.NOT_CARRIED, inst, where, reason, fix)
     return None

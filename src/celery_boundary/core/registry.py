@@ -29,7 +29,23 @@ class Registration:
     marker: str | None = "preserializer"
     keeps_subclass: bool = False
     arrives: Shape | None = None
+    #: Where the user registered it, as messages name it (``register_type at proj/app.py:9``); "kombu"
+    #: for kombu's own entries.
     origin: str = ""
+
+    @property
+    def by_runtime(self) -> bool:
+        """Made by celery_boundary's ``register_preserializer`` (which has ``include_subclasses``)."""
+        return self.marker == "preserializer"
+
+    def by(self) -> str:
+        """`` by <origin>`` for a message, or nothing for kombu's own entries."""
+        return f" by {self.origin}" if self.origin and self.origin != "kombu" else ""
+
+    def note(self) -> str:
+        """`` (registered by <origin>)`` for a message, or nothing for kombu's own entries."""
+        by = self.by()
+        return f" (registered{by})" if by else ""
 
 
 KOMBU_DEFAULTS: tuple[Registration, ...] = (

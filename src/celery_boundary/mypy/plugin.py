@@ -94,6 +94,9 @@ class CeleryBoundaryPlugin(Plugin):
         # The settings of the module being checked, kept while its registrations are the same object.
         self._last_local: tuple[Registration, ...] | None = None
         self._last_settings = self.settings
+        # Registered classes read from source are named by their import path, which may be a re-export
+        # (``from pydantic import BaseModel``): each is looked up once mypy has loaded its module.
+        self._unresolved = {entry.fullname for entry in self.settings.registry.entries}
 
     # --- lookups -----------------------------------------------------------------------------
     def lookup_info(self, fullname: str) -> TypeInfo | None:
@@ -288,11 +291,26 @@ class CeleryBoundaryPlugin(Plugin):
 
     def _settings_for(self, ctx: Context) -> Settings:
         """The settings plus the registrations of the module being checked (one object per tree)."""
+        if self._unresolved:
+            self._resolve_registered_names()
         local = self._registrations(ctx.api)
         if local is not self._last_local:
             self._last_local = local
             self._last_settings = self.settings.with_module(local)
         return self._last_settings
+
+    def _resolve_registered_names(self) -> None:
+        renamed: dict[str, str] = {}
+        for name in list(self._unresolved):
+            node = self.lookup_fully_qualified(name)  # None while the module holding it is not loaded
+            if node is None:
+                continue
+            self._unresolved.discard(name)
+            if isinstance(node.node, TypeInfo) and node.node.fullname != name:
+                renamed[name] = node.node.fullname
+        if renamed:
+            self.settings = self.settings.renamed(renamed)
+            self._last_local = None
 
     def _first_registrations(self, api: object) -> tuple[Registration, ...]:
         from celery_boundary.mypy.hooks.registrations import LocalRegistrations

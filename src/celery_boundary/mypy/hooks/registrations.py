@@ -26,26 +26,27 @@ MAX_DEPTH: Final = 24
 def module_registrations(tree: MypyFile) -> tuple[Registration, ...]:
     found: list[Registration] = []
     for stmt in tree.defs:
-        found.extend(_from_statement(stmt, tree.fullname))
+        found.extend(_from_statement(stmt, tree.path))
     return tuple(found)
 
 
-def _from_statement(stmt: Statement, module: str) -> list[Registration]:
+def _from_statement(stmt: Statement, path: str) -> list[Registration]:
+    """``path``: the module's file, as messages name the registration (``register_type at a.py:3``)."""
     if isinstance(stmt, ExpressionStmt) and isinstance(stmt.expr, CallExpr):
-        return _from_call(stmt.expr, module)
+        return _from_call(stmt.expr, path)
     if isinstance(stmt, ClassDef):
         found = []
         for decorator in stmt.decorators:
             target = decorator.callee if isinstance(decorator, CallExpr) else decorator
             if _fullname(target) in PRESERIALIZER_NAMES:
                 keeps = isinstance(decorator, CallExpr) and _flag(decorator, "include_subclasses")
-                origin = f"register_preserializer in {module}"
+                origin = f"register_preserializer at {path}:{decorator.line}"
                 found.append(Registration(stmt.fullname, "preserializer", keeps, None, origin))
         return found
     return []
 
 
-def _from_call(call: CallExpr, module: str) -> list[Registration]:
+def _from_call(call: CallExpr, path: str) -> list[Registration]:
     callee = _fullname(call.callee)
     if not call.args or callee is None:
         return []
@@ -54,10 +55,10 @@ def _from_call(call: CallExpr, module: str) -> list[Registration]:
         return []
     if callee in REGISTER_TYPE_NAMES:
         marker = _marker(call)
-        return [Registration(target, marker, False, None, f"kombu register_type in {module}")]
+        return [Registration(target, marker, False, None, f"register_type at {path}:{call.line}")]
     if callee in PRESERIALIZER_NAMES:
         keeps = _flag(call, "include_subclasses")
-        return [Registration(target, "preserializer", keeps, None, f"register_preserializer in {module}")]
+        return [Registration(target, "preserializer", keeps, None, f"register_preserializer at {path}:{call.line}")]
     return []
 
 

@@ -50,6 +50,14 @@ class Settings:
     def with_module(self, registrations: tuple[Registration, ...]) -> Settings:
         return self if registrations == self.local else replace(self, local=registrations)
 
+    def renamed(self, names: dict[str, str]) -> Settings:
+        """The registry with classes read from source under an import path (``pydantic.BaseModel``)
+        named as mypy names them (``pydantic.main.BaseModel``); a new generation, so no verdict memoized
+        under the old names is reused."""
+        entries = tuple(replace(entry, fullname=names.get(entry.fullname, entry.fullname))
+                        for entry in self.registry.entries)
+        return replace(self, registry=Registry(entries), generation=next(_GENERATIONS))
+
     def with_classes(self, registrations: list[Registration]) -> Settings:
         """Add classes registered by decorator (found in the judged type's metadata)."""
         new = tuple(r for r in registrations if r not in self.local)
@@ -81,6 +89,7 @@ class Settings:
             "trust_any": cfg.trust_any,
             "lossy": cfg.lossy,
             "preserializers": list(cfg.preserializers),
+            "preserializers_with_subclasses": list(cfg.preserializers_with_subclasses),
             "task_decorators": list(cfg.task_decorators),
             "app": cfg.app,
             "app_discovered": list(self.app.discovered),
@@ -111,6 +120,8 @@ def load_settings(options: Options) -> Settings:
         memory.save()
     registrations = [
         *(Registration(name, origin="config preserializers") for name in cfg.preserializers),
+        *(Registration(name, keeps_subclass=True, origin="config preserializers_with_subclasses")
+          for name in cfg.preserializers_with_subclasses),
         *facts.registrations,
     ]
     watched = [*facts.files, *([cfg.source] if cfg.source else [])]
