@@ -32,6 +32,7 @@ from pathlib import Path
 from celery_boundary.analysis.index import ModuleIndex, TaskDef
 from celery_boundary.analysis.symbols import APP_CLASS
 
+
 @dataclass(frozen=True)
 class TaskName:
     """A task and the name Celery registers it under."""
