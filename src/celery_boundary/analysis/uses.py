@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from celery_boundary.analysis import canvas as cv
+from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
 from celery_boundary.analysis.symbols import LOCAL, ScopeNode
 
@@ -133,7 +134,7 @@ def use_of(index: ModuleIndex, expr: ast.expr, site: Site) -> str:
     parent = index.parent(expr)
     if isinstance(parent, ast.Attribute) and parent.value is expr:
         call = index.parent(parent)
-        if isinstance(call, ast.Call) and call.func is parent:
+        if isinstance(call, ast.Call) and call.func is parent and can_be_celery(call):
             if parent.attr in cv.SIGNATURE_BUILDERS:
                 return _signature_use(index, call, site)
             if parent.attr in cv.LAUNCH_METHODS or parent.attr == "apply":
