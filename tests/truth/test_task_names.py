@@ -252,3 +252,28 @@ def test_a_name_computed_at_run_time_is_not_known(tmp_path: Path) -> None:
     index = build_index(ast.parse(path.read_text(encoding="utf-8")))
     assert [task.name for task in task_names(index, "dyn")] == [None]
     assert not Project([summarize(index, path, str(path), [])]).names_known()
+
+
+@pytest.mark.worker
+def test_a_message_under_an_unknown_name_is_discarded_and_its_result_is_not_registered() -> None:
+    """What CB205's message says: the worker logs 'Received unregistered task', discards the message
+    and stores NotRegistered as the result; ``app.tasks[...]`` raises NotRegistered."""
+    from celery import Celery
+    from celery.contrib.testing.worker import start_worker
+    from celery.exceptions import NotRegistered
+
+    app = Celery("names_truth", broker="memory://", backend="cache+memory://", set_as_current=False)
+    # The memory transport is process-global: a queue of its own keeps other tests' workers apart.
+    app.conf.update(task_default_queue="truth-names", broker_transport_options={"polling_interval": 0.005},
+                    worker_hijack_root_logger=False)
+
+    @app.task(name="core.tag")
+    def tag(x: int) -> int:
+        return x
+
+    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="CRITICAL"):
+        assert app.send_task("core.tag", args=(1,)).get(timeout=10) == 1
+        with pytest.raises(NotRegistered, match="core.tags"):
+            app.send_task("core.tags", args=(1,)).get(timeout=10)
+    with pytest.raises(NotRegistered):
+        app.tasks["core.tags"]

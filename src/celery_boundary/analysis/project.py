@@ -15,7 +15,7 @@ from typing import Final
 from celery_boundary.analysis.index import ModuleIndex
 from celery_boundary.analysis.symbols import APP, LOCAL
 from celery_boundary.analysis.task_names import module_name, task_names
-from celery_boundary.analysis.uses import Use, module_uses, schedule_entries
+from celery_boundary.analysis.uses import NameRef, Use, module_uses, name_references, schedule_entries
 
 _DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")
 
@@ -53,6 +53,8 @@ class ModuleFacts:
     registered: frozenset[str] = frozenset()
     #: False when a task's name is computed at run time (``name=settings.X``): not every name is known.
     names_known: bool = True
+    #: Literal task names the module sends, signs, looks up or schedules (``uses.name_references``).
+    name_refs: tuple[NameRef, ...] = ()
 
 
 def roots_of(paths: Iterable[Path]) -> frozenset[str]:
@@ -87,7 +89,7 @@ def summarize(index: ModuleIndex, path: Path, shown: str, lines: Sequence[str],
     named = task_names(index, module)
     registered = frozenset(n for task in named for n in (task.name, *task.also) if n is not None)
     return ModuleFacts(shown, module, tasks, tuple(uses), strings, expiring, tuple(schedule_entries(index)),
-                       registered, all(task.name is not None for task in named))
+                       registered, all(task.name is not None for task in named), tuple(name_references(index)))
 
 
 class Project:
