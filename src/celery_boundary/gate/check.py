@@ -26,7 +26,7 @@ from celery_boundary.gate.errors import UsageError
 from celery_boundary.core.findings import Finding, select, with_source
 from celery_boundary.gate.formats import renderer
 from celery_boundary.gate.mypy_merge import run_mypy  # imports mypy only when run
-from celery_boundary.gate.selection import expand
+from celery_boundary.gate.selection import expand, require_mypy
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     out, err = stdout or sys.stdout, stderr or sys.stderr
     render = renderer(options.format)
     chosen = expand(options.select, options.ignore)
+    require_mypy(options.select, options.mypy)
     settings = config_module.load(options.config) if options.config else config_module.load(start=Path.cwd())
     if options.jobs < 0:
         raise UsageError(f"--jobs must be 0 (automatic) or a positive number, not {options.jobs}")
