@@ -2,7 +2,9 @@
 registry (core/rules.py) = the docs pages = the example files = the generated rules index = the fixes.
 
 Adding a flake8 rule touches its rule module (``CODES`` and the code it reports), the registry, its
-docs page and its example file (then ``python scripts/rule_index.py``); a missing one fails here.
+docs page and its example file (then ``python scripts/rule_index.py``); a missing one fails here. A
+rule that judges only across modules (``celery-boundary check`` only, e.g. CB205) has no example file:
+one file cannot show it; its page's examples run through ``check`` (tests/cli/test_cli_rule_pages.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from celery_boundary.gate import catalog, fix
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAKE8_CODES = [rule.code for rule in rules.RULES if rules.Tool.FLAKE8 in rule.tools]
+#: The CB rules: flake8's, and those only ``celery-boundary check`` reports (project-wide).
+PROJECT_ONLY_CODES = [rule.code for rule in rules.RULES if rule.tools == (rules.Tool.CLI,)]
+CB_CODES = [rule.code for rule in rules.RULES if rule.code in FLAKE8_CODES or rule.code in PROJECT_ONLY_CODES]
+ALL_GROUPS = (*checks.GROUPS, *checks.PROJECT_ONLY)
 CODE = re.compile(r"CB\d{3}")
 
 
@@ -37,7 +43,7 @@ def _code_literals(module: object) -> set[str]:
             and CODE.fullmatch(node.value)}
 
 
-@pytest.mark.parametrize("group", checks.GROUPS, ids=lambda group: group.__name__.rsplit(".", 1)[-1])
+@pytest.mark.parametrize("group", ALL_GROUPS, ids=lambda group: group.__name__.rsplit(".", 1)[-1])
 def test_each_group_declares_exactly_the_codes_it_writes(group: object) -> None:
     declared = set(group.CODES)  # type: ignore[attr-defined]
     assert _code_literals(group) == declared
@@ -46,16 +52,27 @@ def test_each_group_declares_exactly_the_codes_it_writes(group: object) -> None:
 
 
 def test_the_groups_codes_are_the_registry_in_order() -> None:
-    assert list(checks.CODES) == FLAKE8_CODES
+    assert list(checks.CODES) == CB_CODES
     assert len(set(checks.CODES)) == len(checks.CODES), "a code belongs to one group"
+    assert PROJECT_ONLY_CODES == ["CB205"]
 
 
 def test_project_codes_belong_to_the_groups_that_judge_them() -> None:
-    for group in checks.GROUPS:
+    for group in ALL_GROUPS:
         project_codes = set(getattr(group, "PROJECT_CODES", ()))
         assert project_codes <= set(group.CODES)
         assert bool(project_codes) == hasattr(group, "check_project")
-    assert checks.PROJECT_CODES == {"CB202", "CB203", "CB401"}
+    assert checks.PROJECT_CODES == {"CB202", "CB203", "CB401", "CB205"}
+
+
+def test_project_only_rules_are_judged_only_across_modules() -> None:
+    """A rule no flake8 run reports has no per-module half, and a group without one reports only
+    ``celery-boundary check``-only rules."""
+    only = {code for group in checks.PROJECT_ONLY for code in group.CODES}
+    assert only == set(PROJECT_ONLY_CODES)
+    for group in checks.PROJECT_ONLY:
+        assert not hasattr(group, "check") and set(group.PROJECT_CODES) == set(group.CODES)
+    assert not only & {code for group in checks.GROUPS for code in group.CODES}
 
 
 @pytest.mark.parametrize("code", FLAKE8_CODES)
@@ -70,8 +87,9 @@ def test_every_code_is_emitted_on_its_example_file(code: str) -> None:
 def test_docs_pages_and_example_files_match_the_registry() -> None:
     pages = {path.stem for path in (ROOT / "docs" / "rules").glob("CB*.md")}
     examples = {path.stem[:5] for path in (ROOT / "tests" / "flake8" / "examples").glob("CB*.py")}
-    assert set(FLAKE8_CODES) == pages == examples
-    assert all(rules.get(code).doc_page == f"docs/rules/{code}.md" for code in FLAKE8_CODES)
+    assert set(CB_CODES) == pages
+    assert set(FLAKE8_CODES) == examples
+    assert all(rules.get(code).doc_page == f"docs/rules/{code}.md" for code in CB_CODES)
 
 
 def test_the_rules_index_is_generated_from_the_registry() -> None:
@@ -79,7 +97,7 @@ def test_the_rules_index_is_generated_from_the_registry() -> None:
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     page = (ROOT / "docs" / "rules" / "index.md").read_text(encoding="utf-8")
-    assert set(re.findall(r"^\| \[(CB\d{3})\]", page, re.M)) == set(FLAKE8_CODES)
+    assert set(re.findall(r"^\| \[(CB\d{3})\]", page, re.M)) == set(CB_CODES)
 
 
 def test_a_stale_index_is_caught() -> None:

@@ -18,7 +18,7 @@ def positions(line: str) -> list[str]:
     found = []
     for ref in sorted(index.task_refs, key=lambda s: (s.node.lineno, s.node.col_offset)):  # type: ignore[attr-defined]
         attribute = index.parent(ref.node)
-        if not isinstance(attribute, ast.Attribute) or attribute.attr not in cv.SIGNATURE_METHODS:
+        if not isinstance(attribute, ast.Attribute) or attribute.attr not in cv.SIGNATURE_BUILDERS:
             continue
         call = index.parent(attribute)
         assert isinstance(call, ast.Call)

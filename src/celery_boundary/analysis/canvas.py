@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Final
 
+from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
 from celery_boundary.analysis.symbols import CANVAS_CALLS, RESULT_CLASSES, SIGNATURE_CALLS, ScopeNode, dotted_name
 
@@ -35,7 +36,7 @@ _CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.GeneratorExp, ast.
 def is_signature_of(index: ModuleIndex, expr: ast.AST, site: Site) -> TaskDef | None:
     """The module task ``expr`` makes a signature of (``t.s(...)``, ``t.si(...)``)."""
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
-        if expr.func.attr in SIGNATURE_BUILDERS:
+        if expr.func.attr in SIGNATURE_BUILDERS and can_be_celery(expr):
             return index.task_of(expr.func.value, site)
     return None
 
@@ -48,7 +49,7 @@ def is_signature(index: ModuleIndex, expr: ast.AST, site: Site) -> bool:
     if isinstance(func, ast.Attribute):
         if func.attr in ("s", "si"):
             return True
-        if func.attr in _CLONING:
+        if func.attr in _CLONING and can_be_celery(expr):
             return is_signature(index, func.value, site)
     return index.resolve(func, site) in SIGNATURE_CALLS
 
@@ -63,6 +64,8 @@ def is_canvas(index: ModuleIndex, expr: ast.AST, site: Site, variables: frozense
     if not isinstance(expr, ast.Call):
         return False
     func = expr.func
+    if isinstance(func, ast.Attribute) and not can_be_celery(expr):
+        return False
     if isinstance(func, ast.Attribute) and func.attr in ("set", "clone", "on_error", "link", "link_error"):
         return is_canvas(index, func.value, site, variables)
     if isinstance(func, ast.Attribute) and func.attr in ("chunks", "map", "starmap"):
@@ -75,7 +78,7 @@ def canvas_launch(index: ModuleIndex, call: ast.Call, site: Site, variables: fro
     ``chord(header)(body)``), as text for the message; None when it does not."""
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in LAUNCH_METHODS:
-        if is_canvas(index, func.value, site, variables):
+        if can_be_celery(call) and is_canvas(index, func.value, site, variables):
             return f"{_describe(index, func.value, site)}.{func.attr}()"
         return None
     if is_canvas(index, func, site, variables):
@@ -104,7 +107,7 @@ def is_result(index: ModuleIndex, expr: ast.AST, site: Site, variables: frozense
         return False
     func = expr.func
     if isinstance(func, ast.Attribute) and func.attr in (*LAUNCH_METHODS, "send_task"):
-        return not is_pool(index, func.value, site)
+        return can_be_celery(expr) and not is_pool(index, func.value, site)
     if isinstance(func, (ast.Name, ast.Attribute)):
         name = func.attr if isinstance(func, ast.Attribute) else func.id
         if name in ("AsyncResult", "GroupResult", "ResultSet"):
@@ -154,6 +157,8 @@ def _position_in_call(index: ModuleIndex, expr: ast.AST, call: ast.Call, site: S
     func = call.func
     if expr is func:  # ``expr(...)``: the signature is called -> launched now
         return ALONE
+    if not can_be_celery(call):
+        return UNKNOWN
     if isinstance(func, ast.Attribute) and func.value is expr:
         if func.attr in LAUNCH_METHODS or func.attr in ("apply", "delay"):
             return ALONE

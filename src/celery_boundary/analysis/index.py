@@ -79,6 +79,8 @@ class ModuleIndex:
     dicts: list[Site] = field(default_factory=list)
     classes: list[Site] = field(default_factory=list)
     pipes: list[Site] = field(default_factory=list)
+    #: Subscripts (``app.tasks["pkg.mod.name"]``).
+    subscripts: list[Site] = field(default_factory=list)
     #: Loads of names that are module-level tasks.
     task_refs: list[Site] = field(default_factory=list)
     #: Every string constant (task names given as strings: beat entries, send_task).
@@ -231,10 +233,10 @@ def _module_function(tree: ast.Module, expr: ast.expr) -> DefNode | None:
 
 #: Leaf singletons (Load, Store, Add, Eq, ...) carry nothing: not indexed, not descended into.
 _LEAVES = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
-_CALL, _NAME, _CONST, _ASSIGN, _DICT, _BINOP, _CLASS, _SCOPE = range(8)
+_CALL, _NAME, _CONST, _ASSIGN, _DICT, _BINOP, _CLASS, _SCOPE, _SUBSCRIPT = range(9)
 _KINDS: dict[type, int] = {
     ast.Call: _CALL, ast.Name: _NAME, ast.Constant: _CONST, ast.Assign: _ASSIGN, ast.AnnAssign: _ASSIGN,
-    ast.AugAssign: _ASSIGN, ast.Dict: _DICT, ast.BinOp: _BINOP, ast.ClassDef: _CLASS,
+    ast.AugAssign: _ASSIGN, ast.Dict: _DICT, ast.BinOp: _BINOP, ast.ClassDef: _CLASS, ast.Subscript: _SUBSCRIPT,
     **{scope: _SCOPE for scope in _SCOPES},
 }
 
@@ -289,6 +291,8 @@ def _walk(index: ModuleIndex) -> None:
                 elif kind == _BINOP:
                     if isinstance(child.op, ast.BitOr):  # type: ignore[attr-defined]
                         pipes.append(site)
+                elif kind == _SUBSCRIPT:
+                    index.subscripts.append(site)
                 else:
                     classes.append(site)
                 stack.append((child, scopes, task))

@@ -6,7 +6,6 @@ it; ``fix`` reads it to rename a task everywhere.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,8 @@ from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex
 from celery_boundary.analysis.symbols import APP, LOCAL
-from celery_boundary.analysis.uses import Use, module_uses, schedule_entries
+from celery_boundary.analysis.task_names import module_name, task_names
+from celery_boundary.analysis.uses import NameRef, Use, module_uses, name_references, schedule_entries
 
 _DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")
 
@@ -48,17 +48,13 @@ class ModuleFacts:
     expiring: frozenset[str] = frozenset()
     #: (line, registered task name) of each beat entry with a literal "task" (for CB401).
     beat_entries: tuple[tuple[int, str], ...] = ()
-
-
-@functools.lru_cache(maxsize=4096)
-def module_name(path: Path) -> str:
-    """Dotted module name: the file's stem under every parent folder that is a package."""
-    parts = [] if path.stem == "__init__" else [path.stem]
-    folder = path.resolve().parent
-    while (folder / "__init__.py").is_file():
-        parts.append(folder.name)
-        folder = folder.parent
-    return ".".join(reversed(parts)) or path.stem
+    #: The name every task of the module (public or not, class, nested) is registered under
+    #: (``analysis.task_names``), with the other names a script module registers them under.
+    registered: frozenset[str] = frozenset()
+    #: False when a task's name is computed at run time (``name=settings.X``): not every name is known.
+    names_known: bool = True
+    #: Literal task names the module sends, signs, looks up or schedules (``uses.name_references``).
+    name_refs: tuple[NameRef, ...] = ()
 
 
 def roots_of(paths: Iterable[Path]) -> frozenset[str]:
@@ -90,7 +86,10 @@ def summarize(index: ModuleIndex, path: Path, shown: str, lines: Sequence[str],
         name for task in index.tasks.values() if "expires" in task.options
         for name in (f"{module}.{task.name}", task.task_name) if name
     )
-    return ModuleFacts(shown, module, tasks, tuple(uses), strings, expiring, tuple(schedule_entries(index)))
+    named = task_names(index, module)
+    registered = frozenset(n for task in named for n in (task.name, *task.also) if n is not None)
+    return ModuleFacts(shown, module, tasks, tuple(uses), strings, expiring, tuple(schedule_entries(index)),
+                       registered, all(task.name is not None for task in named), tuple(name_references(index)))
 
 
 class Project:
@@ -126,6 +125,14 @@ class Project:
         if home in self._naming.get(task.name, ()):
             modules.add(home)
         return modules
+
+    def registered(self) -> frozenset[str]:
+        """Every name a task of the project is registered under."""
+        return frozenset().union(*(module.registered for module in self.modules))
+
+    def names_known(self) -> bool:
+        """Every task's registered name is written literally (none computed at run time)."""
+        return all(module.names_known for module in self.modules)
 
     def expiring(self) -> frozenset[str]:
         """Registered names of tasks whose decorator sets ``expires``, in any module."""

@@ -13,19 +13,22 @@ A use is a reference to a task with what the module does with it (``kind``):
 - ``unknown`` (``OTHER``): any other use (stored, returned, passed on, an attribute read): rules that
   need to know every use stay silent.
 
-Beat entries with a literal ``"task"`` are also listed as schedules (``schedule_entries``).
+Beat entries with a literal ``"task"`` are also listed as schedules (``schedule_entries``), and every
+literal task name the module sends, signs, looks up or schedules as a name reference
+(``name_references``: CB205 compares them with the project's registered names).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
 from celery_boundary.analysis import canvas as cv
+from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
-from celery_boundary.analysis.symbols import LOCAL, ScopeNode
+from celery_boundary.analysis.symbols import APP, LOCAL, SIGNATURE_CALLS, ScopeNode, last_name
 
 LAUNCH: Final = cv.ALONE
 RECEIVING: Final = cv.RECEIVING
@@ -133,7 +136,7 @@ def use_of(index: ModuleIndex, expr: ast.expr, site: Site) -> str:
     parent = index.parent(expr)
     if isinstance(parent, ast.Attribute) and parent.value is expr:
         call = index.parent(parent)
-        if isinstance(call, ast.Call) and call.func is parent:
+        if isinstance(call, ast.Call) and call.func is parent and can_be_celery(call):
             if parent.attr in cv.SIGNATURE_BUILDERS:
                 return _signature_use(index, call, site)
             if parent.attr in cv.LAUNCH_METHODS or parent.attr == "apply":
@@ -185,31 +188,105 @@ def schedule_entries(index: ModuleIndex) -> list[tuple[int, str]]:
     registered name each schedules, at every line a CB401 about it may be reported (the entry, the
     key that holds it, the assignment)."""
     found: list[tuple[int, str]] = []
+    for node, task in _beat_entries(index):
+        lines = {node.lineno}
+        holder = index.parent(node)
+        if isinstance(holder, ast.Dict):
+            lines |= {key.lineno for key, value in zip(holder.keys, holder.values) if value is node and key}
+        elif isinstance(holder, (ast.Assign, ast.AnnAssign)):
+            lines.add(holder.lineno)
+        found.extend((line, str(task.value)) for line in sorted(lines))
+    return found
+
+
+def _beat_entries(index: ModuleIndex) -> Iterator[tuple[ast.expr, ast.Constant]]:
+    """Each beat entry (a dict literal or ``dict(...)`` with ``schedule`` and a literal ``task``) and
+    its task name's literal."""
     for site in index.dicts:
         node = site.node
         assert isinstance(node, ast.Dict)
         fields = {k.value: v for k, v in zip(node.keys, node.values)
                   if isinstance(k, ast.Constant) and isinstance(k.value, str)}
-        _add_entry(index, node, fields, found)
+        task = fields.get("task")
+        if "schedule" in fields and isinstance(task, ast.Constant) and isinstance(task.value, str):
+            yield node, task
     for site in index.calls:
         call = site.node
         assert isinstance(call, ast.Call)
         if isinstance(call.func, ast.Name) and call.func.id == "dict":
-            _add_entry(index, call, {kw.arg: kw.value for kw in call.keywords if kw.arg}, found)
+            fields = {kw.arg: kw.value for kw in call.keywords if kw.arg}
+            task = fields.get("task")
+            if "schedule" in fields and isinstance(task, ast.Constant) and isinstance(task.value, str):
+                yield call, task
+
+
+#: How a module refers to a task by its registered name.
+SENT: Final = "send_task"
+SIGNED: Final = "signature"
+LOOKED_UP: Final = "app.tasks"
+SCHEDULED: Final = "beat entry"
+
+
+@dataclass(frozen=True)
+class NameRef:
+    """A literal task name: ``send_task("pkg.mod.name")``, ``signature("...")`` / ``Signature("...")`` /
+    ``app.signature("...")``, ``app.tasks["..."]``, a beat entry's ``"task": "..."``."""
+
+    name: str
+    #: ``SENT``, ``SIGNED``, ``LOOKED_UP`` or ``SCHEDULED``.
+    how: str
+    line: int
+    #: 1-based, at the literal.
+    column: int
+
+
+def name_references(index: ModuleIndex) -> list[NameRef]:
+    """Every literal task name the module sends, signs, looks up or schedules (calls shaped like
+    Celery's only: ``analysis.call_shapes``). A name held in a variable is not followed."""
+    found: list[NameRef] = []
+
+    def add(literal: ast.expr | None, how: str) -> None:
+        if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+            found.append(NameRef(literal.value, how, literal.lineno, literal.col_offset + 1))
+
+    for site in index.calls:
+        call = site.node
+        assert isinstance(call, ast.Call)
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "send_task":
+            if can_be_celery(call):
+                add(_argument(call, "name"), SENT)
+        elif isinstance(func, ast.Attribute) and func.attr == "signature":
+            if _app_like(index, func.value, site):
+                add(_argument(call, "varies"), SIGNED)
+        elif index.resolve(func, site) in SIGNATURE_CALLS:
+            add(_argument(call, "varies" if index.resolve(func, site) == "celery.signature" else "task"), SIGNED)
+    for site in index.subscripts:
+        node = site.node
+        assert isinstance(node, ast.Subscript)
+        holder = node.value
+        if isinstance(holder, ast.Attribute) and holder.attr == "tasks" and _app_like(index, holder.value, site):
+            add(node.slice, LOOKED_UP)
+    for _, task in _beat_entries(index):
+        add(task, SCHEDULED)
     return found
 
 
-def _add_entry(index: ModuleIndex, node: ast.expr, fields: dict[str, ast.expr], found: list[tuple[int, str]]) -> None:
-    task = fields.get("task")
-    if "schedule" not in fields or not (isinstance(task, ast.Constant) and isinstance(task.value, str)):
-        return
-    lines = {node.lineno}
-    holder = index.parent(node)
-    if isinstance(holder, ast.Dict):
-        lines |= {key.lineno for key, value in zip(holder.keys, holder.values) if value is node and key}
-    elif isinstance(holder, (ast.Assign, ast.AnnAssign)):
-        lines.add(holder.lineno)
-    found.extend((line, task.value) for line in sorted(lines))
+def _argument(call: ast.Call, keyword: str) -> ast.expr | None:
+    """The first positional argument, or the keyword argument that stands for it."""
+    if call.args:
+        return None if isinstance(call.args[0], ast.Starred) else call.args[0]
+    return next((kw.value for kw in call.keywords if kw.arg == keyword), None)
+
+
+def _app_like(index: ModuleIndex, expr: ast.expr, site: Site) -> bool:
+    """A Celery app: one this module creates, ``current_app``, or a name that says so (``app``,
+    ``celery_app``, ``self.app``) - ``signature`` and ``tasks`` are too common to trust on anything."""
+    resolved = index.resolve(expr, site)
+    if resolved == APP or resolved == "celery.current_app":
+        return True
+    name = (last_name(expr) or "").lower()
+    return name == "app" or name.endswith("_app") or "celery" in name
 
 
 def _scopes_of(index: ModuleIndex, node: ast.AST) -> tuple[ScopeNode, ...]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Final
 
 from celery_boundary.analysis import canvas as cv
+from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.project import Project
 from celery_boundary.analysis.uses import CANVAS_ONLY, ON_ITS_OWN, local_kinds, module_uses
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
@@ -64,6 +65,8 @@ def _check_private_launch(index: ModuleIndex, call: ast.Call, site: Site,
                           uses: dict[str, list[str]]) -> Iterator[Finding]:
     func = call.func
     how: str
+    if not can_be_celery(call):
+        return
     if isinstance(func, ast.Attribute) and func.attr in cv.LAUNCH_METHODS:
         receiver = func.value
         if cv.is_pool(index, receiver, site):
@@ -135,7 +138,7 @@ def _check_blocking(index: ModuleIndex, call: ast.Call, site: Site, variables: _
     task = site.task
     assert task is not None
     func = call.func
-    if isinstance(func, ast.Attribute) and func.attr in cv.BLOCKING_METHODS:
+    if isinstance(func, ast.Attribute) and func.attr in cv.BLOCKING_METHODS and can_be_celery(call):
         if cv.is_result(index, func.value, site, variables[0], variables[1]):
             yield report(call, BLOCKING, (
                 f"task {task.name!r} blocks on another task's result (.{func.attr}()): a worker "

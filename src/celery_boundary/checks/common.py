@@ -22,6 +22,8 @@ class RuleSettings:
     max_task_branches: int = Config.max_task_branches
     max_task_loops: int = Config.max_task_loops
     max_task_depth: int = Config.max_task_depth
+    #: CB205: "near" reports a task name close to a registered one, "all" every unknown name.
+    unknown_task_names: str = Config.unknown_task_names
 
     @classmethod
     def from_config(cls, config: Config) -> RuleSettings:
@@ -32,6 +34,7 @@ class RuleSettings:
             max_task_branches=config.max_task_branches,
             max_task_loops=config.max_task_loops,
             max_task_depth=config.max_task_depth,
+            unknown_task_names=config.unknown_task_names,
         )
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
+from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.index import ModuleIndex, Site
 from celery_boundary.analysis.symbols import last_name
 from celery_boundary.analysis.project import Project
@@ -110,7 +111,7 @@ def _check_call(index: ModuleIndex, site: Site, expiring: _Context) -> Iterator[
     if method == "update" and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Attribute):
         if is_schedule_setting(call.func.value.attr) and call.args:  # conf.beat_schedule.update({...})
             yield from _check_schedule(call.args[0], expiring)
-    if method == "add_periodic_task":
+    if method == "add_periodic_task" and can_be_celery(call):
         yield from _check_add_periodic_task(index, call, site, expiring)
     elif method in _DB_CREATE or method == "PeriodicTask":
         yield from _check_database_entry(index, call, site)

@@ -14,6 +14,7 @@ import ast
 from collections.abc import Iterator
 from typing import Final
 
+from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.index import ModuleIndex, Site
 from celery_boundary.analysis.symbols import LOCAL, last_name
 from celery_boundary.core.findings import Finding
@@ -212,6 +213,8 @@ def _check_call(index: ModuleIndex, site: Site, pickles: _Pickles, constants: di
         if kw.arg is None:
             continue
         if kw.arg == "serializer" and method in _PER_CALL:
+            if not can_be_celery(call):
+                continue  # ``cache.set("k", value, serializer="pickle")``: not Signature.set
             yield from _per_message(f".{method}(serializer=...)", kw.value, pickles, constants)
         elif kw.arg == "options" and method in ("signature", "subtask", "Signature"):
             yield from _options_dict(kw.value, f"{method}(options=...)", pickles, constants)

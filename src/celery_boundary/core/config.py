@@ -51,6 +51,9 @@ class Config:
     max_task_depth: int = 2
     #: Serializer names (e.g. a signed pickle registered with kombu) that CB101-CB103 accept on purpose.
     trusted_serializers: tuple[str, ...] = ()
+    #: CB205: "near" reports literal task names close to a task of the project (typos); "all" reports
+    #: every literal task name that no task of the project is registered under.
+    unknown_task_names: str = "near"
     #: fnmatch patterns of files and directories `celery-boundary check` skips (besides .venv, build, ...).
     exclude: tuple[str, ...] = ()
     #: Where the configuration came from (None: defaults).
@@ -58,7 +61,7 @@ class Config:
 
 
 _FIELDS: Final = {f.name: f for f in fields(Config) if f.name != "source"}
-_CHOICES: Final[dict[str, tuple[str, ...]]] = {"lossy": ("error", "off")}
+_CHOICES: Final[dict[str, tuple[str, ...]]] = {"lossy": ("error", "off"), "unknown_task_names": ("near", "all")}
 _PATTERNS: Final = frozenset({"exclude"})  # lists of fnmatch patterns, not dotted names
 
 

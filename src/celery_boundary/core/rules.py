@@ -102,6 +102,8 @@ RULES: Final[tuple[Rule, ...]] = (
          fix=FixSafety.SAFE, fix_title="Rename the task to a private name"),
     Rule("CB203", "canvas-launched-in-task", "A canvas is launched inside a task body", _ALL),
     Rule("CB204", "blocking-result-in-task", "A task blocks on another task's result", _ALL),
+    # Across modules only: one module cannot know every task's name.
+    Rule("CB205", "unknown-task-name", "A task name given as a string is no task of the project", (Tool.CLI,)),
     # Opt-in: thresholds are a team's taste; flake8 reports it when CB or CB301 is selected.
     Rule("CB301", "logic-in-task-body", "A task body holds business logic instead of delegating", _ALL,
          default_enabled=False),

@@ -93,12 +93,15 @@ INDEX_END: Final = "<!-- end of the generated table -->"
 
 
 def index_table() -> str:
-    """The rules table of docs/rules/index.md, one row per flake8 rule of the registry."""
+    """The rules table of docs/rules/index.md, one row per CB rule of the registry (the flake8 rules and
+    those only ``celery-boundary check`` reports, marked so)."""
     rows = ["| code | slug | on by default | fix | what it reports |", "| --- | --- | --- | --- | --- |"]
     for rule in rules.RULES:
-        if rules.Tool.FLAKE8 not in rule.tools:
+        if rules.Tool.MYPY in rule.tools:
             continue
         default = "yes" if rule.default_enabled else "**no (opt-in)**"
+        if rules.Tool.FLAKE8 not in rule.tools:
+            default += " (`celery-boundary check` only)"
         fix = f"{rule.fix.value}: {rule.fix_title.lower()}" if rule.fix_title else rule.fix.value
         rows.append(f"| [{rule.code}]({rule.code}.md) | {rule.slug} | {default} | {fix} | {rule.summary} |")
     return "\n".join(rows) + "\n"

@@ -20,12 +20,13 @@ from celery_boundary.core import config as config_module
 from celery_boundary.gate import baseline as baseline_module
 from celery_boundary.gate.files import discover
 from celery_boundary.gate.factory_scan import with_project_factories
-from celery_boundary.gate.engine import FileResult, Progress, check_files, facts_of, iter_findings
+from celery_boundary.gate.engine import (FileResult, Progress, check_files, facts_of, iter_findings, might_apply,
+                                         rule_settings)
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.core.findings import Finding, select, with_source
 from celery_boundary.gate.formats import renderer
 from celery_boundary.gate.mypy_merge import run_mypy  # imports mypy only when run
-from celery_boundary.gate.selection import expand
+from celery_boundary.gate.selection import expand, require_mypy
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     out, err = stdout or sys.stdout, stderr or sys.stderr
     render = renderer(options.format)
     chosen = expand(options.select, options.ignore)
+    require_mypy(options.select, options.mypy)
     settings = config_module.load(options.config) if options.config else config_module.load(start=Path.cwd())
     if options.jobs < 0:
         raise UsageError(f"--jobs must be 0 (automatic) or a positive number, not {options.jobs}")
@@ -71,9 +73,11 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     if checks.PROJECT_CODES & chosen:
         whole = project.Project(collect_facts(files, results, settings, others))
         checked = {result.path for result in results}
-        findings = [f for f in checks.check_project(whole, findings, chosen) if f.path in checked]
+        rules = rule_settings(settings)
+        findings = [f for f in checks.check_project(whole, findings, chosen, rules) if f.path in checked]
     if typed is not None:
-        findings += _mypy_findings(typed.result(), chosen)
+        findings += select(typed.result(), chosen)
+    findings = _with_sources(findings)
     findings.sort()
 
     if options.write_baseline:
@@ -99,16 +103,21 @@ def collect_facts(
     """Facts of every parsed module, plus those of any other module of the project that mentions a
     public task: files the pre-test skipped, and ``others``, the project's files not named on the
     command line (``outside_files``: pre-commit passes only the staged files, but a task's uses are
-    everywhere)."""
+    everywhere). When a module names a task in a string (CB205), also every other module that may
+    define a task: the name must be compared with every task of the project."""
     facts = [result.facts for result in results if result.facts is not None]
     names = {task.name for module in facts for task in module.tasks}
-    if not names:
+    named = any(module.name_refs for module in facts)
+    if not names and not named:
         return facts
-    mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
+    mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b") if names else None
     unparsed = [path for path, result in zip(files, results) if not result.parsed]
     roots = project.roots_of([*files, *others])
+    outside = set(others)
     for path in [*unparsed, *others]:
-        if _mentions(path, mentions):
+        text = _text(path)
+        if mentions is not None and mentions.search(text) or named and path in outside and might_apply(
+                text, settings):
             extra = facts_of(path, settings, roots)
             if extra is not None:
                 facts.append(extra)
@@ -134,11 +143,11 @@ def project_root(settings: config_module.Config) -> Path:
     return next((folder for folder in (cwd, *cwd.parents) if (folder / ".git").exists()), cwd)
 
 
-def _mentions(path: Path, pattern: re.Pattern[str]) -> bool:
+def _text(path: Path) -> str:
     try:
-        return pattern.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+        return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return False
+        return ""
 
 
 def _start_mypy(files: Sequence[Path]) -> Future[list[Finding]]:
@@ -150,10 +159,15 @@ def _start_mypy(files: Sequence[Path]) -> Future[list[Finding]]:
     return future
 
 
-def _mypy_findings(found: Sequence[Finding], chosen: frozenset[str]) -> list[Finding]:
+def _with_sources(found: Sequence[Finding]) -> list[Finding]:
+    """Each finding with its line's text (mypy's diagnostics and CB205 come without it; the baseline
+    fingerprints it)."""
     merged = []
     lines_of: dict[str, list[str]] = {}
-    for finding in select(found, chosen):
+    for finding in found:
+        if finding.source_line:
+            merged.append(finding)
+            continue
         if finding.path not in lines_of:
             try:
                 lines_of[finding.path] = Path(finding.path).read_text(encoding="utf-8").splitlines()

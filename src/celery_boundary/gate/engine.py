@@ -20,7 +20,7 @@ from typing import Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis.index import ModuleIndex, build_index
-from celery_boundary.checks import canvas
+from celery_boundary.checks import canvas, task_names
 from celery_boundary.checks.common import RuleSettings
 from celery_boundary.core.config import Config
 from celery_boundary.analysis import project
@@ -129,9 +129,14 @@ def _facts(tree: ast.Module, path: Path, shown: str, lines: list[str], config: C
     def silenced(line: int) -> bool:
         return noqa.skips_file() or noqa.silences(canvas.CHAIN_ONLY, line)
 
+    def silenced_name(line: int) -> bool:
+        return noqa.skips_file() or noqa.silences(task_names.UNKNOWN_NAME, line)
+
     try:
         index = index or build_index(tree, rule_settings(config).task_decorators)
-        return project.summarize(index, path, shown, lines, silenced, roots)
+        facts = project.summarize(index, path, shown, lines, silenced, roots)
+        refs = tuple(ref for ref in facts.name_refs if not silenced_name(ref.line))
+        return replace(facts, name_refs=refs) if refs != facts.name_refs else facts
     except Exception:  # RecursionError included: the module then takes no part in the project pass
         return None
 

@@ -14,7 +14,7 @@ from celery_boundary.analysis.factories import module_factories
 from celery_boundary.analysis.symbols import collect_names
 from celery_boundary.core import records
 from celery_boundary.core.config import Config
-from celery_boundary.analysis.project import module_name
+from celery_boundary.analysis.task_names import module_name
 
 #: A factory applies a task decorator by hand: its text holds one of these.
 _HINTS = ("shared_task(", ".task(")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis import project
+from celery_boundary.analysis.task_names import module_name
 from celery_boundary.checks.canvas import CHAIN_ONLY
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
@@ -205,7 +206,7 @@ def rename_task(finding: Finding, facts: Sequence[project.ModuleFacts], files: S
             module = cst.parse_module(before)
         except cst.ParserSyntaxError:
             return set()
-        transformer = RenameTask(project.module_name(Path(shown)), shown.endswith("__init__.py"), home.module,
+        transformer = RenameTask(module_name(Path(shown)), shown.endswith("__init__.py"), home.module,
                                  old, new, frozenset(settings.task_decorators), factories)
         after = MetadataWrapper(module).visit(transformer).bytes
         if transformer.refusal:

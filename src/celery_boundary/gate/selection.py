@@ -1,4 +1,9 @@
-"""``--select`` / ``--ignore``: code prefixes, as flake8 reads them (``CB1`` selects CB101-CB103)."""
+"""``--select`` / ``--ignore``: code prefixes, as flake8 reads them (``CB1`` selects CB101-CB103).
+
+The codes are the registry's and mypy's own codes that ``check --mypy`` merges from task calls
+(``arg-type``, ``call-arg``, ``call-overload``, ``misc``): selected by default, like the rules that are
+on by default, and chosen or ignored the same way. Codes only mypy produces need ``--mypy``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,28 @@ from collections.abc import Iterable
 
 from celery_boundary.core import rules
 from celery_boundary.gate.errors import UsageError
+from celery_boundary.gate.mypy_merge import TASK_CALL_CODES
 
 
 def known_codes() -> tuple[str, ...]:
-    return tuple(rule.code for rule in rules.RULES)
+    return (*(rule.code for rule in rules.RULES), *TASK_CALL_CODES)
+
+
+def mypy_codes() -> frozenset[str]:
+    """The codes only a mypy run produces: the plugin's and mypy's own about task calls."""
+    return frozenset(rule.code for rule in rules.RULES if rules.Tool.MYPY in rule.tools) | frozenset(TASK_CALL_CODES)
+
+
+def require_mypy(select: Iterable[str], mypy: bool) -> None:
+    """A ``--select`` prefix that matches only codes mypy produces, without ``--mypy``, would check
+    nothing and pass CI: a usage error."""
+    if mypy:
+        return
+    for prefix in select:
+        hits = {code for code in known_codes() if code.startswith(prefix)}
+        if hits and hits <= mypy_codes():
+            raise UsageError(f"--select {prefix}: {', '.join(sorted(hits))} "
+                             f"{'is' if len(hits) == 1 else 'are'} reported by mypy; add --mypy")
 
 
 def parse_codes(text: str | None) -> tuple[str, ...]:
@@ -24,7 +47,8 @@ def expand(select: Iterable[str], ignore: Iterable[str]) -> frozenset[str]:
 
     A prefix that matches no rule is a usage error: a typo in CI config must not silently check nothing.
     """
-    chosen = _matching(tuple(select)) if select else {r.code for r in rules.RULES if r.default_enabled}
+    default = {r.code for r in rules.RULES if r.default_enabled} | set(TASK_CALL_CODES)
+    chosen = _matching(tuple(select)) if select else default
     return frozenset(chosen - _matching(tuple(ignore)))
 
 
