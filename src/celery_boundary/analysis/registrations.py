@@ -27,10 +27,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Union
 
-REGISTER_TYPE: Final = "kombu.utils.json.register_type"
-PRESERIALIZER: Final = frozenset(
-    {"celery_boundary.runtime.register_preserializer", "celery_boundary.runtime.register.register_preserializer"}
-)
+from celery_boundary.core import fullnames as fn
+
+REGISTER_TYPE: Final = fn.KOMBU_REGISTER_TYPE
+PRESERIALIZER: Final = frozenset({fn.REGISTER_PRESERIALIZER, "celery_boundary.runtime.register.register_preserializer"})
 #: How deep the reading of encoders and decoders follows the project functions they call.
 _MAX_CALL_DEPTH: Final = 4
 #: Calls that look a class up by name (the decoder half of "keeps subclasses").
