@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import write
 
-from celery_boundary.checks.task_names import closest, edit_distance
+from celery_boundary.analysis.task_names import closest, edit_distance
 from celery_boundary.cli import main
 
 TASKS = """

@@ -15,7 +15,7 @@ package (has ``__init__.py``), stopping at a folder whose name is not an identif
 cannot be part of an import path, so the project's packages start below it). Namespace packages (a
 folder without ``__init__.py`` on the way up) are not followed: which folder is on ``sys.path`` is
 not written in the code, and the nearest folder above the last ``__init__.py`` is what a project run
-from its root imports. tests/analysis/test_task_names_truth.py compares these names with the keys of
+from its root imports. tests/truth/test_task_names.py compares these names with the keys of
 a real ``app.tasks``.
 
 Read by ``analysis.project`` (the project's registered names, CB205) and by ``fix`` (a renamed task
@@ -28,6 +28,7 @@ import ast
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, TaskDef
 from celery_boundary.analysis.symbols import APP_CLASS
@@ -116,3 +117,49 @@ def _is_main_guard(stmt: ast.stmt) -> bool:
     sides = [stmt.test.left, *stmt.test.comparators]
     return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
         isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+
+
+#: The most edits (insert, delete, substitute, swap two neighbours) between a typo and the name it misspells.
+MOST_EDITS: Final = 2
+
+
+def closest(name: str, registered: frozenset[str]) -> str | None:
+    """The registered name ``name`` most likely misspells, or None: at most ``MOST_EDITS`` edits in the
+    part that differs and at most a third of that part's length, with the rest equal - the same
+    module path and a close last part (``core.tags`` / ``core.tag``) or the same last part and a close
+    module path (``shop.task.refresh`` / ``shop.tasks.refresh``)."""
+    best: tuple[int, str] | None = None
+    prefix, _, last = name.rpartition(".")
+    for candidate in registered:
+        other_prefix, _, other_last = candidate.rpartition(".")
+        if prefix == other_prefix:
+            edits = _close(last, other_last)
+        elif last == other_last:
+            edits = _close(prefix, other_prefix)
+        else:
+            continue
+        if edits is not None and (best is None or (edits, candidate) < best):
+            best = (edits, candidate)
+    return best[1] if best else None
+
+
+def _close(typed: str, meant: str) -> int | None:
+    edits = edit_distance(typed, meant)
+    if edits == 0 or edits > MOST_EDITS or 3 * edits > max(len(typed), len(meant)):
+        return None
+    return edits
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment: a swap of two neighbours is one edit)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]

@@ -14,6 +14,7 @@ from typing import Final
 
 from celery_boundary.analysis import uses
 from celery_boundary.analysis.project import Project
+from celery_boundary.analysis.task_names import closest
 from celery_boundary.checks.common import RuleSettings
 from celery_boundary.core.findings import Finding
 
@@ -23,8 +24,6 @@ CODES: Final = (UNKNOWN_NAME,)
 PROJECT_CODES: Final = (UNKNOWN_NAME,)
 #: Celery's own tasks (``celery.backend_cleanup`` is in every default beat schedule, ``celery.chord_unlock`` ...).
 BUILTIN_PREFIX: Final = "celery."
-#: The most edits (insert, delete, substitute, swap two neighbours) between a typo and the name it misspells.
-MOST_EDITS: Final = 2
 
 _DISCARDED = ("the worker that receives it logs 'Received unregistered task', discards the message and stores "
               "NotRegistered as its result")
@@ -58,45 +57,3 @@ def check_project(project: Project, findings: list[Finding], chosen: frozenset[s
                 f"unknown task name {ref.name!r}: no task of this project is registered under "
                 f"it{guess} ({_CONSEQUENCE[ref.how]})")))
     return findings + added
-
-
-def closest(name: str, registered: frozenset[str]) -> str | None:
-    """The registered name ``name`` most likely misspells, or None: at most ``MOST_EDITS`` edits in the
-    part that differs and at most a third of that part's length, with the rest equal - the same
-    module path and a close last part (``core.tags`` / ``core.tag``) or the same last part and a close
-    module path (``shop.task.refresh`` / ``shop.tasks.refresh``)."""
-    best: tuple[int, str] | None = None
-    prefix, _, last = name.rpartition(".")
-    for candidate in registered:
-        other_prefix, _, other_last = candidate.rpartition(".")
-        if prefix == other_prefix:
-            edits = _close(last, other_last)
-        elif last == other_last:
-            edits = _close(prefix, other_prefix)
-        else:
-            continue
-        if edits is not None and (best is None or (edits, candidate) < best):
-            best = (edits, candidate)
-    return best[1] if best else None
-
-
-def _close(typed: str, meant: str) -> int | None:
-    edits = edit_distance(typed, meant)
-    if edits == 0 or edits > MOST_EDITS or 3 * edits > max(len(typed), len(meant)):
-        return None
-    return edits
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Damerau-Levenshtein distance (optimal string alignment: a swap of two neighbours is one edit)."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[len(b)]

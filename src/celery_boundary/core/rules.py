@@ -85,6 +85,12 @@ RULES: Final[tuple[Rule, ...]] = (
         (Tool.MYPY, Tool.CLI),
     ),
     Rule(
+        "celery-unknown-task",
+        "unknown-task-name",
+        "A literal task name is no task's name, and is close to one",
+        (Tool.MYPY, Tool.CLI),
+    ),
+    Rule(
         "celery-internal",
         "internal-error",
         "celery-boundary failed on this code; please report it",

@@ -1,4 +1,5 @@
-"""The mypy error codes of celery-boundary: celery-unserializable, celery-lossy, celery-canvas, celery-internal.
+"""The mypy error codes of celery-boundary: celery-unserializable, celery-lossy, celery-canvas,
+celery-unknown-task, celery-internal.
 
 Defined once at module level so that ``# type: ignore[celery-lossy]`` and
 ``disable_error_code = celery-lossy`` work (mypy 1.20 / 2.4). Their records live in core/rules.py.
@@ -20,3 +21,4 @@ UNSERIALIZABLE: Final = ErrorCode(
 LOSSY: Final = ErrorCode("celery-lossy", rules.get("celery-lossy").summary, "Celery")
 INTERNAL: Final = ErrorCode("celery-internal", rules.get("celery-internal").summary, "Celery")
 CANVAS: Final = ErrorCode("celery-canvas", rules.get("celery-canvas").summary, "Celery")
+UNKNOWN_TASK: Final = ErrorCode("celery-unknown-task", rules.get("celery-unknown-task").summary, "Celery")

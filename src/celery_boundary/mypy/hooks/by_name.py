@@ -20,6 +20,7 @@ from mypy.checker import TypeChecker
 from mypy.nodes import (
     ARG_POS,
     ArgKind,
+    Context,
     CallExpr,
     Decorator,
     Expression,
@@ -32,11 +33,13 @@ from mypy.nodes import (
 from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 from mypy.types import AnyType, CallableType, Instance, Type, TypeOfAny, get_proper_type
 
+from celery_boundary.analysis.task_names import closest
 from celery_boundary.core import fullnames as fn
 from celery_boundary.mypy.hooks.bound_calls import BOUND_SELF, is_task_body, task_label
 from celery_boundary.mypy.hooks.calls import check_task_call, make_partial
-from celery_boundary.mypy.hooks.task_names import find_named_task, imported_by, name_of
+from celery_boundary.mypy.hooks.task_names import find_named_task, imported_by, name_of, visible_task_names
 from celery_boundary.mypy.hooks.tasks import TaskOptions, drop_self, task_instance, task_signature
+from celery_boundary.mypy.errorcodes import UNKNOWN_TASK
 from celery_boundary.mypy.metadata import Lookup
 from celery_boundary.mypy.startup.settings import Settings
 
@@ -46,6 +49,7 @@ LookupSymbol = Callable[[str], SymbolTableNode | None]
 def check_send_task(ctx: MethodContext, settings: Settings, lookup: Lookup, symbol: LookupSymbol) -> Type:
     task = resolve_task(ctx, symbol)
     if task is None:
+        report_unknown_name(ctx.api, ctx.args[0][0] if ctx.args and len(ctx.args[0]) == 1 else None, ctx.context)
         return ctx.default_return_type
     return check_task_call(ctx, "send_task", settings, lookup, receiver=task)
 
@@ -85,6 +89,25 @@ def _task_at_path(name: str, symbol: LookupSymbol) -> Instance | None:
     return typ if registered is None or registered == name else None
 
 
+def report_unknown_name(api: CheckerPluginInterface, expr: Expression | None, context: Context) -> None:
+    """celery-unknown-task: a literal name that no visible task has and that misspells one that does
+    (``visible_task_names``; a name unlike all of them may belong to another service: silent).
+    ``celery-boundary check`` (CB205) compares with every task of the project."""
+    if not isinstance(api, TypeChecker) or not isinstance(expr, StrExpr) or expr.value.startswith("celery."):
+        return
+    known = visible_task_names(api)
+    near = closest(expr.value, known) if expr.value not in known else None
+    if near is None:
+        return
+    api.fail(
+        f"unknown task name {expr.value!r}: no task of this module or of the modules it imports is registered "
+        f"under it; did you mean {near!r}? (a message sent under a name no worker registered is never run: the "
+        "worker logs 'Received unregistered task' and discards it)",
+        context,
+        code=UNKNOWN_TASK,
+    )
+
+
 def check_signature_by_name(ctx: FunctionContext, settings: Settings, lookup: Lookup, symbol: LookupSymbol) -> Type:
     """``signature("shop.tasks.notify", args, kwargs, ...)`` / ``signature(name, args=..., kwargs=...)``.
 
@@ -95,6 +118,8 @@ def check_signature_by_name(ctx: FunctionContext, settings: Settings, lookup: Lo
     if not ctx.args or len(ctx.args[0]) != 1:
         return ctx.default_return_type
     task = _task_named(ctx.api, ctx.args[0][0], symbol)
+    if task is None:
+        report_unknown_name(ctx.api, ctx.args[0][0], ctx.context)
     default = get_proper_type(ctx.default_return_type)
     if task is None or not isinstance(default, Instance) or len(default.args) != 1:
         return ctx.default_return_type

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Final
 
 from mypy.checker import TypeChecker
-from mypy.nodes import Context, Decorator, Import, ImportAll, ImportFrom, MypyFile, StrExpr, SymbolTableNode
+from mypy.nodes import Context, Decorator, Import, ImportAll, ImportFrom, MypyFile, StrExpr, SymbolTableNode, Var
 from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 from mypy.types import CallableType, ExtraAttrs, Instance, LiteralType, Type, get_proper_type
 from mypy.util import correct_relative_import
@@ -184,3 +184,25 @@ def _imported_by(tree: MypyFile) -> frozenset[str]:
             if isinstance(node, ImportFrom):
                 found.update(f"{module}.{name}" for name, _ in node.names)  # from pkg import tasks
     return frozenset(found)
+
+
+def visible_task_names(api: TypeChecker) -> frozenset[str]:
+    """The registered names of the tasks defined in the call site's module and in the modules it
+    imports, as far as mypy has typed them: the ``name=`` a task was registered under, else its module
+    path. The same modules as ``find_named_task``'s: checked (or loaded from the cache) before the
+    call site in a cold and in a warm run alike."""
+    names: set[str] = set()
+    for module in imported_by(api.tree):
+        tree = api.modules.get(module)
+        if tree is None or any(part in (tree.path or "") for part in INSTALLED):
+            continue
+        for name, node in tree.names.items():
+            target = node.node
+            if isinstance(target, Decorator):
+                target = target.var
+            if not isinstance(target, Var) or target.type is None or target.fullname != f"{module}.{name}":
+                continue  # not typed yet, or imported from elsewhere (counted in its own module)
+            typ = get_proper_type(target.type)
+            if isinstance(typ, Instance) and typ.type.has_base(fn.CELERY_TASK):
+                names.add(name_of(typ) or f"{module}.{name}")
+    return frozenset(names)
