@@ -1,6 +1,6 @@
 """Diagnostics survive mypy's cache and daemon: cold run, edited call site, warm run, dmypy.
 
-The trap (FACTS, mypy 2.4.1): a module loaded from the cache runs no hooks, so whatever a plugin
+The trap (mypy 2.4.1): a module loaded from the cache runs no hooks, so whatever a plugin
 learned from hooks there is gone in a warm run. The plugin reads registrations from the app
 module's source at start-up and fingerprints it in ``report_config_data``.
 """

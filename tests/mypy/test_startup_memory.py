@@ -1,4 +1,4 @@
-"""The start-up memory (startup_memory.py): a remembered scan gives exactly what a fresh scan gives.
+"""The start-up memory (mypy/startup/memory.py): a remembered scan gives exactly what a fresh scan gives.
 
 Every edit in these tests goes through ``Tree``, which gives each changed file and folder a fresh,
 distinct mtime in the past: two edits then never share a mtime, as they could within one tick of

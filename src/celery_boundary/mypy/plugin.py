@@ -38,7 +38,7 @@ from celery_boundary.core.registry import Registration
 from celery_boundary.mypy.guard import Guard
 from celery_boundary.mypy.memo import Routes, forget_all
 from celery_boundary.mypy.metadata import DIRECT, FACTORY, GROUP_RESULT_METHODS, Lookup, PACKED, SIGNATURE
-from celery_boundary.mypy.startup.appscan import PRESERIALIZER_NAMES
+from celery_boundary.analysis.registrations import PRESERIALIZER as PRESERIALIZER_NAMES
 from celery_boundary.mypy.startup.settings import Settings, load_settings
 from celery_boundary.mypy.startup.version import watch
 

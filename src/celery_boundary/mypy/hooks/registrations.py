@@ -18,7 +18,8 @@ from mypy.types import Instance, TupleType, Type, TypedDictType, UnionType, get_
 
 from celery_boundary.core.registry import Registration
 from celery_boundary.mypy.metadata import METADATA, PRESERIALIZER
-from celery_boundary.mypy.startup.appscan import PRESERIALIZER_NAMES, REGISTER_TYPE_NAMES
+from celery_boundary.analysis.registrations import PRESERIALIZER as PRESERIALIZER_NAMES
+from celery_boundary.analysis.registrations import REGISTER_TYPE
 
 MAX_DEPTH: Final = 24
 
@@ -53,7 +54,7 @@ def _from_call(call: CallExpr, path: str) -> list[Registration]:
     target = _fullname(call.args[0])
     if target is None:
         return []
-    if callee in REGISTER_TYPE_NAMES:
+    if callee == REGISTER_TYPE:
         marker = _marker(call)
         return [Registration(target, marker, False, None, f"register_type at {path}:{call.line}")]
     if callee in PRESERIALIZER_NAMES:

@@ -31,8 +31,6 @@ from celery_boundary.mypy.startup.memory import MISSING, Memory, Observed, Stamp
 #: Setting names (new, then old upper-case) for the two serializers a front end needs.
 TASK_KEYS: Final = ("task_serializer", "CELERY_TASK_SERIALIZER")
 RESULT_KEYS: Final = ("result_serializer", "CELERY_RESULT_SERIALIZER")
-REGISTER_TYPE_NAMES: Final = frozenset({registrations.REGISTER_TYPE})
-PRESERIALIZER_NAMES: Final = registrations.PRESERIALIZER
 #: Bound on how many project modules are followed from the app module.
 MAX_MODULES: Final = 64
 #: The serializer name used when the source does not say which one runs (a value read from the
