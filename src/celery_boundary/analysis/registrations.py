@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Final, Union
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.core.records import field, mutable_record, record
 
 REGISTER_TYPE: Final = fn.KOMBU_REGISTER_TYPE
 PRESERIALIZER: Final = frozenset({fn.REGISTER_PRESERIALIZER, "celery_boundary.runtime.register.register_preserializer"})
@@ -43,7 +43,7 @@ _Bindings = dict[str, tuple[ast.expr, "_ModuleNames"]]
 _Code = tuple[ast.AST, "_ModuleNames", str]
 
 
-@dataclass(frozen=True)
+@record
 class Module:
     """One module's source as read: its dotted name, its file and its tree."""
 
@@ -53,7 +53,7 @@ class Module:
     is_package: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Found:
     """One registration of one class."""
 
@@ -74,7 +74,7 @@ class Found:
         return f"{self.via} at {self.path}:{self.line}"
 
 
-@dataclass
+@mutable_record
 class _Helper:
     """A callable that registers its parameter number ``index`` (counted without ``self``/``cls``)."""
 
@@ -89,7 +89,7 @@ class _Helper:
     param: str = ""
 
 
-@dataclass
+@mutable_record
 class _ModuleNames:
     """What module-level names refer to, as dotted names (imports followed, relative ones resolved)."""
 
