@@ -1,7 +1,8 @@
 """The sample projects in fixtures/ as snapshots: every seeded mistake (a `# expect: CODE` comment on
 its line) is found by the tool that owns the code, and nothing else is reported.
 
-flake8 codes are CB...; mypy codes are everything else (arg-type, celery-unserializable, ...).
+flake8 codes are CB...; mypy codes are everything else (arg-type, celery-unserializable, ...), and
+``note`` for a mypy note (mypy prints no code after a note).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def test_flake8_finds_exactly_the_seeded_mistakes(name: str) -> None:
     assert run_flake8(project) == want
 
 
-MYPY_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[\w-]+)\]$")
+MYPY_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): (?:error: .*\[(?P<code>[\w-]+)\]|(?P<note>note): .*)$")
 
 
 def run_mypy(project: Path, tmp_path: Path, *options: str) -> set[Finding]:
@@ -86,7 +87,7 @@ def run_mypy(project: Path, tmp_path: Path, *options: str) -> set[Finding]:
     for line in done.stdout.splitlines():
         match = MYPY_LINE.match(line)
         assert match, f"unexpected mypy output: {line}"
-        rows.add((Path(match["path"]).as_posix(), int(match["line"]), match["code"]))
+        rows.add((Path(match["path"]).as_posix(), int(match["line"]), match["code"] or match["note"]))
     return rows
 
 

@@ -96,3 +96,46 @@ def test_table_of_wrong_kind(tmp_path: Path) -> None:
     path = write(tmp_path / "pyproject.toml", "[tool]\ncelery_boundary = 3\n")
     with pytest.raises(ConfigError, match=r"must be a table"):
         config.load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "app", "apps"),
+    [
+        ('[tool.celery_boundary]\napp = "svc.app"\n', "svc.app", ("svc.app",)),
+        ('[tool.celery_boundary]\napp = ["svc.app", "legacy.worker:legacy"]\n',
+         ("svc.app", "legacy.worker:legacy"), ("svc.app", "legacy.worker:legacy")),
+        ('[tool.celery_boundary]\napp = ["svc.app"]\n', ("svc.app",), ("svc.app",)),
+        ('[tool.celery_boundary]\napp = ["svc.app", "svc.app"]\n', ("svc.app",), ("svc.app",)),
+    ],
+)
+def test_app_is_one_module_or_a_list(tmp_path: Path, text: str, app: object, apps: tuple[str, ...]) -> None:
+    loaded = config.load(write(tmp_path / "pyproject.toml", text))
+    assert loaded.app == app
+    assert loaded.apps == apps
+
+
+@pytest.mark.parametrize("value", ["svc.app, legacy.worker", "\n    svc.app\n    legacy.worker"])
+def test_app_list_in_an_ini_file_is_comma_or_newline_separated(tmp_path: Path, value: str) -> None:
+    loaded = config.load(write(tmp_path / "setup.cfg", f"[celery_boundary]\napp = {value}\n"))
+    assert loaded.apps == ("svc.app", "legacy.worker")
+
+
+def test_no_app_is_an_empty_list(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    assert config.load(start=tmp_path).apps == ()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('app = ["svc.app", "legacy/worker.py"]', "not 'legacy/worker.py'"),
+        ("app = []", "must be a dotted module name like 'proj.celery' or a list of them"),
+        ('app = ["svc.app", ""]', "or a list of them"),
+        ("app = 3", "or a list of them, not 3"),
+    ],
+)
+def test_a_bad_app_list_names_the_entry(tmp_path: Path, body: str, expected: str) -> None:
+    path = write(tmp_path / "pyproject.toml", f"[tool.celery_boundary]\n{body}\n")
+    with pytest.raises(ConfigError, match="app must be") as info:
+        config.load(path)
+    assert expected in str(info.value)

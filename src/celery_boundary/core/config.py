@@ -27,8 +27,9 @@ class ConfigError(Exception):
 
 @record
 class Config:
-    #: Dotted module of the Celery app (read for settings and preserializer registrations).
-    app: str | None = None
+    #: Dotted module of the Celery app (read for settings and preserializer registrations); a tuple
+    #: when several are listed. Read it through ``apps``.
+    app: str | tuple[str, ...] | None = None
     #: Overrides the task serializer found in the app configuration.
     serializer: str | None = None
     #: Overrides the result serializer found in the app configuration.
@@ -59,6 +60,13 @@ class Config:
     #: Where the configuration came from (None: defaults).
     source: str | None = field(default=None, compare=False)
 
+    @property
+    def apps(self) -> tuple[str, ...]:
+        """The configured app modules, whether ``app`` names one or a list."""
+        if self.app is None:
+            return ()
+        return (self.app,) if isinstance(self.app, str) else self.app
+
 
 _FIELDS: Final = {f.name: f for f in fields(Config) if f.name != "source"}
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"lossy": ("error", "off"), "unknown_task_names": ("near", "all")}
@@ -73,7 +81,7 @@ def parse(table: dict[str, Any], source: str = "<config>") -> Config:
         if key not in _FIELDS:
             allowed = ", ".join(sorted(_FIELDS))
             raise ConfigError(f"{source}: unknown key {raw_key!r} in [{SECTION}]; allowed keys: {allowed}")
-        values[key] = _coerce(key, raw, source)
+        values[key] = _coerce_apps(raw, source) if key == "app" else _coerce(key, raw, source)
     return Config(**values, source=source)
 
 
@@ -111,9 +119,22 @@ def _coerce(key: str, raw: Any, source: str) -> Any:
     value = raw.strip()
     if key in _CHOICES and value not in _CHOICES[key]:
         raise ConfigError(f"{where} must be one of {', '.join(_CHOICES[key])}, not {value!r}")
-    if key == "app" and not _is_dotted(value.split(":")[0]):
-        raise ConfigError(f"{where} must be a dotted module name like 'proj.celery', not {value!r}")
     return value
+
+
+def _coerce_apps(raw: Any, source: str) -> str | tuple[str, ...]:
+    """``app``: one dotted module (``proj.celery`` or ``proj.celery:app``), or a list of them (TOML
+    list; ini: comma or newline separated). One name stays a string."""
+    where = f"{source}: [{SECTION}] app"
+    items = _as_list(raw)
+    if not items or not all(items):
+        raise ConfigError(f"{where} must be a dotted module name like 'proj.celery' or a list of them, not {raw!r}")
+    for item in items:
+        if not _is_dotted(item.split(":")[0]):
+            raise ConfigError(f"{where} must be a dotted module name like 'proj.celery', not {item!r}")
+    if isinstance(raw, str) and len(items) == 1:
+        return items[0]
+    return tuple(dict.fromkeys(items))
 
 
 def _as_list(raw: Any) -> list[str] | None:

@@ -56,6 +56,7 @@ from mypy.types import (
 )
 
 from celery_boundary.core.records import record
+from celery_boundary.mypy.hooks.apps import sending_app
 from celery_boundary.mypy.hooks.boundary import Crossing, arrival_type, check_argument, is_plain_scalar
 from celery_boundary.mypy.hooks.canvas_nodes import Node, attach_node, remaining
 from celery_boundary.mypy.hooks.tasks import TaskView, view_task
@@ -192,6 +193,8 @@ def check_task_call(
     if task is None:
         return ctx.default_return_type
     sig, options, task_text = task.sig, task.options, task.name
+    # The app that publishes: the task's (``@legacy.task``), or the one send_task is called on.
+    settings = settings.for_app(sending_app(ctx.context) if method == "send_task" else options.app)
     if method in PACKED:
         actuals = _packed_actuals(ctx)
         if actuals is not None and not task.dispatches:

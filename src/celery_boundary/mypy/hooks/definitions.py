@@ -10,7 +10,14 @@ from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, get_proper_type
 
 from celery_boundary.mypy.hooks.boundary import check_return
-from celery_boundary.mypy.hooks.tasks import apply_task_options, options_of, restore_task, task_signature
+from celery_boundary.mypy.hooks.apps import note_undecided_app
+from celery_boundary.mypy.hooks.tasks import (
+    apply_task_options,
+    class_serializer,
+    options_of,
+    restore_task,
+    task_signature,
+)
 from celery_boundary.mypy.metadata import Lookup
 from celery_boundary.mypy.startup.settings import Settings
 
@@ -26,8 +33,12 @@ def define_task(ctx: FunctionContext | MethodContext, settings: Settings, lookup
         sig = task_signature(task, lookup)
         if sig is not None:
             name = sig.name or task.type.name
-            pydantic = options_of(task).pydantic
+            options = options_of(task)
             # Reported on the ``def`` line (mypy's Decorator node sits on the first decorator).
             where = ctx.context.func if isinstance(ctx.context, Decorator) else ctx.context
-            check_return(ctx.api, settings, lookup, name, sig.ret_type, pydantic, where)
+            judged = settings.for_app(options.app)
+            if judged is settings and len(settings.app.apps) > 1:
+                own = options.serializer is not None or class_serializer(task) is not None
+                note_undecided_app(ctx.api, settings, name, own, where)
+            check_return(ctx.api, judged, lookup, name, sig.ret_type, options.pydantic, where)
     return result

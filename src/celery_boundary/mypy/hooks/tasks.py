@@ -11,7 +11,9 @@ decorator's signature with ``(*args: Any, **options: Any)`` and computes the res
   type until the decorated function arrives.
 
 The task function's signature (``self`` dropped for ``bind=True``) and the options are kept in the
-task instance's ``extra_attrs``, which mypy serializes into its cache with the type.
+task instance's ``extra_attrs``, which mypy serializes into its cache with the type. So is the app
+variable the decorator belongs to (``@legacy.task`` -> ``proj.legacy.legacy``, apps.py): a warm run
+that loads the task's module from the cache still knows which app's serializers judge its calls.
 
 Hook phase: the decorator's signature and function hooks (through definitions.py); every call
 hook reads the task it restores.
@@ -43,7 +45,8 @@ from mypy.types import (
     get_proper_type,
 )
 
-from celery_boundary.core.records import record
+from celery_boundary.core.records import record, replace
+from celery_boundary.mypy.hooks.apps import app_of
 from celery_boundary.mypy.hooks.boundary import is_model
 
 from celery_boundary.core import fullnames as fn
@@ -55,6 +58,7 @@ SERIALIZER: Final = "__celery_boundary_serializer__"
 PYDANTIC: Final = "__celery_boundary_pydantic__"
 BIND: Final = "__celery_boundary_bind__"
 NAME: Final = "__celery_boundary_name__"
+APP: Final = "__celery_boundary_app__"
 #: Methods whose override in a base class means it may inject or pop arguments
 #: (tests/mypy/test_calls.yml, bases_that_inject_arguments_are_trusted).
 DISPATCH_METHODS: Final = ("apply_async", "__call__", "delay")
@@ -68,6 +72,9 @@ class TaskOptions:
     pydantic: bool = False
     bind: bool = False
     base: TypeInfo | None = None
+    #: The fullname of the app variable whose decorator made the task (None: ``shared_task``, or an
+    #: app the plugin cannot name).
+    app: str | None = None
 
 
 def open_signature(ctx: FunctionSigContext | MethodSigContext) -> FunctionLike:
@@ -92,6 +99,8 @@ def restore_task(ctx: FunctionContext | MethodContext, lookup: LookupInfo) -> Ty
     keywords = dict(zip(ctx.arg_names[1], ctx.args[1])) if len(ctx.args) > 1 else {}
     keyword_types = dict(zip(ctx.arg_names[1], ctx.arg_types[1])) if len(ctx.arg_types) > 1 else {}
     options = read_options(keywords, keyword_types, base)
+    if isinstance(ctx, MethodContext):
+        options = replace(options, app=app_of(ctx.context))
     if options.base is None:
         return ctx.default_return_type
     if len(positional) == 1:  # @app.task, or app.task(fun, name=...)
@@ -109,8 +118,7 @@ def apply_task_options(ctx: FunctionContext, lookup: LookupInfo) -> Type:
     placeholder = get_proper_type(ctx.default_return_type)
     if not isinstance(placeholder, Instance) or not ctx.arg_types or not ctx.arg_types[0]:
         return ctx.default_return_type
-    options = options_of(placeholder)
-    options = TaskOptions(options.serializer, options.pydantic, options.bind, placeholder.type)
+    options = replace(options_of(placeholder), base=placeholder.type)
     return make_task(ctx.api, ctx.arg_types[0][0], options, lookup, _decorated_name(ctx.context), ctx.context)
 
 
@@ -196,6 +204,8 @@ def task_instance(
         attrs[SIG] = sig  # a base class that is not generic over P: keep the whole signature
     if options.serializer is not None:
         attrs[SERIALIZER] = LiteralType(options.serializer, str_type)
+    if options.app is not None:
+        attrs[APP] = LiteralType(options.app, str_type)
     if options.pydantic or options.bind:
         bool_type = api.named_generic_type("builtins.bool", [])
         if options.pydantic:
@@ -245,15 +255,18 @@ def _default_base(ctx: FunctionContext | MethodContext, lookup: LookupInfo) -> T
 
 def options_of(task: Instance) -> TaskOptions:
     attrs = task.extra_attrs.attrs if task.extra_attrs else {}
-    serializer = get_proper_type(attrs[SERIALIZER]) if SERIALIZER in attrs else None
     return TaskOptions(
-        serializer=(
-            serializer.value if isinstance(serializer, LiteralType) and isinstance(serializer.value, str) else None
-        ),
+        serializer=_string_attr(attrs, SERIALIZER),
         pydantic=PYDANTIC in attrs,
         bind=BIND in attrs,
         base=task.type,
+        app=_string_attr(attrs, APP),
     )
+
+
+def _string_attr(attrs: dict[str, Type], key: str) -> str | None:
+    value = get_proper_type(attrs[key]) if key in attrs else None
+    return value.value if isinstance(value, LiteralType) and isinstance(value.value, str) else None
 
 
 @record

@@ -1,7 +1,9 @@
 """Read the Celery app module's source (config ``app``) with ``ast``: never import user code.
 
 What it learns: the task and result serializers set by ``Celery(..., task_serializer=...)``,
-``app.conf.update(...)`` and ``app.conf.<key> = ...``; the types registered for json, in the app
+``app.conf.update(...)``, ``app.conf.<key> = ...`` and ``app.config_from_object(...)``, for the
+module and for each module-level variable bound to ``Celery(...)`` (``AppVariable``: a task is
+judged by the app its decorator belongs to); the types registered for json, in the app
 module and the project modules it imports, as ``analysis/registrations.py`` reads them (direct
 ``register_type`` / ``register_preserializer`` calls, loops, the project's registration helpers).
 
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from celery_boundary.analysis import registrations
-from celery_boundary.core.records import field, mutable_record
+from celery_boundary.core.records import field, mutable_record, record
 from celery_boundary.core.registry import Registration
 from celery_boundary.mypy.startup.memory import MISSING, Memory, Observed, Stamp, is_file, read_stamped
 
@@ -39,6 +41,16 @@ MAX_MODULES: Final = 64
 UNDETERMINED: Final = "undetermined (see [tool.celery_boundary] app)"
 
 
+@record
+class AppVariable:
+    """A module-level variable bound to ``Celery(...)`` (``proj.legacy.legacy``) and its serializers
+    (None: not set, Celery's json)."""
+
+    fullname: str
+    task_serializer: str | None = None
+    result_serializer: str | None = None
+
+
 @mutable_record
 class AppFacts:
     task_serializer: str | None = None
@@ -48,6 +60,8 @@ class AppFacts:
     files: list[str] = field(default_factory=list)
     #: App modules found by ``discover_app`` when ``app`` is not configured.
     discovered: list[str] = field(default_factory=list)
+    #: Each app variable of the app module(s), in the order found.
+    apps: list[AppVariable] = field(default_factory=list)
 
 
 class Sources:
@@ -153,8 +167,7 @@ def _scan(module: str, roots: Sequence[Path], sources: Sources) -> AppFacts:
         if tree is not None:
             modules.append(_module(name, path, tree))
         if name == module.split(":")[0]:
-            facts.task_serializer = reader.settings.get("task")
-            facts.result_serializer = reader.settings.get("result")
+            _read_app_variables(facts, reader, module, roots, digest, sources)
         queue.extend(m for m in reader.imported if find_module(m, roots, sources.is_file) is not None)
     facts.registrations = [
         Registration(found.fullname, found.marker, found.keeps_subclass, None, found.origin)
@@ -162,6 +175,56 @@ def _scan(module: str, roots: Sequence[Path], sources: Sources) -> AppFacts:
     ]
     facts.fingerprint = digest.hexdigest()[:16]
     facts.files = list(dict.fromkeys(facts.files))  # a settings module read for two config sources
+    return facts
+
+
+def _read_app_variables(
+    facts: AppFacts, reader: _ModuleReader, module: str, roots: Sequence[Path], digest: Any, sources: Sources
+) -> None:
+    """The app module's serializers, and each app variable's.
+
+    One app variable (the common case): the module's settings are its settings, however its
+    ``conf`` is reached. Several: each variable's are the ones written on it (its ``Celery(...)``
+    keywords, ``<var>.conf...``, ``<var>.config_from_object``), and the module's are those the
+    apps agree on (UNDETERMINED when they do not). ``proj.celery:app`` keeps only ``app``.
+    """
+    name, _, chosen = module.partition(":")
+    variables = [var for var in reader.app_settings if not chosen or var == chosen]
+    if len(reader.app_settings) <= 1:
+        facts.task_serializer = reader.settings.get("task")
+        facts.result_serializer = reader.settings.get("result")
+        facts.apps = [AppVariable(f"{name}.{var}", facts.task_serializer, facts.result_serializer) for var in variables]
+        return
+    for var in variables:
+        settings = reader.app_settings[var]
+        for source_module, namespace in reader.app_config_sources.get(var, []):
+            _read_config_module(facts, reader, source_module, namespace, roots, digest, sources, settings)
+        facts.apps.append(AppVariable(f"{name}.{var}", settings.get("task"), settings.get("result")))
+    facts.task_serializer = agreed([app.task_serializer for app in facts.apps])
+    facts.result_serializer = agreed([app.result_serializer for app in facts.apps])
+
+
+def agreed(values: Sequence[str | None]) -> str | None:
+    """The one serializer ``values`` name (None: Celery's json), else UNDETERMINED."""
+    if not values:
+        return None
+    distinct = {value or "json" for value in values}
+    return values[0] if len(distinct) == 1 else UNDETERMINED
+
+
+def combine(scans: Sequence[AppFacts], facts: AppFacts, digest: Any) -> AppFacts:
+    """Several app modules (discovered, or ``app`` listing several) as one: their files,
+    registrations and app variables, and the serializers they agree on."""
+    for scan in scans:
+        digest.update(scan.fingerprint.encode())
+        facts.files.extend(path for path in scan.files if path not in facts.files)
+        facts.registrations.extend(scan.registrations)
+        known = {app.fullname for app in facts.apps}
+        facts.apps.extend(app for app in scan.apps if app.fullname not in known)
+    if scans:
+        facts.task_serializer = agreed([s.task_serializer for s in scans])
+        facts.result_serializer = agreed([s.result_serializer for s in scans])
+    facts.fingerprint = digest.hexdigest()[:16]
     return facts
 
 
@@ -182,6 +245,7 @@ def facts_to_json(facts: AppFacts) -> dict[str, Any]:
         "fingerprint": facts.fingerprint,
         "files": facts.files,
         "discovered": facts.discovered,
+        "apps": [[app.fullname, app.task_serializer, app.result_serializer] for app in facts.apps],
     }
 
 
@@ -202,6 +266,7 @@ def facts_from_json(data: Any) -> AppFacts:
         str(data["fingerprint"]),
         [str(path) for path in data["files"]],
         [str(name) for name in data["discovered"]],
+        [AppVariable(str(name), optional(task), optional(result)) for name, task, result in data["apps"]],
     )
 
 
@@ -213,11 +278,14 @@ def _read_config_module(
     roots: Sequence[Path],
     digest: Any,
     sources: Sources,
+    settings: dict[str, str] | None = None,
 ) -> None:
-    """``config_from_object("proj.celeryconfig")`` or Django settings (``namespace="CELERY"``).
+    """``config_from_object("proj.celeryconfig")`` or Django settings (``namespace="CELERY"``), read
+    into ``settings`` (the module's when None).
 
     With a namespace Celery reads ``CELERY_TASK_SERIALIZER`` first, then the bare key (celery 5.7).
     """
+    settings = reader.settings if settings is None else settings
     if module == "django.conf:settings" or module == "django.conf.settings":
         module = reader.django_settings or ""
     path = find_module(module.split(":")[0], roots, sources.is_file) if module else None
@@ -225,7 +293,7 @@ def _read_config_module(
         # Settings we cannot read may name any serializer: unknown, not json (M1, docs/validation.md).
         digest.update(f"missing config:{module}\n".encode())
         for kind in ("task", "result"):
-            reader.settings.setdefault(kind, UNDETERMINED)
+            settings.setdefault(kind, UNDETERMINED)
         return
     values = _settings_values(facts, module.split(":")[0], path, roots, digest, set(), sources)
     for kind, keys in (("task", TASK_KEYS), ("result", RESULT_KEYS)):
@@ -233,7 +301,7 @@ def _read_config_module(
         found = next((values[n] for n in names if n in values), None)
         if found is not None:
             # Explicit app.conf assignments in the app module are taken to win (they usually follow).
-            reader.settings.setdefault(kind, found)
+            settings.setdefault(kind, found)
 
 
 def _settings_values(
@@ -292,6 +360,15 @@ class _ModuleReader(ast.NodeVisitor):
         self.django_settings: str | None = None
         #: The module calls ``Celery(...)`` (app discovery).
         self.creates_app = False
+        #: Module-level variables bound to ``Celery(...)``, in source order, and the settings written
+        #: on each (``config_from_object`` targets apart: read after the visit).
+        self.app_settings: dict[str, dict[str, str]] = {}
+        self.app_config_sources: dict[str, list[tuple[str, str | None]]] = {}
+        self._top_level: set[int] = set()
+
+    def visit_Module(self, node: ast.Module) -> None:
+        self._top_level = {id(stmt) for stmt in node.body}
+        self.generic_visit(node)
 
     # --- imports: local name -> dotted name --------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -330,7 +407,11 @@ class _ModuleReader(ast.NodeVisitor):
             )
             # A non-literal target (an object, a class) is recorded as "" : its settings are unknown.
             name = target.value if isinstance(target, ast.Constant) and isinstance(target.value, str) else ""
-            self.config_sources.append((name, namespace if isinstance(namespace, str) else None))
+            source = (name, namespace if isinstance(namespace, str) else None)
+            self.config_sources.append(source)
+            owner = _app_name(node.func.value)
+            if owner in self.app_settings:
+                self.app_config_sources.setdefault(owner, []).append(source)
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "setdefault" and len(node.args) == 2:
             key, value = node.args
             is_setting = isinstance(key, ast.Constant) and key.value == "DJANGO_SETTINGS_MODULE"
@@ -340,35 +421,56 @@ class _ModuleReader(ast.NodeVisitor):
             self.creates_app = True
             self._read_settings(node.keywords)
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "update" and _is_conf(node.func.value):
-            self._read_settings(node.keywords)
+            written_on = self.app_settings.get(_app_name(node.func.value))
+            self._read_settings(node.keywords, written_on)
             for arg in node.args:
                 if isinstance(arg, ast.Dict):
-                    self._read_dict(arg)
+                    self._read_dict(arg, written_on)
         self.generic_visit(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             if isinstance(target, ast.Attribute) and _is_conf(target.value):
-                self._setting(target.attr, node.value)
+                self._setting(target.attr, node.value, self.app_settings.get(_app_name(target.value)))
+        if len(node.targets) == 1:
+            self._bind_app(node, node.targets[0], node.value)
         self.generic_visit(node)
 
-    def _read_settings(self, keywords: list[ast.keyword]) -> None:
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind_app(node, node.target, node.value)
+        self.generic_visit(node)
+
+    def _bind_app(self, node: ast.stmt, target: ast.expr, value: ast.expr) -> None:
+        """``legacy = Celery("legacy", task_serializer="pickle")`` at module level: an app variable."""
+        if id(node) not in self._top_level or not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
+            return
+        callee = self.resolve(value.func)
+        if callee is not None and callee.endswith("Celery"):
+            settings = self.app_settings[target.id] = {}
+            self._read_settings(value.keywords, settings, module=False)
+
+    def _read_settings(self, keywords: list[ast.keyword], owner: dict[str, str] | None = None,
+                       module: bool = True) -> None:
         for keyword in keywords:
             if keyword.arg is not None:
-                self._setting(keyword.arg, keyword.value)
+                self._setting(keyword.arg, keyword.value, owner, module)
 
-    def _read_dict(self, node: ast.Dict) -> None:
+    def _read_dict(self, node: ast.Dict, owner: dict[str, str] | None) -> None:
         for key, value in zip(node.keys, node.values):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                self._setting(key.value, value)
+                self._setting(key.value, value, owner)
 
-    def _setting(self, key: str, value: ast.expr) -> None:
+    def _setting(self, key: str, value: ast.expr, owner: dict[str, str] | None = None, module: bool = True) -> None:
+        """A setting written in this module (``module``), and on app variable ``owner`` if known."""
         # A value computed at run time (``os.environ[...]``) is a setting we cannot know: undetermined.
         text = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else UNDETERMINED
-        if key in TASK_KEYS:
-            self.settings["task"] = text
-        elif key in RESULT_KEYS:
-            self.settings["result"] = text
+        kind = "task" if key in TASK_KEYS else "result" if key in RESULT_KEYS else None
+        if kind is None:
+            return
+        for settings in (self.settings if module else None, owner):
+            if settings is not None:
+                settings[kind] = text
 
     def resolve(self, expr: ast.expr) -> str | None:
         if isinstance(expr, ast.Name):
@@ -381,3 +483,11 @@ class _ModuleReader(ast.NodeVisitor):
 
 def _is_conf(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Attribute) and expr.attr == "conf"
+
+
+def _app_name(expr: ast.expr) -> str:
+    """``legacy`` of ``legacy.conf`` / ``legacy`` ("" for anything else)."""
+    if _is_conf(expr):
+        assert isinstance(expr, ast.Attribute)
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else ""

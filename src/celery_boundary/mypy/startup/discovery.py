@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from celery_boundary.mypy.startup.appscan import UNDETERMINED, AppFacts, Sources, scan_app
+from celery_boundary.mypy.startup.appscan import AppFacts, Sources, combine, scan_app
 from celery_boundary.mypy.startup.memory import MISSING, Memory, Stamp, read_stamped
 
 #: App discovery (``app`` unset): folders never searched, and bounds on the files read.
@@ -38,8 +38,10 @@ def discover_app(project: Path, roots: Sequence[Path], memory: Memory | None = N
     """``app`` unset: the project modules under ``project`` that call ``Celery(...)``, scanned as if configured.
 
     One app (or several that agree) gives its serializers; apps that disagree give UNDETERMINED
-    (silence rather than a json verdict the project never sees: M1 in docs/validation.md). None
-    found: json, Celery's default. Registrations of every discovered app are kept.
+    (silence rather than a json verdict the project never sees: M1 in docs/validation.md) for tasks
+    whose app cannot be told; a task made by one app's decorator is judged by that app's (each
+    app variable is kept in ``AppFacts.apps``). None found: json, Celery's default. Registrations
+    of every discovered app are kept.
     """
     memory = Memory() if memory is None else memory
     sources = Sources()
@@ -49,20 +51,7 @@ def discover_app(project: Path, roots: Sequence[Path], memory: Memory | None = N
     scans = [
         scan_app(name, [*roots, base] if base not in roots else roots, sources, memory) for name, base in found
     ]
-    for scan in scans:
-        digest.update(scan.fingerprint.encode())
-        facts.files.extend(path for path in scan.files if path not in facts.files)
-        facts.registrations.extend(scan.registrations)
-    if scans:
-        facts.task_serializer = _agreed([s.task_serializer for s in scans])
-        facts.result_serializer = _agreed([s.result_serializer for s in scans])
-    facts.fingerprint = digest.hexdigest()[:16]
-    return facts
-
-
-def _agreed(values: list[str | None]) -> str | None:
-    distinct = {value or "json" for value in values}
-    return values[0] if len(distinct) == 1 else UNDETERMINED
+    return combine(scans, facts, digest)
 
 
 def _calls_celery(source: bytes) -> bool:

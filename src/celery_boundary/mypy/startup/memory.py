@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 #: Bumped when the stored layout or the meaning of a stored conclusion changes.
-FORMAT: Final = 1
+FORMAT: Final = 2
 RACY_NS: Final = 100_000_000
 COARSE_RACY_NS: Final = 2_000_000_000
 #: The modules whose code decides the stored conclusions: an edit to any starts from empty.

@@ -9,6 +9,7 @@ Start-up phase: the ``Settings`` built here are what every hook is given.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import sys
@@ -20,7 +21,7 @@ from mypy.options import Options
 from celery_boundary.core import config
 from celery_boundary.core.records import record, replace
 from celery_boundary.core.registry import Registration, Registry
-from celery_boundary.mypy.startup.appscan import UNDETERMINED, AppFacts, scan_app
+from celery_boundary.mypy.startup.appscan import UNDETERMINED, AppFacts, AppVariable, Sources, combine, scan_app
 from celery_boundary.mypy.startup.memory import Memory, memory_path
 from celery_boundary.mypy.startup.version import VERSION, stamp
 
@@ -38,10 +39,21 @@ class Settings:
     #: One number per loaded configuration: with ``local`` it keys memoized verdicts (memo.py), so
     #: two plugin instances in one process (tests, a restarted daemon) never share an answer.
     generation: int = 0
+    #: The app whose serializers judge the task at hand (``for_app``); None: those the apps agree on.
+    chosen_app: AppVariable | None = None
 
     @property
-    def memo_key(self) -> tuple[int, tuple[Registration, ...]]:
-        return (self.generation, self.local)
+    def memo_key(self) -> tuple[int, tuple[Registration, ...], str | None]:
+        return (self.generation, self.local, self.chosen_app.fullname if self.chosen_app else None)
+
+    def for_app(self, fullname: str | None) -> Settings:
+        """The settings for a task made (or sent) by app variable ``fullname``: that app's serializers
+        when the project has several apps (``@legacy.task`` publishes with legacy's, celery 5.7);
+        these settings otherwise (one app's serializers already are these settings')."""
+        if fullname is None or len(self.app.apps) < 2:
+            return self
+        chosen = next((app for app in self.app.apps if app.fullname == fullname), None)
+        return self if chosen is None or chosen == self.chosen_app else replace(self, chosen_app=chosen)
 
     @property
     def effective_registry(self) -> Registry:
@@ -69,10 +81,14 @@ class Settings:
 
         ``appscan.UNDETERMINED`` when the source cannot tell: a name the core does not know, so silence.
         """
+        if self.chosen_app is not None:
+            return self.config.serializer or self.chosen_app.task_serializer or "json"
         return self.config.serializer or self.app.task_serializer or "json"
 
     @property
     def result_serializer(self) -> str:
+        if self.chosen_app is not None:
+            return self.config.result_serializer or self.chosen_app.result_serializer or "json"
         return self.config.result_serializer or self.app.result_serializer or "json"
 
     @property
@@ -91,8 +107,9 @@ class Settings:
             "preserializers": list(cfg.preserializers),
             "preserializers_with_subclasses": list(cfg.preserializers_with_subclasses),
             "task_decorators": list(cfg.task_decorators),
-            "app": cfg.app,
+            "app": list(cfg.apps),
             "app_discovered": list(self.app.discovered),
+            "apps": [[app.fullname, app.task_serializer, app.result_serializer] for app in self.app.apps],
             "app_fingerprint": self.app.fingerprint,
         }
 
@@ -138,7 +155,14 @@ def load_settings(options: Options) -> Settings:
 def _read_project(
     cfg: config.Config, start: Path, roots: list[Path], memory: Memory
 ) -> tuple[AppFacts, dict[str, str]]:
-    facts = scan_app(cfg.app, roots, memory=memory) if cfg.app else discover(start, roots, memory)
+    if len(cfg.apps) == 1:
+        facts = scan_app(cfg.apps[0], roots, memory=memory)
+    elif cfg.apps:
+        sources = Sources()
+        scans = [scan_app(module, roots, sources, memory) for module in cfg.apps]
+        facts = combine(scans, AppFacts(), hashlib.sha256(f"apps:{list(cfg.apps)}\n".encode()))
+    else:
+        facts = discover(start, roots, memory)
     return facts, read_versions(memory)
 
 
