@@ -85,6 +85,8 @@ class ModuleIndex:
     task_refs: list[Site] = field(default_factory=list)
     #: Every string constant (task names given as strings: beat entries, send_task).
     strings: set[str] = field(default_factory=set)
+    #: Analyses of this index computed once and read by several rules (``analysis.uses``).
+    memo: dict[str, object] = field(default_factory=dict)
 
     @property
     def every_task(self) -> list[TaskDef]:

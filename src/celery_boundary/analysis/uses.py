@@ -59,8 +59,13 @@ def module_uses(index: ModuleIndex, roots: frozenset[str] | None = None) -> list
     module can judge); a set: also every name imported from those top-level packages (or relative
     imports), whose targets the project-wide pass matches against the project's tasks (an empty
     set: names imported from anywhere)."""
-    uses: list[Use] = []
-    seen: set[int] = set()
+    local = index.memo.get("uses")  # the module's own tasks: computed once for every rule
+    if not isinstance(local, _LocalUses):
+        local = index.memo["uses"] = _local_uses(index)
+    uses = list(local.uses)
+    if roots is None:
+        return uses
+    seen = set(local.seen)
 
     def record(expr: ast.expr, scopes: tuple[ScopeNode, ...], kind: str) -> None:
         target = index.names.resolve(expr, scopes)
@@ -68,15 +73,32 @@ def module_uses(index: ModuleIndex, roots: frozenset[str] | None = None) -> list
             seen.add(id(expr))
             uses.append(Use(target, kind, getattr(expr, "lineno", 0)))
 
+    _imported_uses(index, roots, seen, record)
+    return uses
+
+
+class _LocalUses:
+    """The uses of the module's own tasks, and the reference nodes they were read from."""
+
+    def __init__(self, uses: tuple[Use, ...], seen: frozenset[int]) -> None:
+        self.uses = uses
+        self.seen = seen
+
+
+def _local_uses(index: ModuleIndex) -> _LocalUses:
+    uses: list[Use] = []
+    seen: set[int] = set()
     for ref in index.task_refs:
         if index.task_of(ref.node, ref) is not None:  # type: ignore[arg-type]
-            record(ref.node, ref.scopes, use_of(index, ref.node, ref))  # type: ignore[arg-type]
+            target = index.names.resolve(ref.node, ref.scopes)  # type: ignore[arg-type]
+            if target is not None:
+                seen.add(id(ref.node))
+                kind = use_of(index, ref.node, ref)  # type: ignore[arg-type]
+                uses.append(Use(target, kind, getattr(ref.node, "lineno", 0)))
     for task in index.tasks.values():
         if named_by_strings(index, task):
             uses.append(Use(f"{LOCAL}.{task.name}", NAMED, getattr(task.node, "lineno", 0)))
-    if roots is not None:
-        _imported_uses(index, roots, seen, record)
-    return uses
+    return _LocalUses(tuple(uses), frozenset(seen))
 
 
 def _imported_uses(index: ModuleIndex, roots: frozenset[str], seen: set[int], record: _Record) -> None:
@@ -240,6 +262,14 @@ class NameRef:
     column: int
 
 
+#: The last parts of the names ``SIGNATURE_CALLS`` resolves (``signature``, ``Signature``, ``subtask``).
+_SIGNATURE_NAMES: Final = frozenset({"signature", "Signature", "subtask"})
+
+
+def _last(expr: ast.expr) -> str:
+    return expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
+
+
 def name_references(index: ModuleIndex) -> list[NameRef]:
     """Every literal task name the module sends, signs, looks up or schedules (calls shaped like
     Celery's only: ``analysis.call_shapes``). A name held in a variable is not followed."""
@@ -259,8 +289,10 @@ def name_references(index: ModuleIndex) -> list[NameRef]:
         elif isinstance(func, ast.Attribute) and func.attr == "signature":
             if _app_like(index, func.value, site):
                 add(_argument(call, "varies"), SIGNED)
-        elif index.resolve(func, site) in SIGNATURE_CALLS:
-            add(_argument(call, "varies" if index.resolve(func, site) == "celery.signature" else "task"), SIGNED)
+        elif _last(func) in _SIGNATURE_NAMES:  # resolving costs a scope walk: only likely names
+            resolved = index.resolve(func, site)
+            if resolved in SIGNATURE_CALLS:
+                add(_argument(call, "varies" if resolved == "celery.signature" else "task"), SIGNED)
     for site in index.subscripts:
         node = site.node
         assert isinstance(node, ast.Subscript)

@@ -38,7 +38,7 @@ PROJECT_CODES: Final = frozenset(code for group in (canvas, periodic, task_names
 #: CB205 a task name sent, signed or looked up (``app.send_task``, ``app.signature``, ``app.tasks[...]``).
 _KEYWORDS: Final = re.compile(
     r"celery|shared_task|periodic_?task|\.task\b|task\):|serializ|accept_content|\.delay|apply_async"
-    r"|beat_schedule|send_task|\.signature\(|\.tasks\["
+    r"|beat_schedule|send_task|\.signature\(\s*[\"']|\.tasks\[\s*[\"']"
 )
 
 
