@@ -130,17 +130,25 @@ def closest(name: str, registered: frozenset[str]) -> str | None:
     module path (``shop.task.refresh`` / ``shop.tasks.refresh``)."""
     best: tuple[int, str] | None = None
     prefix, _, last = name.rpartition(".")
-    for candidate in registered:
-        other_prefix, _, other_last = candidate.rpartition(".")
-        if prefix == other_prefix:
-            edits = _close(last, other_last)
-        elif last == other_last:
-            edits = _close(prefix, other_prefix)
-        else:
-            continue
+    by_prefix, by_last = _by_parts(registered)
+    for candidate, edits in (*((c, _close(last, c.rpartition(".")[2])) for c in by_prefix.get(prefix, ())),
+                             *((c, _close(prefix, c.rpartition(".")[0])) for c in by_last.get(last, ()))):
         if edits is not None and (best is None or (edits, candidate) < best):
             best = (edits, candidate)
     return best[1] if best else None
+
+
+@functools.lru_cache(maxsize=8)
+def _by_parts(registered: frozenset[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The names by module path and by last part, built once per set (a project has thousands of
+    name references and as many tasks)."""
+    by_prefix: dict[str, list[str]] = {}
+    by_last: dict[str, list[str]] = {}
+    for candidate in sorted(registered):
+        prefix, _, last = candidate.rpartition(".")
+        by_prefix.setdefault(prefix, []).append(candidate)
+        by_last.setdefault(last, []).append(candidate)
+    return by_prefix, by_last
 
 
 def _close(typed: str, meant: str) -> int | None:
