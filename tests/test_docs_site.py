@@ -1,6 +1,7 @@
 """The docs site: mkdocs.yml lists every page of docs/, ``mkdocs build --strict`` succeeds (a broken
 link or anchor fails it), every rule's helpUri and every link of the SARIF help lands on a built page,
-and the README's links to docs/ resolve on GitHub (relative paths to files of the repository)."""
+and the README's links to docs/ resolve on GitHub (relative paths to files of the repository, and
+their anchors to headings)."""
 
 from __future__ import annotations
 
@@ -74,8 +75,21 @@ def test_the_links_of_the_sarif_help_land_on_built_pages(site: Path) -> None:
     assert [link for link in sorted(links) if not built(site, link)] == []
 
 
-def test_the_readme_links_to_files_of_the_repository() -> None:
+def github_anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"^#+ (.+)$", markdown, re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_the_readme_links_to_files_and_headings_of_the_repository() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    targets = [t for t in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme) if "://" not in t]
-    assert "docs/ci.md" in targets
-    assert [target for target in targets if not (ROOT / target).exists()] == []
+    links = [link for link in re.findall(r"\]\(([^)\s]+)\)", readme) if "://" not in link]
+    assert "docs/ci.md#pre-commit" in links
+    broken = []
+    for link in links:
+        target, _, anchor = link.partition("#")
+        if not (ROOT / target).exists():
+            broken.append(link)
+        elif anchor and anchor not in github_anchors((ROOT / target).read_text(encoding="utf-8")):
+            broken.append(link)
+    assert broken == []
