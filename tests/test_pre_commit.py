@@ -66,7 +66,8 @@ class Project:
         (path / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
         self.celery_boundary("check", "--write-baseline", BASELINE)
         git(path, "add", "-A")
-        subprocess.run(["git", "-C", str(path), "commit", "-q", "-m", "legacy"], check=True, env=env)
+        command = ["git", "-C", str(path), "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", "legacy"]
+        subprocess.run(command, check=True, env=env)
 
     def celery_boundary(self, *argv: str) -> None:
         command = [sys.executable, "-m", "celery_boundary.cli", *argv]  # the package under test
@@ -123,6 +124,7 @@ def test_the_local_recipe(hook: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs this repository's git history (a checkout)")
 def test_the_release_recipe_against_a_clone_of_this_repository(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
