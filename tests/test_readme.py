@@ -35,3 +35,13 @@ def test_the_demo_prints_findings_for_every_sample_project() -> None:
     assert "celery-unserializable" in done.stdout
     assert "CB401" in done.stdout
     assert "exited" not in done.stdout
+
+
+def test_the_quick_start_pins_the_release_the_docs_pin() -> None:
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"rev: v{version}\n" in text  # the pre-commit hooks (docs/ci.md, tests/test_pre_commit.py)
+    assert f"uses: celery-boundary/celery-boundary@v{version}\n" in text  # the action (tests/test_action.py)
+    assert "- id: celery-boundary " in text

@@ -98,6 +98,15 @@ def test_fixed_findings_are_reported_stale_without_failing(baselined: Path, caps
     assert "  app/settings.py:1: CB101 pickle executes code on load; use json" in err
 
 
+def test_entries_of_files_not_checked_are_not_stale(baselined: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # pre-commit passes the staged files only: the baseline's entries for the others still hold.
+    write(baselined, "app/settings.py", 'task_serializer = "json"\n')
+    status, out, err = run(capsys, "check", "--baseline", "baseline.json", "app/settings.py")
+    assert (status, out) == (0, "")
+    assert "1 baseline entry in baseline.json no longer occur" in err  # settings.py's, fixed
+    assert "app/jobs.py" not in err
+
+
 def test_paths_are_relative_to_the_baseline_file(
     baselined: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

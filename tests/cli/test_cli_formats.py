@@ -96,9 +96,15 @@ def test_sarif_rules_come_from_the_registry_with_help(project: Path, capsys: pyt
     assert [rule["id"] for rule in driver["rules"]] == [rule.code for rule in rules.RULES]
     cb101 = driver["rules"][[r.code for r in rules.RULES].index("CB101")]
     assert cb101["name"] == "pickle-serializer"
-    assert cb101["helpUri"].endswith("docs/rules/CB101.md")
+    assert cb101["helpUri"] == "https://celery-boundary.github.io/celery-boundary/rules/CB101/"
     assert cb101["shortDescription"]["text"] == rules.get("CB101").summary
-    assert "CB101" in cb101["help"]["markdown"]
+    docs = Path(__file__).resolve().parents[2] / "docs" / "rules"
+    assert cb101["help"]["text"] == cb101["help"]["markdown"] == (docs / "CB101.md").read_text(encoding="utf-8")
+    # A link to another page points at the docs site: code scanning shows the help outside the site.
+    cb102 = driver["rules"][[r.code for r in rules.RULES].index("CB102")]
+    assert "(CB101.md)" in (docs / "CB102.md").read_text(encoding="utf-8")
+    assert "(CB101.md)" not in cb102["help"]["markdown"]
+    assert "[CB101](https://celery-boundary.github.io/celery-boundary/rules/CB101/)" in cb102["help"]["markdown"]
 
 
 def test_sarif_results_point_at_the_finding(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

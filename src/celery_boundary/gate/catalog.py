@@ -1,13 +1,16 @@
 """What ``rules`` and ``rule CODE`` print, and the help every SARIF rule carries: the registry in
 core/rules.py plus the rule's page, docs/rules/<code>.md.
 
-The pages live in the source tree, not in the wheel, so a page is looked up next to the package (a
-checkout or an editable install) and otherwise the registry's summary stands in, saying so.
+docs/rules is the pages' only copy in the repository. The wheel carries them as
+``celery_boundary/rules_docs/`` (pyproject.toml's hatch ``force-include`` copies them at build time), so
+an installed package reads them there; a checkout or an editable install reads docs/rules. When neither
+is found the registry's summary stands in, saying so.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
+import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -15,9 +18,14 @@ from typing import Final
 from celery_boundary.core import rules
 from celery_boundary.gate.errors import UsageError
 
+#: src/celery_boundary/gate/catalog.py -> celery_boundary/rules_docs, where the wheel puts the pages.
+PACKAGED: Final = Path(__file__).resolve().parents[1] / "rules_docs"
 #: src/celery_boundary/gate/catalog.py -> the checkout root, where docs/ lives.
 CHECKOUT: Final = Path(__file__).resolve().parents[3]
-URL_KEYS: Final = ("documentation", "source", "repository", "homepage")
+#: The docs site built from docs/ by mkdocs.yml (its site_url; pyproject.toml's Documentation URL).
+DOCS_URL: Final = "https://celery-boundary.github.io/celery-boundary/"
+#: A Markdown link to another page of docs/: ``[text](../configuration.md#exclude)``.
+_RELATIVE_LINK: Final = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|/|#)([^)\s#]+)\.md(#[^)\s]*)?\)")
 
 
 @dataclass(frozen=True)
@@ -36,15 +44,18 @@ def lookup(code: str) -> rules.Rule:
     return rule
 
 
-def page(rule: rules.Rule, docs: Path | None = None) -> Page:
-    """The rule's documentation page, or a page built from the registry when docs are not installed."""
-    folder = (docs or CHECKOUT / "docs") / "rules"
-    for candidate in (folder / f"{rule.code}.md", *sorted(folder.glob(f"{rule.code}-*.md"))):
-        try:
-            return Page(rule, candidate.read_text(encoding="utf-8"), candidate)
-        except OSError:
-            continue
-    note = f"\n({rule.doc_page} is not installed with the package; this is the rule registry's summary.)\n"
+def page(rule: rules.Rule) -> Page:
+    """The rule's documentation page, or a page built from the registry when no page is found."""
+    for folder in (PACKAGED, CHECKOUT / "docs" / "rules"):
+        for candidate in (folder / f"{rule.code}.md", *sorted(folder.glob(f"{rule.code}-*.md"))):
+            try:
+                return Page(rule, candidate.read_text(encoding="utf-8"), candidate)
+            except OSError:
+                continue
+    note = (
+        f"\n({rule.doc_page} is not installed with the package; this is the rule registry's summary."
+        f" The page: {help_uri(rule)})\n"
+    )
     return Page(rule, summary_page(rule) + note, None)
 
 
@@ -70,21 +81,21 @@ def table() -> str:
 
 
 def help_uri(rule: rules.Rule) -> str:
-    """Where a reader finds the page: under the project's declared URL, else its path in the source tree."""
-    base = _project_url()
-    return f"{base.rstrip('/')}/blob/HEAD/{rule.doc_page}" if base else rule.doc_page
+    """The rule's page on the docs site (mkdocs serves docs/rules/CB101.md as rules/CB101/)."""
+    return f"{DOCS_URL}rules/{rule.code}/"
 
 
-def _project_url() -> str | None:
-    try:
-        declared = importlib.metadata.metadata("celery-boundary").get_all("Project-URL") or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    urls = {}
-    for entry in declared:
-        label, _, url = entry.partition(",")
-        urls[label.strip().lower()] = url.strip()
-    return next((urls[key] for key in URL_KEYS if key in urls), None)
+def with_absolute_links(text: str) -> str:
+    """A rule page's links to other pages of docs/ as links to the docs site, for readers of the page
+    outside the site (SARIF help in code scanning)."""
+
+    def absolute(match: re.Match[str]) -> str:
+        # mkdocs (use_directory_urls): rules/CB101.md -> rules/CB101/, rules/index.md -> rules/
+        path = posixpath.normpath(posixpath.join("rules", match.group(1))) + "/"
+        path = "" if path == "index/" else path.removesuffix("index/") if path.endswith("/index/") else path
+        return f"]({DOCS_URL}{path}{match.group(2) or ''})"
+
+    return _RELATIVE_LINK.sub(absolute, text)
 
 
 #: The lines around the generated table in docs/rules/index.md.

@@ -87,7 +87,8 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
         return 0
     if accepted is not None:
         findings, stale = baseline_module.apply_baseline(accepted, findings)
-        _report_stale(stale, options.baseline, err)
+        read = {result.path for result in results}  # pre-commit names some files: others' entries are not stale
+        _report_stale([entry for entry in stale if entry.path in read], options.baseline, err)
 
     _emit(render(findings), options.output, out)
     if not options.quiet and options.format == "text":

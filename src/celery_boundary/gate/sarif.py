@@ -41,7 +41,7 @@ def _descriptor(rule: rules.Rule) -> dict[str, Any]:
         "name": rule.slug,
         "shortDescription": {"text": rule.summary},
         "helpUri": catalog.help_uri(rule),
-        "help": {"text": page.text, "markdown": page.text},
+        "help": {"text": page.text, "markdown": catalog.with_absolute_links(page.text)},
         "defaultConfiguration": {"enabled": rule.default_enabled, "level": "error"},
         "properties": {"tags": [tool.value for tool in rule.tools], "fix": rule.fix.value},
     }
