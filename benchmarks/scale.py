@@ -4,7 +4,7 @@ mypy with the plugin (cold cache, warm cache after editing one call-site module,
 first check, then a recheck after the same edit), and plain mypy (no plugin, its own cache) cold and
 warm as the baseline. Prints wall time and peak memory (max RSS of the process, or of the daemon for
 dmypy) per size, the growth factor from the smallest to the largest size, and per size the ratio
-mypy + plugin / plain mypy (time and memory), all from one run. Not a test. Issue 7, item 4.
+mypy + plugin / plain mypy (time and memory), all from one run. Not a test.
 
     python benchmarks/scale.py [--sizes 200,500,1000,2000] [--skip mypy,dmypy]
 

@@ -12,7 +12,7 @@ calls, which is most of what the memory saves.
 
 The projects: each ``fixtures/`` project (shop sets ``app``, newsroom finds it) and any ``--real``
 folder, read from its root with no configuration file (discovery, as ``scripts/validate.py`` runs it).
-Measured 2026-11-22 (Python 3.11, this 2-core machine, page cache warm, best of 5):
+Measured on this 2-core machine (Python 3.11, page cache warm, best of 5):
 
     newsroom: fresh 0.7 ms, remembered 0.3 ms = 0.38x
     shop: fresh 1.0 ms, remembered 0.3 ms = 0.33x
