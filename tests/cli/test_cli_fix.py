@@ -23,7 +23,7 @@ def place(project: Path, name: str) -> Path:
     return target
 
 
-@pytest.mark.parametrize(("name", "flags"), [("CB401", []), ("CB10x", ["--unsafe-fixes"])])
+@pytest.mark.parametrize(("name", "flags"), [("CB401", []), ("CB401_database", []), ("CB10x", ["--unsafe-fixes"])])
 def test_fix_turns_before_into_after_and_a_second_run_changes_nothing(
     project: Path, capsys: pytest.CaptureFixture[str], name: str, flags: list[str]
 ) -> None:

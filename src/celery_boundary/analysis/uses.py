@@ -21,13 +21,14 @@ literal task name the module sends, signs, looks up or schedules as a name refer
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 from celery_boundary.analysis import canvas as cv
 from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
+from celery_boundary.analysis.schedulers import beat_entries
 from celery_boundary.analysis.symbols import APP, LOCAL, SIGNATURE_CALLS, ScopeNode, last_name
 
 LAUNCH: Final = cv.ALONE
@@ -188,7 +189,7 @@ def schedule_entries(index: ModuleIndex) -> list[tuple[int, str]]:
     registered name each schedules, at every line a CB401 about it may be reported (the entry, the
     key that holds it, the assignment)."""
     found: list[tuple[int, str]] = []
-    for node, task in _beat_entries(index):
+    for node, task in beat_entries(index):
         lines = {node.lineno}
         holder = index.parent(node)
         if isinstance(holder, ast.Dict):
@@ -197,27 +198,6 @@ def schedule_entries(index: ModuleIndex) -> list[tuple[int, str]]:
             lines.add(holder.lineno)
         found.extend((line, str(task.value)) for line in sorted(lines))
     return found
-
-
-def _beat_entries(index: ModuleIndex) -> Iterator[tuple[ast.expr, ast.Constant]]:
-    """Each beat entry (a dict literal or ``dict(...)`` with ``schedule`` and a literal ``task``) and
-    its task name's literal."""
-    for site in index.dicts:
-        node = site.node
-        assert isinstance(node, ast.Dict)
-        fields = {k.value: v for k, v in zip(node.keys, node.values)
-                  if isinstance(k, ast.Constant) and isinstance(k.value, str)}
-        task = fields.get("task")
-        if "schedule" in fields and isinstance(task, ast.Constant) and isinstance(task.value, str):
-            yield node, task
-    for site in index.calls:
-        call = site.node
-        assert isinstance(call, ast.Call)
-        if isinstance(call.func, ast.Name) and call.func.id == "dict":
-            fields = {kw.arg: kw.value for kw in call.keywords if kw.arg}
-            task = fields.get("task")
-            if "schedule" in fields and isinstance(task, ast.Constant) and isinstance(task.value, str):
-                yield call, task
 
 
 #: How a module refers to a task by its registered name.
@@ -267,7 +247,7 @@ def name_references(index: ModuleIndex) -> list[NameRef]:
         holder = node.value
         if isinstance(holder, ast.Attribute) and holder.attr == "tasks" and _app_like(index, holder.value, site):
             add(node.slice, LOOKED_UP)
-    for _, task in _beat_entries(index):
+    for _, task in beat_entries(index):
         add(task, SCHEDULED)
     return found
 
