@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Final
 
-from celery_boundary.analysis.index import ModuleIndex
+from celery_boundary.analysis.index import ModuleIndex, Site
 
 #: django-celery-beat's DatabaseScheduler (or a class named after it).
 DATABASE: Final = "database"
@@ -255,4 +255,35 @@ def _option_keys(options: ast.expr) -> Iterator[str]:
 def _string(expr: ast.expr | None) -> str | None:
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         return expr.value
+    return None
+
+
+PERIODIC_MODEL: Final = "django_celery_beat.models.PeriodicTask"
+CRONTAB_MODEL: Final = "django_celery_beat.models.CrontabSchedule"
+
+
+def beat_model(index: ModuleIndex, model: ast.expr, site: Site) -> str | None:
+    """The django-celery-beat model (``PERIODIC_MODEL``, ``CRONTAB_MODEL``, ...) an expression names:
+    imported, or looked up as a data migration does (``apps.get_model("django_celery_beat",
+    "PeriodicTask")``, directly or through a variable of the same function)."""
+    resolved = index.resolve(model, site)
+    if resolved is not None and resolved.startswith("django_celery_beat.models."):
+        return resolved
+    if isinstance(model, ast.Name) and site.scopes:
+        for node in ast.walk(site.scopes[-1]):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == model.id
+                                                    for t in node.targets):
+                return _get_model(node.value)
+        return None
+    return _get_model(model)
+
+
+def _get_model(expr: ast.expr) -> str | None:
+    if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get_model"):
+        return None
+    words = [_string(arg) for arg in expr.args]
+    if words[:1] == ["django_celery_beat"] and len(words) == 2 and words[1]:
+        return f"django_celery_beat.models.{words[1]}"
+    if len(words) == 1 and words[0] and words[0].startswith("django_celery_beat."):
+        return f"django_celery_beat.models.{words[0].split('.', 1)[1]}"
     return None

@@ -1,4 +1,5 @@
-"""CB401 a periodic task without expiry: ``beat_schedule`` entries in any style, ``add_periodic_task``
+"""CB401 a periodic task without expiry (and, through ``checks.crontab_fields``, CB402 a crontab
+with an hour and no minute): ``beat_schedule`` entries in any style, ``add_periodic_task``
 and the legacy ``@periodic_task`` without ``expires``.
 
 Celery beat (5.7) sends a message every period whether or not the last one was consumed; with no
@@ -30,16 +31,21 @@ from celery_boundary.analysis.schedulers import (
     DATABASE,
     EXPIRE_SECONDS,
     EXPIRES,
+    PERIODIC_MODEL as _PERIODIC_MODEL,
     ExpirySite,
+    beat_model,
     expiry_sites,
     module_scheduler,
 )
 from celery_boundary.core.findings import Finding
+from celery_boundary.checks import crontab_fields
 from celery_boundary.checks.common import RuleSettings, dict_get, dict_items, report, string_of
 
 CODE: Final = "CB401"
+#: Found by ``checks.crontab_fields``.
+CRONTAB_WITHOUT_MINUTE: Final = "CB402"
 #: The codes this group reports.
-CODES: Final = (CODE,)
+CODES: Final = (CODE, CRONTAB_WITHOUT_MINUTE)
 #: The codes whose findings ``check_project`` withdraws.
 PROJECT_CODES: Final = (CODE,)
 
@@ -75,6 +81,7 @@ def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     names = {t.name for t in index.tasks.values() if "expires" in t.options}
     names |= {t.task_name for t in index.tasks.values() if "expires" in t.options and t.task_name}
     expiring = _Context(names, _module_dicts(index.tree), module_scheduler(index))
+    yield from crontab_fields.check(index, CRONTAB_WITHOUT_MINUTE)
     if expiring.scheduler is not None:
         for entry in expiry_sites(index):
             message = scheduler_message(entry, expiring.scheduler, expiring.tasks)
@@ -140,7 +147,6 @@ def _check_call(index: ModuleIndex, site: Site, expiring: _Context) -> Iterator[
 
 #: django-celery-beat's model: a row is a schedule entry; ``expires`` (a datetime) or
 #: ``expire_seconds`` (django-celery-beat >= 2.2) give it an expiry.
-_PERIODIC_MODEL = "django_celery_beat.models.PeriodicTask"
 _DB_CREATE = frozenset({"create", "get_or_create", "update_or_create"})
 _DB_EXPIRY = frozenset({"expires", "expire_seconds"})
 
@@ -154,7 +160,7 @@ def _check_database_entry(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
         model = manager.value
     else:
         model = func
-    if not _is_periodic_model(index, model, site):
+    if beat_model(index, model, site) != _PERIODIC_MODEL:
         return
     keywords = {kw.arg: kw.value for kw in call.keywords}
     if None in keywords or _DB_EXPIRY & set(keywords):
@@ -168,28 +174,6 @@ def _check_database_entry(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
     yield report(call, CODE, (
         f"django-celery-beat PeriodicTask without expiry: {_WHY}; pass expire_seconds=<seconds, at "
         "most the period> (or expires=<datetime>)"))
-
-
-def _is_periodic_model(index: ModuleIndex, model: ast.expr, site: Site) -> bool:
-    """django-celery-beat's PeriodicTask: imported, or looked up as a data migration does
-    (``apps.get_model("django_celery_beat", "PeriodicTask")``, directly or through a variable of the
-    same function)."""
-    if index.resolve(model, site) == _PERIODIC_MODEL:
-        return True
-    if isinstance(model, ast.Name) and site.scopes:
-        for node in ast.walk(site.scopes[-1]):
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == model.id
-                                                    for t in node.targets):
-                return _is_get_model(node.value)
-        return False
-    return _is_get_model(model)
-
-
-def _is_get_model(expr: ast.expr) -> bool:
-    if not (isinstance(expr, ast.Call) and last_name(expr.func) == "get_model"):
-        return False
-    words = [string_of(arg) for arg in expr.args]
-    return words in (["django_celery_beat", "PeriodicTask"], ["django_celery_beat.PeriodicTask"])
 
 
 def _check_schedule(value: ast.expr, expiring: _Context) -> Iterator[Finding]:

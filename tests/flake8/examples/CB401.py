@@ -27,7 +27,7 @@ app.conf.beat_schedule = {
 for source in ("rss", "atom"):
     app.conf.beat_schedule[f"sync-{source}"] = {"task": "proj.tasks.sync", "schedule": 300.0}  # CB401
 CELERY_BEAT_SCHEDULE = {
-    "nightly": {"task": "proj.tasks.nightly", "schedule": crontab(hour=3)},  # CB401
+    "nightly": {"task": "proj.tasks.nightly", "schedule": crontab(minute=0, hour=3)},  # CB401
 }
 app.conf.update(beat_schedule={"x": {"task": "proj.tasks.tick", "schedule": 5}})  # CB401
 app.conf.beat_schedule["y"] = {"task": "proj.tasks.tick", "schedule": 5}  # CB401
