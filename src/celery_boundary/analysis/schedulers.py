@@ -141,19 +141,33 @@ def deploy_scheduler(root: Path) -> str | None:
     return combine(kinds)
 
 
+_MARKERS: Final = (".git", "pyproject.toml", "setup.cfg", "setup.py", "Procfile", "manage.py")
+_MAX_ENTRIES: Final = 5000
+
+
 def _deploy_files(root: Path) -> Iterator[Path]:
+    """The deployment files under a project's root (a folder with a repository or packaging marker:
+    ``check`` over site-packages or ``/`` reads none), a bounded walk."""
+    if not any((root / marker).exists() for marker in _MARKERS):
+        return
     pending = [(root, 0)]
-    while pending:
+    seen = 0
+    while pending and seen < _MAX_ENTRIES:
         folder, depth = pending.pop()
         try:
             children = sorted(folder.iterdir())
         except OSError:
             continue
         for child in children:
+            seen += 1
             if child.name.startswith(".") and child.name not in (".github",) or child.name in (
                     "node_modules", "site-packages", "__pycache__"):
                 continue
-            if child.is_dir():
+            try:
+                is_dir = child.is_dir() and not child.is_symlink()
+            except OSError:  # unreadable (a /proc entry, a broken mount)
+                continue
+            if is_dir:
                 if depth < _MAX_DEPTH:
                     pending.append((child, depth + 1))
             elif any(child.match(pattern) for pattern in _DEPLOY_GLOBS):
