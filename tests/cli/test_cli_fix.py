@@ -23,7 +23,7 @@ def place(project: Path, name: str) -> Path:
     return target
 
 
-@pytest.mark.parametrize(("name", "flags"), [("CB401", []), ("CB10x", ["--unsafe-fixes"])])
+@pytest.mark.parametrize(("name", "flags"), [("CB401", []), ("CB401_database", []), ("CB402", []), ("CB10x", ["--unsafe-fixes"])])
 def test_fix_turns_before_into_after_and_a_second_run_changes_nothing(
     project: Path, capsys: pytest.CaptureFixture[str], name: str, flags: list[str]
 ) -> None:
@@ -64,7 +64,7 @@ def test_diff_writes_nothing_and_exits_1(project: Path, capsys: pytest.CaptureFi
     assert target.read_text() == before
     assert captured.out.startswith("--- a/proj/config.py\n+++ b/proj/config.py\n")
     assert '+        "options": {"expires": 60.0},\n' in captured.out
-    assert "would fix 4 place(s) in 1 file(s)" in captured.err
+    assert "would fix 5 place(s) in 1 file(s)" in captured.err  # four CB401, one CB402
     assert main(["fix", "--diff", "--select", "CB1"]) == 0  # nothing safe to fix among CB1xx
 
 

@@ -173,6 +173,8 @@ def _position_in_call(index: ModuleIndex, expr: ast.AST, call: ast.Call, site: S
     args = call.args
     index_of = next((i for i, a in enumerate(args) if a is expr), -1)
     if resolved == "celery.chain":
+        if index_of == 0 and len(args) == 1 and position(index, call, site) == ALONE:
+            return ALONE  # ``chain(t.si())()``: one step launched on its own
         return _mutable(expr, RECEIVING) if index_of > 0 else _first_step(index, call, site)
     if resolved == "celery.group":
         return _group_member(index, call, expr, site)
@@ -190,7 +192,11 @@ def _first_step(index: ModuleIndex, canvas: ast.AST, site: Site) -> str:
 
 
 def _group_member(index: ModuleIndex, group: ast.AST, expr: ast.AST, site: Site) -> str:
+    """A member receives when the group does; a group launched on its own (``group(...)()``,
+    ``.apply_async()``, ``.delay()``) launches each member on its own: nothing is chained after it."""
     outer = position(index, group, site)
+    if outer == ALONE:
+        return ALONE
     return _mutable(expr, RECEIVING) if outer == RECEIVING else LINK
 
 
@@ -204,6 +210,8 @@ def _position_in_container(index: ModuleIndex, expr: ast.AST, container: ast.AST
         resolved = index.resolve(holder.func, site)
         if resolved == "celery.chain" and isinstance(container, (ast.List, ast.Tuple)) and len(holder.args) == 1:
             first = container.elts[0] if container.elts else None
+            if len(container.elts) == 1 and position(index, holder, site) == ALONE:
+                return ALONE  # ``chain([t.si()]).delay()``
             return LINK if expr is first else _mutable(expr, RECEIVING)
         if resolved in ("celery.group", "celery.chord") and holder.args[0] is container:
             return _group_member(index, holder, expr, site) if resolved == "celery.group" else LINK

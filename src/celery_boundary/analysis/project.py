@@ -6,6 +6,8 @@ it; ``fix`` reads it to rename a task everywhere.
 
 from __future__ import annotations
 
+import ast
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex
+from celery_boundary.analysis.schedulers import ExpirySite, combine, deploy_scheduler, expiry_sites, module_scheduler
 from celery_boundary.analysis.symbols import APP, LOCAL
 from celery_boundary.analysis.task_names import module_name, task_names
 from celery_boundary.analysis.uses import NameRef, Use, module_uses, name_references, schedule_entries
@@ -55,6 +58,11 @@ class ModuleFacts:
     names_known: bool = True
     #: Literal task names the module sends, signs, looks up or schedules (``uses.name_references``).
     name_refs: tuple[NameRef, ...] = ()
+    #: The beat scheduler the module configures (``analysis.schedulers``), or None.
+    scheduler: str | None = None
+    #: Beat entries and ``add_periodic_task`` calls whose options state an expiry, with their
+    #: source line (CB401 across modules: whether it survives depends on the project's scheduler).
+    expiry_sites: tuple[tuple[ExpirySite, str], ...] = ()
 
 
 def roots_of(paths: Iterable[Path]) -> frozenset[str]:
@@ -88,8 +96,11 @@ def summarize(index: ModuleIndex, path: Path, shown: str, lines: Sequence[str],
     )
     named = task_names(index, module)
     registered = frozenset(n for task in named for n in (task.name, *task.also) if n is not None)
-    return ModuleFacts(shown, module, tasks, tuple(uses), strings, expiring, tuple(schedule_entries(index)),
-                       registered, all(task.name is not None for task in named), tuple(name_references(index)))
+    sites = tuple((site, _line(lines, site.line)) for site in expiry_sites(index))
+    entries = [*schedule_entries(index), *_periodic_task_targets(index, module, is_package)]
+    return ModuleFacts(shown, module, tasks, tuple(uses), strings, expiring, tuple(entries),
+                       registered, all(task.name is not None for task in named), tuple(name_references(index)),
+                       module_scheduler(index), sites)
 
 
 class Project:
@@ -107,6 +118,7 @@ class Project:
                 if use.target in self.tasks:
                     self.uses.setdefault(use.target, []).append((module, use))
         self._naming = _strings_by_last_part(self.modules)
+        self._scheduler: tuple[str | None] | None = None
 
     def kinds(self, dotted: str) -> set[str]:
         """How the project uses the task, every module together."""
@@ -138,6 +150,20 @@ class Project:
         """Registered names of tasks whose decorator sets ``expires``, in any module."""
         return frozenset().union(*(module.expiring for module in self.modules)) if self.modules else frozenset()
 
+    def scheduler(self) -> str | None:
+        """The beat scheduler the project runs, from its modules and its deployment files (Procfile,
+        compose files, ... in the folder holding every module, or the repository around it)."""
+        if self._scheduler is None:
+            deployed = deploy_scheduler(self.root()) if self.modules else None
+            self._scheduler = (combine([m.scheduler for m in self.modules if m.scheduler] +
+                                       ([deployed] if deployed else [])),)
+        return self._scheduler[0]
+
+    def root(self) -> Path:
+        """The repository around the modules (the folder with ``.git``), else their common folder."""
+        common = Path(os.path.commonpath([str(Path(m.path).resolve().parent) for m in self.modules]))
+        return next((folder for folder in (common, *common.parents) if (folder / ".git").exists()), common)
+
 
 def _strings_by_last_part(modules: Sequence[ModuleFacts]) -> dict[str, set[str]]:
     """Every string -> the modules holding it, and ``".last"`` -> modules holding a dotted string
@@ -163,6 +189,19 @@ def _absolute(resolved: str | None, module: str, is_package: bool) -> str | None
         rest = resolved[dots:]
         return ".".join([*base, rest]) if rest else ".".join(base)
     return resolved
+
+
+def _periodic_task_targets(index: ModuleIndex, module: str, is_package: bool) -> list[tuple[int, str]]:
+    """``add_periodic_task(schedule, refresh)`` with a task object: (line, the task's default name)."""
+    found = []
+    for site in index.calls:
+        call = site.node
+        assert isinstance(call, ast.Call)
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "add_periodic_task" and len(call.args) > 1:
+            dotted = _absolute(index.resolve(call.args[1], site), module, is_package)
+            if dotted is not None:
+                found.append((call.lineno, dotted))
+    return found
 
 
 def _end_line(node: object) -> int:

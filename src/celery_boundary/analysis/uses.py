@@ -21,13 +21,14 @@ literal task name the module sends, signs, looks up or schedules as a name refer
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 from celery_boundary.analysis import canvas as cv
 from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
+from celery_boundary.analysis.schedulers import beat_entries
 from celery_boundary.analysis.symbols import APP, LOCAL, SIGNATURE_CALLS, ScopeNode, last_name
 
 LAUNCH: Final = cv.ALONE
@@ -39,6 +40,11 @@ OTHER: Final = cv.UNKNOWN
 ON_ITS_OWN: Final = frozenset({LAUNCH, NAMED})
 #: Kinds of a canvas member.
 CANVAS_ONLY: Final = frozenset({RECEIVING, LINK})
+#: Attributes whose reading neither launches nor passes the task on (``t.app.conf``, ``t.request``):
+#: no use. ``t.name`` is the task's registered name: a name reference (``NAMED``).
+NEUTRAL_ATTRIBUTES: Final = frozenset({"app", "request", "backend", "__name__", "__doc__", "__module__",
+                                       "__qualname__", "__wrapped__", "run", "AsyncResult"})
+NAME_ATTRIBUTE: Final = "name"
 
 _Record = Callable[[ast.expr, tuple[ScopeNode, ...], str], None]
 _SCOPE_TYPES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
@@ -74,6 +80,7 @@ def module_uses(index: ModuleIndex, roots: frozenset[str] | None = None) -> list
             uses.append(Use(target, kind, getattr(expr, "lineno", 0)))
 
     _imported_uses(index, roots, seen, record)
+    uses.extend(_locally_imported_uses(index, roots))
     return uses
 
 
@@ -90,10 +97,10 @@ def _local_uses(index: ModuleIndex) -> _LocalUses:
     seen: set[int] = set()
     for ref in index.task_refs:
         if index.task_of(ref.node, ref) is not None:  # type: ignore[arg-type]
+            kind = use_of(index, ref.node, ref)  # type: ignore[arg-type]
             target = index.names.resolve(ref.node, ref.scopes)  # type: ignore[arg-type]
-            if target is not None:
+            if kind is not None and target is not None:  # None: a neutral read (t.app, t.request)
                 seen.add(id(ref.node))
-                kind = use_of(index, ref.node, ref)  # type: ignore[arg-type]
                 uses.append(Use(target, kind, getattr(ref.node, "lineno", 0)))
     for task in index.tasks.values():
         if named_by_strings(index, task):
@@ -115,7 +122,9 @@ def _imported_uses(index: ModuleIndex, roots: frozenset[str], seen: set[int], re
 
     def note(expr: ast.expr, site: Site, kind: str | None = None) -> None:
         if id(expr) not in seen and imported(expr):
-            record(expr, site.scopes, use_of(index, expr, site) if kind is None else kind)
+            found = use_of(index, expr, site) if kind is None else kind
+            if found is not None:
+                record(expr, site.scopes, found)
 
     for site in index.calls:
         call = site.node
@@ -131,11 +140,65 @@ def _imported_uses(index: ModuleIndex, roots: frozenset[str], seen: set[int], re
             expr: ast.expr = node
             site = Site(node, _scopes_of(index, node), None)
             while True:
-                note(expr, site, OTHER)
                 parent = index.parent(expr)
+                if isinstance(parent, ast.Attribute) and parent.value is expr and (
+                        parent.attr in NEUTRAL_ATTRIBUTES or parent.attr == NAME_ATTRIBUTE):
+                    note(expr, site, NAMED if parent.attr == NAME_ATTRIBUTE else None)
+                    break
+                note(expr, site, OTHER)
                 if not (isinstance(parent, ast.Attribute) and parent.value is expr):
                     break
                 expr = parent
+
+
+def _locally_imported_uses(index: ModuleIndex, roots: frozenset[str]) -> list[Use]:
+    """Uses of names a function imports itself (``def run(): from proj.tasks import t; t.delay()``):
+    module-level resolution sees them as the function's locals."""
+    bound = _local_imports(index)
+    if not bound:
+        return []
+    found: list[Use] = []
+    for node in list(index.parents):
+        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+            continue
+        scopes = _scopes_of(index, node)
+        target = next((bound[(id(scope), node.id)] for scope in reversed(scopes) if (id(scope), node.id) in bound),
+                      None)
+        if target is None or roots and not target.startswith(".") and target.split(".")[0] not in roots:
+            continue
+        expr: ast.expr = node
+        while True:  # ``tasks.total.delay()`` after ``from proj import tasks``: the use of proj.tasks.total
+            parent = index.parent(expr)
+            kind = use_of(index, expr, Site(expr, scopes, None))
+            if kind is not None:
+                found.append(Use(target, kind, node.lineno))
+            if not (isinstance(parent, ast.Attribute) and parent.value is expr) or kind is None:
+                break
+            expr, target = parent, f"{target}.{parent.attr}"
+    return found
+
+
+def _local_imports(index: ModuleIndex) -> dict[tuple[int, str], str]:
+    """(id of the function, name it binds) -> the dotted path a function-level import binds it to."""
+    bound: dict[tuple[int, str], str] = {}
+    for node in list(index.parents):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        scopes = _scopes_of(index, node)
+        if not scopes:
+            continue
+        scope = id(scopes[-1])
+        for alias in node.names:
+            if isinstance(node, ast.ImportFrom):
+                base = "." * node.level + (node.module or "")
+                path = base + alias.name if base.endswith(".") or not base else f"{base}.{alias.name}"
+                bound[(scope, alias.asname or alias.name)] = path
+            elif alias.asname:
+                bound[(scope, alias.asname)] = alias.name
+            else:
+                first = alias.name.split(".")[0]
+                bound[(scope, first)] = first
+    return bound
 
 
 def local_kinds(index: ModuleIndex, uses: list[Use]) -> dict[str, list[str]]:
@@ -153,10 +216,15 @@ def local_kinds(index: ModuleIndex, uses: list[Use]) -> dict[str, list[str]]:
     return kinds
 
 
-def use_of(index: ModuleIndex, expr: ast.expr, site: Site) -> str:
-    """What the module does with the task ``expr`` names, here (see the module docstring)."""
+def use_of(index: ModuleIndex, expr: ast.expr, site: Site) -> str | None:
+    """What the module does with the task ``expr`` names, here (see the module docstring); None when
+    it only reads a neutral attribute (``NEUTRAL_ATTRIBUTES``)."""
     parent = index.parent(expr)
     if isinstance(parent, ast.Attribute) and parent.value is expr:
+        if parent.attr in NEUTRAL_ATTRIBUTES:
+            return None
+        if parent.attr == NAME_ATTRIBUTE:
+            return NAMED
         call = index.parent(parent)
         if isinstance(call, ast.Call) and call.func is parent and can_be_celery(call):
             if parent.attr in cv.SIGNATURE_BUILDERS:
@@ -210,7 +278,7 @@ def schedule_entries(index: ModuleIndex) -> list[tuple[int, str]]:
     registered name each schedules, at every line a CB401 about it may be reported (the entry, the
     key that holds it, the assignment)."""
     found: list[tuple[int, str]] = []
-    for node, task in _beat_entries(index):
+    for node, task in beat_entries(index):
         lines = {node.lineno}
         holder = index.parent(node)
         if isinstance(holder, ast.Dict):
@@ -219,27 +287,6 @@ def schedule_entries(index: ModuleIndex) -> list[tuple[int, str]]:
             lines.add(holder.lineno)
         found.extend((line, str(task.value)) for line in sorted(lines))
     return found
-
-
-def _beat_entries(index: ModuleIndex) -> Iterator[tuple[ast.expr, ast.Constant]]:
-    """Each beat entry (a dict literal or ``dict(...)`` with ``schedule`` and a literal ``task``) and
-    its task name's literal."""
-    for site in index.dicts:
-        node = site.node
-        assert isinstance(node, ast.Dict)
-        fields = {k.value: v for k, v in zip(node.keys, node.values)
-                  if isinstance(k, ast.Constant) and isinstance(k.value, str)}
-        task = fields.get("task")
-        if "schedule" in fields and isinstance(task, ast.Constant) and isinstance(task.value, str):
-            yield node, task
-    for site in index.calls:
-        call = site.node
-        assert isinstance(call, ast.Call)
-        if isinstance(call.func, ast.Name) and call.func.id == "dict":
-            fields = {kw.arg: kw.value for kw in call.keywords if kw.arg}
-            task = fields.get("task")
-            if "schedule" in fields and isinstance(task, ast.Constant) and isinstance(task.value, str):
-                yield call, task
 
 
 #: How a module refers to a task by its registered name.
@@ -299,7 +346,7 @@ def name_references(index: ModuleIndex) -> list[NameRef]:
         holder = node.value
         if isinstance(holder, ast.Attribute) and holder.attr == "tasks" and _app_like(index, holder.value, site):
             add(node.slice, LOOKED_UP)
-    for _, task in _beat_entries(index):
+    for _, task in beat_entries(index):
         add(task, SCHEDULED)
     return found
 

@@ -212,7 +212,8 @@ def _chain_only_across(project: Project, findings: list[Finding], chosen: frozen
             continue
         if task.silenced or named or home.module in naming_modules:
             continue
-        places = sorted({f"{module.path}:{use.line}" for module, use in elsewhere})
+        # The evidence: the uses that receive another task's result (a link that receives none is no reason).
+        places = sorted({f"{module.path}:{use.line}" for module, use in elsewhere if use.kind == cv.RECEIVING})
         added.append(Finding(home.path, task.line, task.column, CHAIN_ONLY,
                              _chain_only_message(task.name, "project", places), task.source_line))
     kept = [f for f in findings if not (f.code == CHAIN_ONLY and (f.path, f.line) in withdrawn)]

@@ -1,4 +1,5 @@
-"""CB401 a periodic task without expiry: ``beat_schedule`` entries in any style, ``add_periodic_task``
+"""CB401 a periodic task without expiry (and, through ``checks.crontab_fields``, CB402 a crontab
+with an hour and no minute): ``beat_schedule`` entries in any style, ``add_periodic_task``
 and the legacy ``@periodic_task`` without ``expires``.
 
 Celery beat (5.7) sends a message every period whether or not the last one was consumed; with no
@@ -7,12 +8,17 @@ Celery beat (5.7) sends a message every period whether or not the last one was c
 TypeError); ``add_periodic_task(..., expires=...)`` and ``sig.set(expires=...)`` put it there.
 A task that sets ``expires=`` on its decorator in this module is covered too; ``check_project``
 withdraws the findings about entries whose task sets it in another module.
+
+Which expiry survives depends on the beat scheduler (``analysis.schedulers``): django-celery-beat's
+``DatabaseScheduler`` drops ``options["expires"]`` and keeps ``options["expire_seconds"]``; celery's
+own scheduler does the opposite. ``check`` judges by the scheduler the module configures,
+``check_project`` by the one the project runs (its modules and deployment files).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -20,12 +26,26 @@ from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.index import ModuleIndex, Site
 from celery_boundary.analysis.symbols import last_name
 from celery_boundary.analysis.project import Project
+from celery_boundary.analysis.schedulers import (
+    CELERY,
+    DATABASE,
+    EXPIRE_SECONDS,
+    EXPIRES,
+    PERIODIC_MODEL as _PERIODIC_MODEL,
+    ExpirySite,
+    beat_model,
+    expiry_sites,
+    module_scheduler,
+)
 from celery_boundary.core.findings import Finding
+from celery_boundary.checks import crontab_fields
 from celery_boundary.checks.common import RuleSettings, dict_get, dict_items, report, string_of
 
 CODE: Final = "CB401"
+#: Found by ``checks.crontab_fields``.
+CRONTAB_WITHOUT_MINUTE: Final = "CB402"
 #: The codes this group reports.
-CODES: Final = (CODE,)
+CODES: Final = (CODE, CRONTAB_WITHOUT_MINUTE)
 #: The codes whose findings ``check_project`` withdraws.
 PROJECT_CODES: Final = (CODE,)
 
@@ -39,6 +59,8 @@ class _Context:
     tasks: set[str]
     #: Module-level ``NAME = {...}`` dicts, for ``beat_schedule = NAME``.
     dicts: dict[str, ast.expr]
+    #: The beat scheduler the module configures (``analysis.schedulers``), or None.
+    scheduler: str | None = None
 
 
 def _module_dicts(tree: ast.Module) -> dict[str, ast.expr]:
@@ -58,7 +80,13 @@ def is_schedule_setting(name: str) -> bool:
 def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     names = {t.name for t in index.tasks.values() if "expires" in t.options}
     names |= {t.task_name for t in index.tasks.values() if "expires" in t.options and t.task_name}
-    expiring = _Context(names, _module_dicts(index.tree))
+    expiring = _Context(names, _module_dicts(index.tree), module_scheduler(index))
+    yield from crontab_fields.check(index, CRONTAB_WITHOUT_MINUTE)
+    if expiring.scheduler is not None:
+        for entry in expiry_sites(index):
+            message = scheduler_message(entry, expiring.scheduler, expiring.tasks)
+            if message is not None:
+                yield Finding("", entry.line, entry.column, CODE, message)
     for site in index.assigns:
         yield from _check_assignment(site, expiring)
     for site in index.calls:
@@ -119,7 +147,6 @@ def _check_call(index: ModuleIndex, site: Site, expiring: _Context) -> Iterator[
 
 #: django-celery-beat's model: a row is a schedule entry; ``expires`` (a datetime) or
 #: ``expire_seconds`` (django-celery-beat >= 2.2) give it an expiry.
-_PERIODIC_MODEL = "django_celery_beat.models.PeriodicTask"
 _DB_CREATE = frozenset({"create", "get_or_create", "update_or_create"})
 _DB_EXPIRY = frozenset({"expires", "expire_seconds"})
 
@@ -133,7 +160,7 @@ def _check_database_entry(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
         model = manager.value
     else:
         model = func
-    if index.resolve(model, site) != _PERIODIC_MODEL:
+    if beat_model(index, model, site) != _PERIODIC_MODEL:
         return
     keywords = {kw.arg: kw.value for kw in call.keywords}
     if None in keywords or _DB_EXPIRY & set(keywords):
@@ -161,40 +188,58 @@ def _check_schedule(value: ast.expr, expiring: _Context) -> Iterator[Finding]:
 
 
 def _check_entry(key: ast.expr, entry: ast.expr, expiring: _Context) -> Iterator[Finding]:
-    label = string_of(key) or "entry"
     known, task = dict_get(entry, "task")
     if not known or task is None:
         return  # built elsewhere, or spread from another dict: cannot tell
     _, top_level = dict_get(entry, "expires")
     known_options, options = dict_get(entry, "options")
     if options is not None:
-        known_options, expires = dict_get(options, "expires")
-        if not known_options or expires is not None:
-            return
+        known_options, expires = dict_get(options, EXPIRES)
+        _, seconds = dict_get(options, EXPIRE_SECONDS)
+        if not known_options or expires is not None or seconds is not None:
+            return  # whether this one survives the scheduler: ``_check_scheduler``
     elif not known_options:
         return
     name = string_of(task)
     if name is not None and (name in expiring.tasks or name.rsplit(".", 1)[-1] in expiring.tasks):
         return
+    # A key computed at run time (``f"sync-{source}"``, a loop variable): the task names the entry.
+    label = repr(string_of(key)) if string_of(key) is not None else f"for task {name!r}" if name else "(computed)"
     if top_level is not None:
         yield report(key, CODE, (
-            f"beat entry {label!r} puts expires at the top level, where celery.beat's ScheduleEntry "
+            f"beat entry {label} puts expires at the top level, where celery.beat's ScheduleEntry "
             "rejects it (TypeError) and the entry has no expiry: move it into "
             "'options': {'expires': <seconds>}"))
         return
     yield report(key, CODE, (
-        f"beat entry {label!r} has no expiry: {_WHY}; add 'options': {{'expires': <seconds, at most "
-        "the period>} to the entry"))
+        f"beat entry {label} has no expiry: {_WHY}; add 'options': {{{_option(expiring.scheduler)!r}: "
+        "<seconds, at most the period>} to the entry" + _db_note(expiring.scheduler)))
 
 
 def _check_add_periodic_task(index: ModuleIndex, call: ast.Call, site: Site, expiring: _Context) -> Iterator[Finding]:
     keywords = {kw.arg for kw in call.keywords}
-    if "expires" in keywords or None in keywords:  # ``**opts`` may hold it
+    if EXPIRES in keywords or EXPIRE_SECONDS in keywords or None in keywords:  # ``**opts`` may hold it
         return
     signature = call.args[1] if len(call.args) > 1 else next(
         (kw.value for kw in call.keywords if kw.arg == "sig"), None)
-    if signature is None or not isinstance(signature, ast.Call):
-        return  # a variable or something built elsewhere: cannot tell
+    if isinstance(signature, ast.Name):
+        # ``add_periodic_task(crontab(...), refresh)``: Celery signs a task object itself
+        # (``self.signature(sig.name)``), and a Pyramid directive of that name takes the function.
+        task = index.task_of(signature, site)
+        resolved = index.resolve(signature, site)
+        if task is not None and EXPIRES in task.options or resolved is None or task is None and (
+                resolved.startswith("<") or not resolved.startswith(".") and "." not in resolved):
+            return  # a variable, a parameter or a local non-task: cannot tell
+    elif signature is None or not isinstance(signature, ast.Call):
+        return  # something built elsewhere: cannot tell
+    else:
+        yield from _check_signature_expiry(index, call, signature, site, expiring)
+        return
+    yield _add_periodic_task_finding(call, expiring)
+
+
+def _check_signature_expiry(index: ModuleIndex, call: ast.Call, signature: ast.Call, site: Site,
+                            expiring: _Context) -> Iterator[Finding]:
     expr: ast.expr = signature
     while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
         if any(kw.arg in ("expires", None) for kw in expr.keywords):
@@ -210,18 +255,61 @@ def _check_add_periodic_task(index: ModuleIndex, call: ast.Call, site: Site, exp
         return
     if isinstance(signature.func, ast.Attribute) and signature.func.attr not in ("s", "si", "signature", "set"):
         return
-    yield report(call, CODE, (
-        f"add_periodic_task without expires: {_WHY}; pass expires=<seconds, at most the period> "
-        "(it goes into the entry's options)"))
+    yield _add_periodic_task_finding(call, expiring)
+
+
+def _add_periodic_task_finding(call: ast.Call, expiring: _Context) -> Finding:
+    return report(call, CODE, (
+        f"add_periodic_task without expires: {_WHY}; pass {_option(expiring.scheduler)}=<seconds, at most "
+        "the period> (it goes into the entry's options)" + _db_note(expiring.scheduler)))
+
+
+def _option(scheduler: str | None) -> str:
+    return EXPIRE_SECONDS if scheduler == DATABASE else EXPIRES
+
+
+def _db_note(scheduler: str | None) -> str:
+    if scheduler == DATABASE:
+        return " (django-celery-beat's DatabaseScheduler, configured here, drops options['expires'])"
+    return "; under django-celery-beat's DatabaseScheduler use expire_seconds instead"
+
+
+def scheduler_message(site: ExpirySite, scheduler: str, expiring: Iterable[str]) -> str | None:
+    """CB401 about an expiry the scheduler does not carry, or None when it does (or the task's own
+    decorator sets ``expires``, which both schedulers send)."""
+    if site.task is not None and (site.task in expiring or site.task.rsplit(".", 1)[-1] in expiring):
+        return None
+    if scheduler == DATABASE and site.keys == {EXPIRES}:
+        return (f"beat entry {site.label} has no expiry under django-celery-beat's DatabaseScheduler: it "
+                "copies the entry into a PeriodicTask row and drops options['expires']; "
+                f"{_WHY}; add 'expire_seconds': <seconds, at most the period> to the options "
+                "(add_periodic_task: expire_seconds=)")
+    if scheduler == CELERY and site.keys == {EXPIRE_SECONDS}:
+        return (f"beat entry {site.label} has no expiry under celery's own beat scheduler: "
+                "'expire_seconds' is django-celery-beat's option and apply_async ignores it; "
+                f"{_WHY}; add 'expires': <seconds, at most the period> to the options "
+                "(add_periodic_task: expires=)")
+    return None
 
 
 def check_project(project: Project, findings: list[Finding], chosen: frozenset[str]) -> list[Finding]:
     """CB401 findings about beat entries whose task sets ``expires`` on its decorator in another module
     go away: beat sends through the registered task, whose options apply (celery 5.7
-    ``beat.Scheduler.apply_async``, ``app/base.py`` ``_get_exec_options``)."""
+    ``beat.Scheduler.apply_async``, ``app/base.py`` ``_get_exec_options``). Entries in modules that
+    do not name the scheduler are judged by the one the project runs (``Project.scheduler``)."""
     expiring = project.expiring()
-    if not expiring:
-        return findings
     covered = {(module.path, line) for module in project.modules
                for line, task in module.beat_entries if task in expiring}
-    return [f for f in findings if not (f.code == CODE and (f.path, f.line) in covered)]
+    kept = [f for f in findings if not (f.code == CODE and (f.path, f.line) in covered)]
+    scheduler = project.scheduler() if CODE in chosen else None
+    if scheduler is None:
+        return kept
+    reported = {(f.path, f.line) for f in kept if f.code == CODE}
+    for module in project.modules:
+        if module.scheduler is not None:
+            continue  # the module's own setting was applied by ``check``
+        for site, source in module.expiry_sites:
+            message = scheduler_message(site, scheduler, expiring)
+            if message is not None and (module.path, site.line) not in reported:
+                kept.append(Finding(module.path, site.line, site.column, CODE, message, source))
+    return kept

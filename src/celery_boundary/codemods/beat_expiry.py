@@ -5,15 +5,22 @@ are dropped instead of piling up. Only where the period is a number of seconds w
 - beat entry dict literal: ``"options": {"expires": N}`` (or ``"expires"`` added to an existing
   ``"options"`` dict literal); ``dict(task=..., schedule=N)``: ``options={"expires": N}``;
 - ``sender.add_periodic_task(N, sig)``: ``expires=N`` (extra keywords become the entry's options).
+
+Under django-celery-beat's ``DatabaseScheduler`` (named in the module: ``analysis.schedulers``) the key
+is ``expire_seconds``; an entry flagged although its options hold ``expires`` (which that scheduler
+drops) gets ``expire_seconds`` beside it, with the same value when it is a number.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from typing import Final
 
 import libcst as cst
 
+from celery_boundary.analysis.index import build_index
+from celery_boundary.analysis.schedulers import DATABASE, EXPIRE_SECONDS, EXPIRES, module_scheduler
 from celery_boundary.codemods.base import FixTransformer, append_item, last_name, string_value
 
 CODES: Final = ("CB401",)
@@ -22,6 +29,16 @@ _SECONDS: Final = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60,
 
 
 class BeatExpiry(FixTransformer):
+    key = EXPIRES
+
+    def visit_Module(self, node: cst.Module) -> None:
+        try:
+            tree = ast.parse(node.code)
+        except (SyntaxError, ValueError):
+            return
+        if module_scheduler(build_index(tree)) == DATABASE:
+            self.key = EXPIRE_SECONDS
+
     def leave_Dict(self, original: cst.Dict, updated: cst.Dict) -> cst.BaseExpression:
         keys = {string_value(e.key): e for e in updated.elements if isinstance(e, cst.DictElement)}
         if (
@@ -32,10 +49,18 @@ class BeatExpiry(FixTransformer):
         ):
             return updated
         period = seconds_of(keys["schedule"].value)
-        if period is None:
-            return updated
         options = keys.get("options")
-        expires = cst.DictElement(cst.SimpleString('"expires"'), period)
+        dropped = _dropped_expires(options)
+        if dropped is not None and options is not None and isinstance(options.value, cst.Dict):
+            # DatabaseScheduler: the row keeps expire_seconds only.
+            seconds = cst.DictElement(cst.SimpleString(f'"{EXPIRE_SECONDS}"'), dropped)
+            inner = append_item(_plain(options.value.elements), seconds)
+            new_options = options.with_changes(value=options.value.with_changes(elements=inner))
+            self.changed += 1
+            return updated.with_changes(elements=[new_options if e is options else e for e in updated.elements])
+        if period is None or options is not None and _option_keys(options):
+            return updated
+        expires = cst.DictElement(cst.SimpleString(f'"{self.key}"'), period)
         if options is None:
             entry = cst.DictElement(cst.SimpleString('"options"'), cst.Dict([expires]))
             self.changed += 1
@@ -58,20 +83,46 @@ class BeatExpiry(FixTransformer):
             period = seconds_of(keywords["schedule"].value)
             if period is None:
                 return updated
-            option = cst.Dict([cst.DictElement(cst.SimpleString('"expires"'), period)])
+            option = cst.Dict([cst.DictElement(cst.SimpleString(f'"{self.key}"'), period)])
             self.changed += 1
             return updated.with_changes(args=append_item(list(updated.args), _keyword("options", option)))
         if isinstance(func, cst.Attribute) and func.attr.value == "add_periodic_task" and updated.args:
             first = updated.args[0]
             named_other = first.keyword is not None and first.keyword.value != "schedule"
-            if "expires" in keywords or named_other:
+            if EXPIRES in keywords and EXPIRE_SECONDS not in keywords and isinstance(
+                    keywords[EXPIRES].value, (cst.Integer, cst.Float)):  # dropped by DatabaseScheduler
+                self.changed += 1
+                value = keywords[EXPIRES].value.deep_clone()
+                return updated.with_changes(args=append_item(list(updated.args), _keyword(EXPIRE_SECONDS, value)))
+            if EXPIRES in keywords or EXPIRE_SECONDS in keywords or named_other:
                 return updated
             period = seconds_of(keywords["schedule"].value if "schedule" in keywords else first.value)
             if period is None:
                 return updated
             self.changed += 1
-            return updated.with_changes(args=append_item(list(updated.args), _keyword("expires", period)))
+            return updated.with_changes(args=append_item(list(updated.args), _keyword(self.key, period)))
         return updated
+
+
+def _option_keys(options: cst.DictElement) -> set[str]:
+    if not isinstance(options.value, cst.Dict):
+        return {EXPIRES}  # not a literal: leave it alone
+    return {key for e in options.value.elements if isinstance(e, cst.DictElement)
+            for key in [string_value(e.key)] if key in (EXPIRES, EXPIRE_SECONDS)}
+
+
+def _dropped_expires(options: cst.DictElement | None) -> cst.BaseExpression | None:
+    """The number an options literal gives ``expires`` without ``expire_seconds``, or None."""
+    if options is None or not isinstance(options.value, cst.Dict):
+        return None
+    elements = options.value.elements
+    if not all(isinstance(e, cst.DictElement) for e in elements):
+        return None
+    values = {string_value(e.key): e.value for e in elements if isinstance(e, cst.DictElement)}
+    value = values.get(EXPIRES)
+    if EXPIRE_SECONDS in values or not isinstance(value, (cst.Integer, cst.Float)):
+        return None
+    return value.deep_clone()
 
 
 def _plain(elements: Sequence[cst.BaseDictElement]) -> list[cst.DictElement]:

@@ -115,6 +115,8 @@ RULES: Final[tuple[Rule, ...]] = (
          default_enabled=False),
     Rule("CB401", "periodic-task-without-expiry", "A periodic task has no expiry", _ALL,
          fix=FixSafety.SAFE, fix_title="Add expires to the schedule entry"),
+    Rule("CB402", "crontab-hour-without-minute", "A crontab gives an hour but no minute", _ALL,
+         fix=FixSafety.SAFE, fix_title="Add minute=0"),
 )
 
 BY_CODE: Final[dict[str, Rule]] = {rule.code: rule for rule in RULES}

@@ -145,9 +145,10 @@ def fix_source(source: bytes, findings: Sequence[Finding]) -> tuple[bytes, int]:
 def file_fixers() -> dict[str, type[FixTransformer]]:
     """Each code fixed within one file -> its libcst transformer (CB202's rename spans modules and is
     ``rename_task``). Imports libcst: only ``fix`` calls it."""
-    from celery_boundary.codemods import beat_expiry, pickle_json
+    from celery_boundary.codemods import beat_expiry, crontab_minute, pickle_json
 
     return {**dict.fromkeys(pickle_json.CODES, pickle_json.PickleToJson),
+            **dict.fromkeys(crontab_minute.CODES, crontab_minute.CrontabMinute),  # adds no line: runs first
             **dict.fromkeys(beat_expiry.CODES, beat_expiry.BeatExpiry)}
 
 

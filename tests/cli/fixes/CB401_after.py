@@ -16,7 +16,7 @@ app.conf.beat_schedule = {
         "schedule": timedelta(minutes=5),
         "options": {"queue": "beat", "expires": 300},
     },
-    "nightly": {"task": "proj.tasks.nightly", "schedule": crontab(hour=3)},
+    "nightly": {"task": "proj.tasks.nightly", "schedule": crontab(minute=0, hour=3)},
     "silenced": {"task": "proj.tasks.tick", "schedule": 30},  # noqa: CB401
 }
 CELERYBEAT_SCHEDULE = {"old": dict(task="proj.tasks.tick", schedule=5, options={"expires": 5})}

@@ -22,9 +22,12 @@ app.conf.beat_schedule = {
         "expires": 50,
     },
     "built-elsewhere": make_entry(),
+    "database-style": {"task": "proj.tasks.tick", "schedule": 60.0, "options": {"expire_seconds": 50}},
 }
+for source in ("rss", "atom"):
+    app.conf.beat_schedule[f"sync-{source}"] = {"task": "proj.tasks.sync", "schedule": 300.0}  # CB401
 CELERY_BEAT_SCHEDULE = {
-    "nightly": {"task": "proj.tasks.nightly", "schedule": crontab(hour=3)},  # CB401
+    "nightly": {"task": "proj.tasks.nightly", "schedule": crontab(minute=0, hour=3)},  # CB401
 }
 app.conf.update(beat_schedule={"x": {"task": "proj.tasks.tick", "schedule": 5}})  # CB401
 app.conf.beat_schedule["y"] = {"task": "proj.tasks.tick", "schedule": 5}  # CB401
@@ -54,6 +57,9 @@ def setup_periodic_tasks(sender, some_signature, **kwargs):
     sender.add_periodic_task(10.0, tick.s().set(expires=9))
     sender.add_periodic_task(10.0, self_expiring.s())
     sender.add_periodic_task(10.0, some_signature)
+    sender.add_periodic_task(10.0, tick)  # CB401
+    sender.add_periodic_task(10.0, self_expiring)
+    sender.add_periodic_task(10.0, tick.s(), expire_seconds=9)
 
 
 @periodic_task(run_every=60)
@@ -86,3 +92,14 @@ def via_alias():
 
 def schedule_alias(sender):
     sender.add_periodic_task(5.0, via_alias.s())  # CB401
+
+
+def forwards(apps, schema_editor):
+    """A data migration: the model looked up from the historical app registry."""
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTask.objects.create(name="m1", task="proj.tasks.tick")  # CB401
+    PeriodicTask.objects.create(name="m2", task="proj.tasks.tick", expire_seconds=60)
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.update_or_create(  # CB401
+        name="m3", defaults={"task": "proj.tasks.tick"})
+    Other = apps.get_model("shop", "Order")
+    Other.objects.create(name="m4", task="not a periodic task")

@@ -1,0 +1,115 @@
+"""CB401 across the project: the beat scheduler is read from every module and from the deployment
+files (Procfile, compose files, shell scripts), and entries in modules that do not name it are judged
+by it (shapes of readthedocs.org's settings class, plane's celery.py, pypi/warehouse's Procfile)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from celery_boundary.cli import main
+from cli_helpers import write
+
+SETTINGS = """
+    from celery.schedules import crontab
+
+
+    class CommunityBaseSettings:
+        CELERY_BEAT_SCHEDULE = {
+            "every-day-delete-old-search-queries": {
+                "task": "proj.tasks.delete_old_search_queries",
+                "schedule": crontab(minute=0, hour=0),
+                "options": {"queue": "web", "expires": 3600},
+            },
+            "every-hour-sync": {
+                "task": "proj.tasks.sync",
+                "schedule": 3600,
+                "options": {"expire_seconds": 3000},
+            },
+        }
+"""
+
+
+def cb401(capsys: pytest.CaptureFixture[str]) -> list[tuple[str, int, str]]:
+    main(["check", "-q", "--select", "CB401", "--format", "json"])
+    return [(f["path"], f["line"], f["message"]) for f in json.loads(capsys.readouterr().out)]
+
+
+def test_without_a_named_scheduler_both_keys_count_as_expiry(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project, "proj/settings.py", SETTINGS)
+    assert cb401(capsys) == []
+
+
+@pytest.mark.parametrize(("where", "text"), [
+    ("proj/celery.py", 'from celery import Celery\napp = Celery("proj")\n'
+                       'app.conf.beat_scheduler = "django_celery_beat.schedulers.DatabaseScheduler"\n'),
+    ("Procfile", "beat: celery -A proj beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler\n"),
+    ("docker-compose.yml", "services:\n  beat:\n    command: celery -A proj beat -S django\n"),
+    ("scripts/beat.sh", "#!/bin/sh\nexec celery -A proj beat --scheduler=django_celery_beat.schedulers:DatabaseScheduler\n"),
+])
+def test_under_the_database_scheduler_options_expires_is_reported_in_another_module(
+    project: Path, capsys: pytest.CaptureFixture[str], where: str, text: str
+) -> None:
+    write(project, "proj/settings.py", SETTINGS)
+    write(project, where, text)
+    found = cb401(capsys)
+    assert [(path, line) for path, line, _ in found] == [("proj/settings.py", 6)]
+    assert "DatabaseScheduler" in found[0][2] and "expire_seconds" in found[0][2]
+
+
+def test_under_celerys_scheduler_expire_seconds_is_reported(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project, "proj/settings.py", SETTINGS)
+    write(project, "Procfile", "beat: celery -A proj beat -S celery.beat:PersistentScheduler\n")
+    found = cb401(capsys)
+    assert [(path, line) for path, line, _ in found] == [("proj/settings.py", 11)]
+    assert "ignores it" in found[0][2]
+
+
+def test_another_scheduler_keeps_options_as_given(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # pypi/warehouse: celery -A warehouse beat -S redbeat.RedBeatScheduler
+    write(project, "proj/settings.py", SETTINGS)
+    write(project, "Procfile", "worker-beat: celery -A proj beat -S redbeat.RedBeatScheduler -l info\n")
+    assert cb401(capsys) == []
+
+
+def test_a_decorator_expiry_survives_the_database_scheduler(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project, "proj/__init__.py", "")
+    write(project, "proj/tasks.py", """
+        from celery import shared_task
+
+        @shared_task(expires=600)
+        def delete_old_search_queries():
+            return None
+    """)
+    write(project, "proj/settings.py", SETTINGS)
+    write(project, "Procfile", "beat: celery -A proj beat -S django\n")
+    assert cb401(capsys) == []
+
+
+def test_a_task_object_given_to_add_periodic_task_is_covered_by_its_decorator_elsewhere(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pypi/warehouse's shape: config.add_periodic_task(crontab(minute=0, hour=6), reindex)
+    write(project, "proj/__init__.py", "")
+    write(project, "proj/tasks.py", """
+        from celery import shared_task
+
+        @shared_task(expires=600)
+        def reindex():
+            return None
+
+        @shared_task
+        def sync():
+            return None
+    """)
+    write(project, "proj/setup.py", """
+        from celery.schedules import crontab
+        from proj.tasks import reindex, sync
+
+        def includeme(config):
+            config.add_periodic_task(crontab(minute=0, hour=6), reindex)
+            config.add_periodic_task(crontab(minute=0, hour=6), sync)
+    """)
+    assert [(path, line) for path, line, _ in cb401(capsys)] == [("proj/setup.py", 6)]
