@@ -21,13 +21,18 @@ import pytest
 from celery_boundary import checks
 from celery_boundary.checks import canvas
 from celery_boundary.core import rules
-from celery_boundary.gate import catalog, fix
+from celery_boundary.gate import catalog, engine, fix
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAKE8_CODES = [rule.code for rule in rules.RULES if rules.Tool.FLAKE8 in rule.tools]
+#: The gate's own codes: emitted by ``celery-boundary check`` about a file, by no rule group.
+GATE_CODES = [engine.NOT_CHECKED]
 #: The CB rules: flake8's, and those only ``celery-boundary check`` reports (project-wide).
-PROJECT_ONLY_CODES = [rule.code for rule in rules.RULES if rule.tools == (rules.Tool.CLI,)]
+PROJECT_ONLY_CODES = [rule.code for rule in rules.RULES
+                      if rule.tools == (rules.Tool.CLI,) and rule.code not in GATE_CODES]
 CB_CODES = [rule.code for rule in rules.RULES if rule.code in FLAKE8_CODES or rule.code in PROJECT_ONLY_CODES]
+#: Every CB code of the registry: each has a docs page.
+PAGE_CODES = [rule.code for rule in rules.RULES if rule.code.startswith("CB")]
 ALL_GROUPS = (*checks.GROUPS, *checks.PROJECT_ONLY)
 CODE = re.compile(r"CB\d{3}")
 
@@ -49,6 +54,13 @@ def test_each_group_declares_exactly_the_codes_it_writes(group: object) -> None:
     assert _code_literals(group) == declared
     docstring = inspect.getdoc(group) or ""
     assert all(code in docstring for code in declared), "the module docstring names the codes it implements"
+
+
+def test_the_gate_codes_are_cli_only_records_no_group_emits() -> None:
+    assert GATE_CODES == ["CB001"]
+    assert all(rules.get(code).tools == (rules.Tool.CLI,) and rules.get(code).default_enabled for code in GATE_CODES)
+    assert not set(GATE_CODES) & set(checks.CODES)
+    assert PAGE_CODES == sorted({*GATE_CODES, *CB_CODES}, key=PAGE_CODES.index)
 
 
 def test_the_groups_codes_are_the_registry_in_order() -> None:
@@ -87,9 +99,9 @@ def test_every_code_is_emitted_on_its_example_file(code: str) -> None:
 def test_docs_pages_and_example_files_match_the_registry() -> None:
     pages = {path.stem for path in (ROOT / "docs" / "rules").glob("CB*.md")}
     examples = {path.stem[:5] for path in (ROOT / "tests" / "flake8" / "examples").glob("CB*.py")}
-    assert set(CB_CODES) == pages
+    assert set(PAGE_CODES) == pages
     assert set(FLAKE8_CODES) == examples
-    assert all(rules.get(code).doc_page == f"docs/rules/{code}.md" for code in CB_CODES)
+    assert all(rules.get(code).doc_page == f"docs/rules/{code}.md" for code in PAGE_CODES)
 
 
 def test_the_rules_index_is_generated_from_the_registry() -> None:
@@ -97,7 +109,7 @@ def test_the_rules_index_is_generated_from_the_registry() -> None:
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     page = (ROOT / "docs" / "rules" / "index.md").read_text(encoding="utf-8")
-    assert set(re.findall(r"^\| \[(CB\d{3})\]", page, re.M)) == set(CB_CODES)
+    assert set(re.findall(r"^\| \[(CB\d{3})\]", page, re.M)) == set(PAGE_CODES)
 
 
 def test_a_stale_index_is_caught() -> None:

@@ -122,8 +122,13 @@ def test_paths_are_relative_to_the_baseline_file(
     [
         ("{not json", "the baseline is not valid JSON"),
         ('{"version": 7, "entries": []}', "not a celery-boundary baseline (version 1)"),
-        ('{"version": 1, "entries": [{"code": "CB101"}]}', "a baseline entry is malformed"),
+        ('{"version": 1, "entries": [{"code": "CB101"}]}', "baseline entry 1 is malformed"),
+        ('{"version": 1, "entries": [{"code": "CB101", "path": null, "fingerprint": "ab", "occurrence": 0}]}',
+         "baseline entry 1 is malformed ('path' is not a string)"),
+        ('{"version": 1, "entries": {}}', "the baseline has no list of entries"),
+        ("[" * 100_000 + "]" * 100_000, "the baseline is nested too deeply"),
     ],
+    ids=["not-json", "other-version", "missing-fields", "path-null", "entries-not-a-list", "nested-100k-deep"],
 )
 def test_a_broken_baseline_is_a_usage_error(
     project: Path, capsys: pytest.CaptureFixture[str], content: str, message: str

@@ -176,10 +176,17 @@ def test_a_file_that_does_not_parse_is_named_and_the_rest_is_checked(
     write(project, "settings.py", SETTINGS)
     status, out, err = run(capsys, "check", "-q")
     assert status == 1
+    assert lines_of(out) == [
+        "broken.py:1:1: CB001 file not checked: cannot be parsed (line 1): invalid syntax",
+        "latin.py:1:1: CB001 file not checked: cannot be read: invalid or missing encoding declaration",
+        "settings.py:1:1: CB101 pickle executes code on load; use json",
+    ]
+    assert "Traceback" not in err
+    # --ignore CB001 takes the skips out of the report, never out of sight: one stderr line each.
+    status, out, err = run(capsys, "check", "-q", "--ignore", "CB001")
     assert lines_of(out) == ["settings.py:1:1: CB101 pickle executes code on load; use json"]
     assert "broken.py: skipped, cannot be parsed (line 1)" in err
     assert "latin.py: skipped, cannot be read" in err
-    assert "Traceback" not in err
 
 
 def test_jobs_spreads_files_over_processes_with_the_same_report(
@@ -225,8 +232,12 @@ def test_a_rule_crash_names_the_file_and_checks_the_rest(
     write(project, "settings.py", SETTINGS)
     status, out, err = run(capsys, "check", "-q")
     assert status == 1
-    assert lines_of(out) == ["settings.py:1:1: CB101 pickle executes code on load; use json"]
-    assert "odd.py: skipped, internal error in the CB rules (ValueError('unexpected node')); please report it" in err
+    assert lines_of(out) == [
+        "odd.py:1:1: CB001 file not checked: internal error in the CB rules (ValueError('unexpected node')); "
+        "please report it",
+        "settings.py:1:1: CB101 pickle executes code on load; use json",
+    ]
+    assert "Traceback" not in err
 
 
 class _Terminal(io.StringIO):

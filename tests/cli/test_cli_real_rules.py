@@ -80,8 +80,10 @@ def test_a_file_no_rule_can_match_is_not_even_parsed(tmp_path: Path, capsys: pyt
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "plain.py", "def f(:\n")  # a syntax error that no CB rule could be about
     write(tmp_path, "config.py", "task_serializer = (\n")
-    assert main(["check", "-q"]) == 0
-    assert capsys.readouterr().err == "config.py: skipped, cannot be parsed (line 1): '(' was never closed\n"
+    assert main(["check", "-q"]) == 1  # the file a rule could be about was not checked: CB001 fails the gate
+    captured = capsys.readouterr()
+    assert captured.out == "config.py:1:1: CB001 file not checked: cannot be parsed (line 1): '(' was never closed\n"
+    assert captured.err == ""
 
 
 def test_check_with_mypy_finds_every_seeded_boundary_mistake(

@@ -51,7 +51,10 @@ class TaskName:
 def module_name(path: Path) -> str:
     """The dotted name Python imports the file as (see the module docstring)."""
     parts = [] if path.stem == "__init__" else [path.stem]
-    folder = path.resolve().parent
+    try:
+        folder = path.resolve().parent
+    except (OSError, RuntimeError):  # a link loop (Python 3.11 raises RuntimeError)
+        folder = path.absolute().parent
     while (folder / "__init__.py").is_file() and folder.name.isidentifier():
         parts.append(folder.name)
         folder = folder.parent

@@ -278,11 +278,18 @@ def schedule_entries(index: ModuleIndex) -> list[tuple[int, str]]:
     registered name each schedules, at every line a CB401 about it may be reported (the entry, the
     key that holds it, the assignment)."""
     found: list[tuple[int, str]] = []
+    keys_of: dict[int, dict[int, ast.expr]] = {}  # holder dict -> its values' keys (once: a schedule of
+    # 100,000 entries is one dict, and scanning it per entry took minutes)
     for node, task in beat_entries(index):
         lines = {node.lineno}
         holder = index.parent(node)
         if isinstance(holder, ast.Dict):
-            lines |= {key.lineno for key, value in zip(holder.keys, holder.values) if value is node and key}
+            keys = keys_of.get(id(holder))
+            if keys is None:
+                keys = keys_of[id(holder)] = {id(v): k for k, v in zip(holder.keys, holder.values) if k is not None}
+            key = keys.get(id(node))
+            if key is not None:
+                lines.add(key.lineno)
         elif isinstance(holder, (ast.Assign, ast.AnnAssign)):
             lines.add(holder.lineno)
         found.extend((line, str(task.value)) for line in sorted(lines))

@@ -96,6 +96,8 @@ RULES: Final[tuple[Rule, ...]] = (
         "celery-boundary failed on this code; please report it",
         (Tool.MYPY, Tool.CLI),
     ),
+    # --- the gate itself: a file `celery-boundary check` could not check is a finding, not a skip ----
+    Rule("CB001", "file-not-checked", "A file could not be read, parsed or checked", (Tool.CLI,)),
     # --- flake8 rules ----------------------------------------------------------------------------
     Rule("CB101", "pickle-serializer", "A code-executing serializer (pickle) is configured", _ALL,
          fix=FixSafety.UNSAFE, fix_title="Use the json serializer"),

@@ -61,18 +61,31 @@ def load_baseline(file: Path) -> list[Entry]:
         raise UsageError(f"{file}: cannot read the baseline: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise UsageError(f"{file}: the baseline is not valid JSON: {exc}") from None
+    except RecursionError:  # json nests deeper than the parser's stack: no baseline looks like that
+        raise UsageError(f"{file}: the baseline is nested too deeply to be a celery-boundary baseline") from None
     if not isinstance(document, dict) or document.get("version") != VERSION:
         raise UsageError(
             f"{file}: not a celery-boundary baseline (version {VERSION}); rewrite it with --write-baseline"
         )
-    try:
-        return [
-            Entry(str(e["code"]), _loaded(str(e["path"]), file), str(e["fingerprint"]), int(e["occurrence"]),
-                  int(e.get("line", 0)), str(e.get("message", "")))
-            for e in document["entries"]
-        ]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"{file}: a baseline entry is malformed ({exc!r}); rewrite it with --write-baseline") from None
+    entries = document.get("entries")
+    if not isinstance(entries, list):
+        raise UsageError(f"{file}: the baseline has no list of entries; rewrite it with --write-baseline")
+    return [_entry(position, e, file) for position, e in enumerate(entries)]
+
+
+def _entry(position: int, raw: Any, file: Path) -> Entry:
+    """One entry, every field of the type written (``"path": null`` is not the path "None")."""
+    problems = ["it is not an object"] if not isinstance(raw, dict) else [
+        *(f"{key!r} is not a string" for key in ("code", "path", "fingerprint") if not isinstance(raw.get(key), str)),
+        *(f"{key!r} is not a whole number" for key, needed in (("occurrence", True), ("line", False))
+          if (needed or key in raw) and type(raw.get(key)) is not int),
+    ]
+    if problems:
+        problem = ", ".join(problems)
+        raise UsageError(f"{file}: baseline entry {position + 1} is malformed ({problem}); "
+                         "rewrite it with --write-baseline")
+    return Entry(raw["code"], _loaded(raw["path"], file), raw["fingerprint"], raw["occurrence"],
+                 raw.get("line", 0), str(raw.get("message", "")))
 
 
 def apply_baseline(entries: Sequence[Entry], findings: Sequence[Finding]) -> tuple[list[Finding], list[Entry]]:

@@ -18,10 +18,10 @@ from celery_boundary import checks
 from celery_boundary.analysis import project
 from celery_boundary.core import config as config_module
 from celery_boundary.gate import baseline as baseline_module
-from celery_boundary.gate.files import discover
+from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, read_source, resolved
 from celery_boundary.gate.factory_scan import with_project_factories
-from celery_boundary.gate.engine import (FileResult, Progress, check_files, facts_of, iter_findings, might_apply,
-                                         rule_settings)
+from celery_boundary.gate.engine import (NOT_CHECKED, FileResult, Progress, check_files, facts_of, iter_findings,
+                                         might_apply, not_checked, rule_settings)
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.core.findings import Finding, select, with_source
 from celery_boundary.gate.formats import renderer
@@ -54,7 +54,8 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     if options.jobs < 0:
         raise UsageError(f"--jobs must be 0 (automatic) or a positive number, not {options.jobs}")
     accepted = baseline_module.load_baseline(options.baseline) if options.baseline else None
-    files = discover(options.paths, (*settings.exclude, *options.exclude))
+    files, odd = discover_with_skips(options.paths, (*settings.exclude, *options.exclude))
+    warn_missing_app(settings, err)
     # Task factories of the whole project, also when only some files are named (pre-commit).
     excluded = (*settings.exclude, *options.exclude)
     others = outside_files(files, settings, excluded)  # walked once: the factory scan and the project pass
@@ -66,15 +67,18 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     results = check_files(files, settings, chosen, jobs=options.jobs, progress=progress)
     if progress:
         progress.close()
-    for result in results:
-        if result.skipped:
-            err.write(f"{result.path}: skipped, {result.skipped}\n")
+    skips = [not_checked(display_link(path), reason) for path, reason in odd] + [
+        not_checked(result.path, result.skipped, result.skipped_line) for result in results if result.skipped]
+    if NOT_CHECKED not in chosen:  # --ignore CB001: still never silent
+        for skip in skips:
+            err.write(f"{skip.path}: skipped, {skip.message.removeprefix('file not checked: ')}\n")
     findings = list(iter_findings(results))
     if checks.PROJECT_CODES & chosen:
         whole = project.Project(collect_facts(files, results, settings, others))
         checked = {result.path for result in results}
         rules = rule_settings(settings)
         findings = [f for f in checks.check_project(whole, findings, chosen, rules) if f.path in checked]
+    findings += select(skips, chosen)
     if typed is not None:
         findings += select(typed.result(), chosen)
     findings = _with_sources(findings)
@@ -93,7 +97,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     _emit(render(findings), options.output, out)
     if not options.quiet and options.format == "text":
         files_with = len({finding.path for finding in findings})
-        err.write(f"celery-boundary: {len(findings)} finding(s) in {files_with} of {len(files)} file(s)\n")
+        err.write(f"celery-boundary: {len(findings)} finding(s) in {files_with} of {len(files) + len(odd)} file(s)\n")
     return 1 if findings else 0
 
 
@@ -129,12 +133,12 @@ def outside_files(files: Sequence[Path], settings: config_module.Config, exclude
     """The project's .py files that were not named (the project: the configuration file's folder, else
     the repository around the working directory)."""
     root = project_root(settings)
-    checked = {path.resolve() for path in files}
+    checked = {resolved(path) for path in files}
     try:
         every = discover([str(root)], exclude)
     except UsageError:
         return []
-    return [path for path in every if path.resolve() not in checked]
+    return [path for path in every if resolved(path) not in checked]
 
 
 def project_root(settings: config_module.Config) -> Path:
@@ -146,9 +150,24 @@ def project_root(settings: config_module.Config) -> Path:
 
 def _text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_source(path).decode("utf-8", errors="replace")
     except OSError:
         return ""
+
+
+def warn_missing_app(settings: config_module.Config, err: TextIO) -> None:
+    """One line on stderr for each ``app`` that names a module no file of the project is (a typo, a move)."""
+    root = project_root(settings)
+    for app in settings.apps:
+        module = app.split(":")[0]
+        relative = Path(*module.split("."))
+        if any((base / relative).with_suffix(".py").is_file() or (base / relative / "__init__.py").is_file()
+               for base in (root, root / "src", Path.cwd())):
+            continue
+        where = f" ({settings.source})" if settings.source else ""
+        err.write(f"celery-boundary: warning: [tool.celery_boundary] app = {app!r}{where} names no module "
+                  f"of the project (no {relative.as_posix()}.py or {relative.as_posix()}/__init__.py under "
+                  f"{display(root)}); the app's settings cannot be read\n")
 
 
 def _start_mypy(files: Sequence[Path]) -> Future[list[Finding]]:
@@ -171,7 +190,7 @@ def _with_sources(found: Sequence[Finding]) -> list[Finding]:
             continue
         if finding.path not in lines_of:
             try:
-                lines_of[finding.path] = Path(finding.path).read_text(encoding="utf-8").splitlines()
+                lines_of[finding.path] = read_source(Path(finding.path)).decode("utf-8").splitlines()
             except (OSError, UnicodeDecodeError):
                 lines_of[finding.path] = []
         merged.append(with_source(finding, lines_of[finding.path]))

@@ -24,13 +24,21 @@ from celery_boundary.checks import canvas, task_names
 from celery_boundary.checks.common import RuleSettings
 from celery_boundary.core.config import Config
 from celery_boundary.analysis import project
-from celery_boundary.gate.files import display
+from celery_boundary.gate.files import display, read_source
 from celery_boundary.core.findings import Finding
 from celery_boundary.gate.noqa import NoqaMap
 
 #: Below this many files a pool costs more than it saves: on two cores, 400 generated Celery modules
 #: take 0.71 s in one process and 0.83 s in two; the 2,000-file standard library 5.9 s and 4.1 s.
 POOL_THRESHOLD: Final = 500
+#: The gate's own code for a file it did not check (unreadable, not a regular file, not parsable,
+#: too deeply nested): a skip is a finding, so it fails the gate and can be baselined.
+NOT_CHECKED: Final = "CB001"
+
+
+def not_checked(path: str, reason: str, line: int = 1) -> Finding:
+    """The CB001 finding for a file that was not checked, and why."""
+    return Finding(path, max(line, 1), 1, NOT_CHECKED, f"file not checked: {reason}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,8 @@ class FileResult:
     findings: tuple[Finding, ...] = ()
     #: Why the file was skipped (cannot be read or parsed), else None.
     skipped: str | None = None
+    #: The line the skip points at (a syntax error's line), else 1.
+    skipped_line: int = 1
     #: What the project-wide pass needs from this module (None: not parsed, or not asked for).
     facts: project.ModuleFacts | None = None
     #: False when the substring pre-test showed that no per-module rule can match (not parsed).
@@ -49,14 +59,14 @@ def check_file(path: Path, config: Config, chosen: frozenset[str], roots: frozen
     """The findings in one file whose code is in ``chosen`` and that no ``noqa`` silences."""
     shown = display(path)
     try:
-        text = importlib.util.decode_source(path.read_bytes())
+        text = importlib.util.decode_source(read_source(path))
     except (OSError, UnicodeDecodeError, SyntaxError) as exc:
-        return FileResult(shown, skipped=f"cannot be read: {exc}")
+        return FileResult(shown, skipped=f"cannot be read: {getattr(exc, 'strerror', None) or exc}")
     if not might_apply(text, config):
         return FileResult(shown, parsed=False)  # no rule can match: not even parsed
-    tree, problem = _parse(text, shown)
+    tree, problem, where = _parse(text, shown)
     if tree is None:
-        return FileResult(shown, skipped=problem)
+        return FileResult(shown, skipped=problem, skipped_line=where)
     lines = text.splitlines()
     noqa = NoqaMap(text, lines)
     wanted = bool(checks.PROJECT_CODES & chosen)
@@ -102,25 +112,28 @@ def run_rules(index: ModuleIndex, path: str, config: Config) -> list[Finding]:
 def facts_of(path: Path, config: Config, roots: frozenset[str] = frozenset()) -> project.ModuleFacts | None:
     """Parse a file the pre-test skipped, for the project-wide pass only (it may use a task)."""
     try:
-        text = importlib.util.decode_source(path.read_bytes())
+        text = importlib.util.decode_source(read_source(path))
     except (OSError, UnicodeDecodeError, SyntaxError):
         return None
     shown = display(path)
-    tree, _ = _parse(text, shown)
+    tree, _, _ = _parse(text, shown)
     if tree is None:
         return None
     lines = text.splitlines()
     return _facts(tree, path, shown, lines, config, NoqaMap(text, lines), roots=roots)
 
 
-def _parse(text: str, shown: str) -> tuple[ast.Module | None, str]:
+def _parse(text: str, shown: str) -> tuple[ast.Module | None, str, int]:
+    """(the tree, or None with why it cannot be had and the line that says so)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in user code
-            return ast.parse(text, filename=shown), ""
+            return ast.parse(text, filename=shown), "", 1
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None)
-        return None, f"cannot be parsed (line {line}): {getattr(exc, 'msg', exc)}"
+        return None, f"cannot be parsed (line {line}): {getattr(exc, 'msg', exc)}", line or 1
+    except (RecursionError, MemoryError) as exc:  # valid code nested deeper than the parser's stack
+        return None, f"too deeply nested for Python's parser ({type(exc).__name__})", 1
 
 
 def _facts(tree: ast.Module, path: Path, shown: str, lines: list[str], config: Config,

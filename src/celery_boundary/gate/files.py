@@ -1,12 +1,18 @@
 """Which files ``check`` reads: the .py files under the given paths, minus virtualenvs, VCS and build
 directories and the ``exclude`` patterns (fnmatch, matched against the name and the relative path, as
 flake8's ``--exclude`` does). A file named explicitly on the command line is always checked.
+
+Only regular files are read: a FIFO, a socket or a device named ``x.py`` would block or never end, and
+a dangling link or a link loop has nothing to read. Those are returned as skipped, with the reason, and
+``check`` reports them as CB001 (a file not checked). ``read_source`` opens without blocking and checks
+again on the open descriptor (the file may have changed since the walk).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final
@@ -21,31 +27,94 @@ DEFAULT_EXCLUDE: Final = (
 )
 
 
+#: A skipped path and why it was not read.
+Skipped = tuple[Path, str]
+
+
+class NotRegularFile(OSError):
+    """The path names something other than a regular file (a FIFO, a device, a link to nothing)."""
+
+
 def discover(paths: Sequence[str], exclude: Iterable[str] = ()) -> list[Path]:
-    """Every .py file under ``paths`` in a stable order; a missing path is a usage error."""
+    """Every regular .py file under ``paths`` in a stable order; a missing path is a usage error."""
+    return discover_with_skips(paths, exclude)[0]
+
+
+def discover_with_skips(paths: Sequence[str], exclude: Iterable[str] = ()) -> tuple[list[Path], list[Skipped]]:
+    """(every regular .py file under ``paths``, every .py path found but not readable as a file)."""
     patterns = (*DEFAULT_EXCLUDE, *exclude)
     found: dict[Path, None] = {}
+    skipped: dict[Path, str] = {}
     for raw in paths or (".",):
         root = Path(raw)
-        if root.is_file():
-            found[root] = None
-        elif root.is_dir():
-            found.update(dict.fromkeys(_walk(root, patterns)))
+        if root.is_dir():
+            files, odd = _walk(root, patterns)
+            found.update(dict.fromkeys(files))
+            skipped.update(odd)
+        elif os.path.lexists(root):
+            problem = why_not_regular(root)
+            if problem is None:
+                found[root] = None
+            else:
+                skipped[root] = problem
         else:
             raise UsageError(f"{raw}: no such file or directory")
-    return list(found)
+    return list(found), sorted(skipped.items())
 
 
-def _walk(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+def _walk(root: Path, patterns: tuple[str, ...]) -> tuple[list[Path], dict[Path, str]]:
     result: list[Path] = []
+    skipped: dict[Path, str] = {}
+    # os.walk does not follow links to folders (followlinks=False): a link loop is never entered.
     for folder, dirs, files in os.walk(root):
         base = Path(folder)
         dirs[:] = sorted(d for d in dirs if not _excluded(base / d, patterns))
-        result.extend(
-            base / name for name in sorted(files)
-            if name.endswith(".py") and not _excluded(base / name, patterns)
-        )
-    return result
+        for name in sorted(files):
+            path = base / name
+            if not name.endswith(".py") or _excluded(path, patterns):
+                continue
+            problem = why_not_regular(path)
+            if problem is None:
+                result.append(path)
+            else:
+                skipped[path] = problem
+    return result, skipped
+
+
+def why_not_regular(path: Path) -> str | None:
+    """None for a regular file (or a link to one); else why it is not read."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if os.path.islink(path):
+            return "a symbolic link that leads nowhere (dangling, or a loop)"
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else \
+        "a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special"
+    return f"not a regular file ({kind}); only regular files are read"
+
+
+def read_source(path: Path) -> bytes:
+    """The bytes of a regular file; raises OSError (``NotRegularFile`` for a FIFO or a device) instead
+    of blocking: the file is opened with O_NONBLOCK and checked on the open descriptor."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotRegularFile(f"{path}: not a regular file")
+        with os.fdopen(descriptor, "rb", closefd=False) as stream:
+            return stream.read()
+    finally:
+        os.close(descriptor)
+
+
+def resolved(path: Path) -> Path:
+    """``path.resolve()``, or the absolute path when links loop (Python 3.11 raises RuntimeError)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
 
 
 def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
@@ -54,9 +123,15 @@ def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(text, p) for p in patterns)
 
 
+def display_link(path: Path) -> str:
+    """How reports name a path that is not followed (a dangling link, a loop): its own name."""
+    folder = display(path.parent)
+    return path.name if folder == "." else f"{folder}/{path.name}"
+
+
 def display(path: Path) -> str:
     """The path as reports show it: relative to the working directory when inside it, with '/'."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return resolved(path).relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()

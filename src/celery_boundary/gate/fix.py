@@ -1,22 +1,20 @@
 """``celery-boundary fix``: find the fixable findings the way ``check`` does (noqa honoured), then
 rewrite only the files that have one, with libcst, keeping comments and formatting.
 
-CB202 renames a chain-only task in every module that references it (``rename_task``).
+CB202 renames a chain-only task in every module that references it (``gate.rename``).
 Safe fixes apply by default; unsafe ones (CB101-CB103: queued pickle messages) only with
-``--unsafe-fixes`` (ruff's convention). A file is written atomically (a temporary file in the same
-folder, then ``os.replace``), and only when the result still parses. ``--diff`` writes nothing and
-prints a unified diff (exit 1 when there is one).
+``--unsafe-fixes`` (ruff's convention). Every fix of a run is planned first; then all the files are
+written or none (``gate.writes``), each only when the result still parses. The fixes of one file run
+one codemod after another, each on the text the previous one left, with the findings' lines carried
+through each change (``fix_source``). ``--diff`` writes nothing and prints a unified diff in each
+file's own encoding (exit 1 when there is one). Files ``fix`` cannot read, parse or afford (larger
+than ``MAX_FIX_BYTES``) are named on stderr, one line each, and left as they are.
 """
 
 from __future__ import annotations
 
-import ast
 import difflib
-import os
-import re
 import sys
-import tempfile
-import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,17 +23,17 @@ from typing import TYPE_CHECKING, Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis import project
-from celery_boundary.analysis.task_names import module_name
 from celery_boundary.checks.canvas import CHAIN_ONLY
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
-from celery_boundary.gate.check import collect_facts, outside_files
-from celery_boundary.gate.files import discover, display
-from celery_boundary.gate.engine import check_files, iter_findings
-from celery_boundary.gate.errors import UsageError
-from celery_boundary.gate.factory_scan import with_project_factories
 from celery_boundary.core.findings import Finding
+from celery_boundary.gate.check import collect_facts, outside_files, project_root
+from celery_boundary.gate.engine import check_files, iter_findings
+from celery_boundary.gate.factory_scan import with_project_factories
+from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, read_source
+from celery_boundary.gate.rename import Scope, rename_task
 from celery_boundary.gate.selection import expand
+from celery_boundary.gate.writes import Change, still_parses, unified_diff, write_all
 
 if TYPE_CHECKING:
     from celery_boundary.codemods.base import FixTransformer
@@ -43,6 +41,11 @@ if TYPE_CHECKING:
 #: The codes ``fix`` rewrites: every rule whose registry record has a fix (``Rule.fix``). Each has a
 #: codemod in ``file_fixers`` or, for CB202, ``rename_task`` (tests/test_rule_registry.py).
 FIXABLE: Final = frozenset(rule.code for rule in rules.RULES if rule.fix is not rules.FixSafety.NONE)
+#: Larger modules are not fixed (named on stderr): fixing is linear but slow in libcst, measured on
+#: generated beat settings with a CB401 fix on every line (two cores): 1 MB 50 s and 0.7 GB, 2 MB 104 s
+#: and 1.3 GB, so a 7 MB module would take six minutes. No hand-written Celery module is that large;
+#: generated ones are regenerated, not fixed. ``check`` reads them (7.1 MB: 17 s).
+MAX_FIX_BYTES: Final = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -63,13 +66,23 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     wanted = expand(options.select, options.ignore) & FIXABLE
     unsafe = {code for code in wanted if rules.get(code).fix is rules.FixSafety.UNSAFE}
     applied = wanted if options.unsafe_fixes else wanted - unsafe
-    files = discover(options.paths, (*settings.exclude, *options.exclude))
+    excluded = (*settings.exclude, *options.exclude)
+    files, odd = discover_with_skips(options.paths, excluded)
+    for path, reason in odd:
+        err.write(f"{display_link(path)}: skipped, {reason}\n")
     # The project's task factories, as `check` finds them: the same findings, the same tasks.
-    others = outside_files(files, settings, (*settings.exclude, *options.exclude))  # walked once
+    others = outside_files(files, settings, excluded)  # walked once
     scanned = with_project_factories([*files, *others], settings)
     factories = frozenset(scanned.task_decorators) - frozenset(settings.task_decorators)
     settings = scanned
+    files, large = _within_size(files)
+    for path, size in large:
+        err.write(f"{display(path)}: skipped, {size / 1e6:.1f} MB is more than fix reads "
+                  f"({MAX_FIX_BYTES / 1e6:.0f} MB); fix it by hand or split the module\n")
     results = check_files(files, settings, frozenset(wanted))
+    for result in results:
+        if result.skipped:
+            err.write(f"{result.path}: skipped, {result.skipped}\n")
     findings = list(iter_findings(results))
     facts: list[project.ModuleFacts] = []
     if checks.PROJECT_CODES & wanted:
@@ -77,69 +90,135 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
         checked = {result.path for result in results}
         findings = [f for f in checks.check_project(project.Project(facts), findings, frozenset(wanted))
                     if f.path in checked]
-        files = [*files, *others]  # a rename must see every mention
     held_back = [f for f in findings if f.code not in applied]
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
         if finding.code in applied and finding.code != CHAIN_ONLY:
             by_file[finding.path].append(finding)
 
-    changed: set[str] = set()
+    changes: dict[str, Change] = {}
     fixed = 0
     for shown, found in sorted(by_file.items()):
-        before = Path(shown).read_bytes()
-        after, count = fix_source(before, found)
-        if count == 0 or after == before:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ast.parse(after)
-        except SyntaxError:  # never write code that does not parse: leave the file as it was
-            err.write(f"{shown}: fix skipped, the result would not parse; please report it\n")
-            continue
-        changed.add(shown)
-        fixed += count
-        if options.diff:
-            out.writelines(_diff(shown, before, after))
-        else:
-            write_atomically(Path(shown), after)
-    for finding in (f for f in findings if f.code == CHAIN_ONLY and CHAIN_ONLY in applied):
-        renamed = rename_task(finding, facts, files, settings, options.diff, out, err, factories)
-        changed.update(renamed)
-        fixed += 1 if renamed else 0
+        change, count = _fix_file(shown, found, err)
+        if change is not None:
+            changes[shown] = change
+            fixed += count
+    renames = [f for f in findings if f.code == CHAIN_ONLY and CHAIN_ONLY in applied]
+    if renames:
+        scope = Scope(facts, [*files, *others], discover([str(project_root(settings))]), settings, factories)
+        for finding in renames:
+            renamed = rename_task(finding, scope, changes, err)
+            changes.update(renamed)
+            fixed += 1 if renamed else 0
+    if options.diff:
+        for shown, change in changes.items():
+            _write_bytes(out, unified_diff(shown, change))
+    else:
+        write_all(changes)
     if not options.quiet:
         verb = "would fix" if options.diff else "fixed"
-        err.write(f"celery-boundary: {verb} {fixed} place(s) in {len(changed)} file(s)\n")
+        err.write(f"celery-boundary: {verb} {fixed} place(s) in {len(changes)} file(s)\n")
         if held_back:
             err.write(f"celery-boundary: {len(held_back)} more finding(s) have unsafe fixes "
                       f"({', '.join(sorted({f.code for f in held_back}))}); review docs/rules and rerun "
                       "with --unsafe-fixes\n")
-    return 1 if options.diff and changed else 0
+    return 1 if options.diff and changes else 0
 
 
-def fix_source(source: bytes, findings: Sequence[Finding]) -> tuple[bytes, int]:
-    """Apply every implemented fix for ``findings`` (all in this file) to ``source``."""
+def _within_size(files: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, int]]]:
+    """(the files fix reads, the files larger than ``MAX_FIX_BYTES`` with their sizes)."""
+    kept, large = [], []
+    for path in files:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0  # the read reports it
+        if size > MAX_FIX_BYTES:
+            large.append((path, size))
+        else:
+            kept.append(path)
+    return kept, large
+
+
+def _fix_file(shown: str, found: Sequence[Finding], err: TextIO) -> tuple[Change | None, int]:
+    """The file's fixes planned and applied on its current text, or None with one line on stderr."""
+    try:
+        before = read_source(Path(shown))
+    except OSError as exc:
+        err.write(f"{shown}: fix skipped, cannot be read: {exc.strerror or exc}\n")
+        return None, 0
+    try:
+        result = fix_source(before, found)
+    except (RecursionError, MemoryError) as exc:  # valid code nested deeper than libcst's stack
+        err.write(f"{shown}: fix skipped, too deeply nested for the fixer ({type(exc).__name__})\n")
+        return None, 0
+    for finding in result.deferred:
+        err.write(f"{shown}:{finding.line}: {finding.code} not fixed in this run: an earlier fix in this file "
+                  "rewrote its lines; run fix again\n")
+    if result.count == 0 or result.after == before:
+        return None, 0
+    if not still_parses(result.after):  # never write code that does not parse: leave the file as it was
+        err.write(f"{shown}: fix skipped, the result would not parse; please report it\n")
+        return None, 0
+    return Change(before, result.after), result.count
+
+
+def _write_bytes(out: TextIO, data: bytes) -> None:
+    """Bytes through to the stream (a diff in the file's own encoding); text streams without a buffer
+    (tests' StringIO) get it decoded."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        out.write(data.decode("utf-8", "surrogateescape"))
+        return
+    out.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
+@dataclass(frozen=True)
+class FixedSource:
+    after: bytes
+    count: int
+    #: Findings not fixed because an earlier fix in the same file rewrote their lines (overlap).
+    deferred: tuple[Finding, ...] = ()
+
+
+def fix_source(source: bytes, findings: Sequence[Finding]) -> FixedSource:
+    """Apply every implemented fix for ``findings`` (all in this file) to ``source``.
+
+    Each codemod runs on the text the previous ones left, so the lines the findings name (computed
+    on ``source``) are carried through each change (``_carry_lines``): a line an earlier fix removed
+    or split no longer names the same code, and its finding is deferred to the next run (an overlap).
+    """
     import libcst as cst  # lazy: only `fix` pays for libcst
     from libcst.metadata import MetadataWrapper
 
-    lines: dict[str, set[int]] = defaultdict(set)
-    for finding in findings:
-        lines[finding.code].add(finding.line)
-    frozen = {code: frozenset(numbers) for code, numbers in lines.items()}
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError:
-        return source, 0
+        return FixedSource(source, 0)
+    positions = {finding: finding.line for finding in findings}  # finding -> its line in the current text
+    deferred: list[Finding] = []
     count = 0
     fixers = file_fixers()
     for transformer_class in dict.fromkeys(fixers.values()):  # each codemod once, in registry order
-        if not any(code in frozen for code, fixer in fixers.items() if fixer is transformer_class):
+        codes = {code for code, fixer in fixers.items() if fixer is transformer_class}
+        lines: dict[str, set[int]] = defaultdict(set)
+        for finding, line in positions.items():
+            if finding.code in codes:
+                lines[finding.code].add(line)
+        if not lines:
             continue
-        transformer = transformer_class(frozen)
+        transformer = transformer_class({code: frozenset(numbers) for code, numbers in lines.items()})
+        before = module.code
         module = MetadataWrapper(module).visit(transformer)
         count += transformer.changed
-    return module.bytes, count
+        positions = {finding: line for finding, line in positions.items() if finding.code not in codes}
+        if transformer.changed:
+            carried = _carry_lines(before, module.code)
+            deferred += [finding for finding, line in positions.items() if line not in carried]
+            positions = {finding: carried[line] for finding, line in positions.items() if line in carried}
+    return FixedSource(module.bytes, count, tuple(f for f in deferred if f.code in fixers))
 
 
 def file_fixers() -> dict[str, type[FixTransformer]]:
@@ -152,84 +231,13 @@ def file_fixers() -> dict[str, type[FixTransformer]]:
             **dict.fromkeys(beat_expiry.CODES, beat_expiry.BeatExpiry)}
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one step: an interrupted run leaves the old file or the new, never half."""
-    mode = path.stat().st_mode
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise UsageError(f"{path}: cannot write the fix: {exc.strerror or exc}") from None
-
-
-def _diff(shown: str, before: bytes, after: bytes) -> list[str]:
-    old = before.decode("utf-8", "replace").splitlines(keepends=True)
-    new = after.decode("utf-8", "replace").splitlines(keepends=True)
-    return list(difflib.unified_diff(old, new, f"a/{shown}", f"b/{shown}"))
-
-
-def rename_task(finding: Finding, facts: Sequence[project.ModuleFacts], files: Sequence[Path],
-                settings: config_module.Config, diff: bool, out: TextIO, err: TextIO,
-                factories: frozenset[str] = frozenset()) -> set[str]:
-    """CB202: rename the task at ``finding`` in every module that uses it; returns the files changed.
-
-    ``factories``: task factories found by scanning the project (not configured): whether one passes
-    ``name=`` on to Celery is not known, so a task they make is renamed only when it names itself.
-    """
-    import libcst as cst  # lazy: only `fix` pays for libcst
-    from libcst.metadata import MetadataWrapper
-
-    from celery_boundary.codemods.private_task import RenameTask
-
-    home = next((m for m in facts if m.path == finding.path), None)
-    task = next((t for t in home.tasks if t.line == finding.line), None) if home else None
-    if home is None or task is None:
-        return set()
-    old, new = task.name, f"_{task.name}"
-    involved = {home.path} | {m.path for m in facts for use in m.uses if use.target == task.dotted}
-    word = re.compile(rf"\b{re.escape(old)}\b")
-    for path in files:
-        shown = display(path)
-        if shown not in involved and _mentions(path, word):
-            err.write(f"{finding.path}:{finding.line}: CB202 not renamed: {shown} mentions {old!r} in a way "
-                      "the fix cannot follow (a star import, a string, another object of that name)\n")
-            return set()
-    rewritten: dict[str, tuple[bytes, bytes]] = {}
-    for shown in sorted(involved):
-        before = Path(shown).read_bytes()
-        try:
-            module = cst.parse_module(before)
-        except cst.ParserSyntaxError:
-            return set()
-        transformer = RenameTask(module_name(Path(shown)), shown.endswith("__init__.py"), home.module,
-                                 old, new, frozenset(settings.task_decorators), factories)
-        after = MetadataWrapper(module).visit(transformer).bytes
-        if transformer.refusal:
-            err.write(f"{finding.path}:{finding.line}: CB202 not renamed: {transformer.refusal}\n")
-            return set()
-        try:
-            ast.parse(after)
-        except SyntaxError:
-            err.write(f"{finding.path}:{finding.line}: CB202 not renamed: the result would not parse\n")
-            return set()
-        if after != before:
-            rewritten[shown] = (before, after)
-    for shown, (before, after) in rewritten.items():
-        if diff:
-            out.writelines(_diff(shown, before, after))
-        else:
-            write_atomically(Path(shown), after)
-    return set(rewritten)
-
-
-def _mentions(path: Path, pattern: re.Pattern[str]) -> bool:
-    try:
-        return pattern.search(path.read_text(encoding="utf-8", errors="replace")) is not None
-    except OSError:
-        return False
+def _carry_lines(before: str, after: str) -> dict[int, int]:
+    """Each line of ``before`` that is still there in ``after`` (unchanged, or changed in place within a
+    block of as many lines) -> its number in ``after``."""
+    old, new = before.splitlines(), after.splitlines()
+    carried: dict[int, int] = {}
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            carried.update({i1 + k + 1: j1 + k + 1 for k in range(i2 - i1)})
+    return carried
