@@ -2,7 +2,7 @@
 
 ``@legacy.task`` makes a task bound to ``legacy``: Celery registers it in every app (``shared=True``
 by default, celery 5.7) but the object the decorator returns publishes with ``legacy``'s
-``task_serializer`` and stores results with its ``result_serializer`` (tests/truth/test_several_apps.py).
+``task_serializer`` and stores results with its ``result_serializer`` (tests/truth/test_apps_truth.py).
 The app is named by the decorator's receiver as mypy resolved it (``RefExpr.fullname``: imports and
 ``as`` aliases followed), so ``from proj.legacy import legacy as old; @old.task`` names
 ``proj.legacy.legacy`` too. ``shared_task``, ``current_app.task`` and an app reached through
