@@ -273,6 +273,23 @@ def test_deeply_nested_valid_code_is_a_per_file_message_and_the_rest_is_fixed(pr
     assert "pkg/plus_50000.py:1:1: CB001 file not checked: too deeply nested" in done.stdout
 
 
+def test_a_canvas_chained_deeper_than_the_rules_follow_is_cb001_not_silence(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 700 links: the canvas rules recurse about three frames a link (see tests/flake8/test_flake8_never_crash.py).
+    pipe = " | ".join(["t.s(1)"] * 700)
+    write(project, "pkg/deep.py", f"from celery import shared_task\n@shared_task\ndef t(x): pass\n"
+                                  f"@shared_task\ndef u():\n    ({pipe}).delay()\n")
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # the console's default (mypy's main, if it ran in this process, raises it)
+    try:
+        assert main(["check"]) == 1
+    finally:
+        sys.setrecursionlimit(before)
+    out = capsys.readouterr().out
+    assert "pkg/deep.py:1:1: CB001 file not checked: too deeply nested for the rules (RecursionError)" in out
+
+
 def test_fix_skips_a_module_larger_than_the_size_guard_and_says_so(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -57,9 +57,18 @@ def test_pyproject_without_the_table_is_skipped_for_setup_cfg(tmp_path: Path) ->
     assert loaded.trust_any is False
 
 
-def test_mypy_ini_section(tmp_path: Path) -> None:
-    write(tmp_path / "mypy.ini", "[mypy]\nstrict = true\n\n[celery_boundary]\nlossy = error\n")
-    assert config.load(start=tmp_path).lossy == "error"
+def test_mypy_ini_celery_boundary_section_overrides_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # stop the upward search at the project root
+    write(
+        tmp_path / "mypy.ini",
+        "[mypy]\nstrict = true\n\n[celery_boundary]\nlossy = off\ntrust_any = false\n"
+        "max_task_depth = 5\nserializer = msgpack\n",
+    )
+    loaded = config.load(start=tmp_path)
+    default = Config()
+    assert (default.lossy, default.trust_any, default.max_task_depth, default.serializer) == ("error", True, 2, None)
+    assert (loaded.lossy, loaded.trust_any, loaded.max_task_depth, loaded.serializer) == ("off", False, 5, "msgpack")
+    assert loaded.source == str(tmp_path / "mypy.ini")
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import ast
+import sys
 import sysconfig
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ STDLIB = Path(sysconfig.get_paths()["stdlib"])
 SITE = Path(sysconfig.get_paths()["purelib"])
 #: Thresholds at zero and a user decorator make every task path run, not only the reporting ones.
 EAGER = RuleSettings(task_decorators=frozenset({"invoke.task"}), max_task_statements=0, max_task_branches=0,
-                 max_task_loops=0, max_task_depth=0)
+                     max_task_loops=0, max_task_depth=0)
 
 
 def crashes(paths: Iterable[Path]) -> tuple[int, list[str]]:
@@ -67,9 +68,41 @@ def test_site_packages_never_crash() -> None:
     assert failures == []
 
 
-def test_pathologically_long_operator_chains_give_silence_not_a_traceback() -> None:
-    pipe = " | ".join(["t.s(1)"] * 700)  # parses (CPython 3.11), deeper than the rules recurse
-    concat = " + ".join(['["pickle"]'] * 700)
-    source = (f"from celery import shared_task\n@shared_task\ndef t(x): pass\n@shared_task\ndef u():\n"
-              f"    ({pipe}).delay()\naccept_content = {concat}\n")
-    check_tree(ast.parse(source))  # no exception
+#: The canvas rules follow an ``a | b | ...`` chain by recursion, about three frames a link, so CPython's
+#: default limit (1000 frames) ends them near 330 links (318 under pytest); 250 leaves room for callers.
+FOLLOWED_LINKS = 250
+#: Parses (CPython 3.11), but deeper than the canvas rules recurse.
+UNFOLLOWED_LINKS = 700
+
+
+@pytest.fixture
+def flake8_recursion_limit() -> Iterator[None]:
+    """CPython's default limit, under which flake8 runs the rules (mypy's main raises it to 2**14 in
+    any process that ran mypy before, which would move the followed depth)."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def canvas_launched_in_a_task(links: int) -> str:
+    pipe = " | ".join(["t.s(1)"] * links)
+    return (f"from celery import shared_task\n@shared_task\ndef t(x): pass\n@shared_task\ndef u():\n"
+            f"    ({pipe}).delay()\n")
+
+
+@pytest.mark.usefixtures("flake8_recursion_limit")
+def test_a_canvas_of_250_chained_links_launched_in_a_task_is_still_cb203() -> None:
+    findings = check_tree(ast.parse(canvas_launched_in_a_task(FOLLOWED_LINKS)))
+    assert [(f.code, f.line) for f in findings] == [("CB202", 3), ("CB203", 6)]
+
+
+@pytest.mark.usefixtures("flake8_recursion_limit")
+def test_past_the_followed_depth_the_canvas_rules_fall_silent_and_the_other_rules_still_report() -> None:
+    concat = " + ".join(['["pickle"]'] * UNFOLLOWED_LINKS)  # the settings rules read this without recursion
+    source = canvas_launched_in_a_task(UNFOLLOWED_LINKS) + f"accept_content = {concat}\n"
+    findings = check_tree(ast.parse(source))  # no RecursionError escapes to flake8
+    # flake8 has no CB001: the canvas group's CB202/CB203 are dropped for this module, nothing else is.
+    assert [(f.code, f.line) for f in findings] == [("CB102", 7)]

@@ -6,6 +6,8 @@ NOT_CARRIED: every value fails at the step the core's problems imply for it (Enc
 DecodeError on loads where the core says the worker fails to decode), holding a part at a place
 where the core locates a problem; the vacuous values cross.
 UNKNOWN: the runtime really depends on the value: some values cross, some do not.
+A custom serializer (``truth-custom``: repr -> literal_eval): the core claims neither an outcome nor
+what arrives, and the column shows why: it fails, keeps or changes values against json's verdicts.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from truth_cases import ROWS, SERIALIZERS, Row
 from truth_check import CUSTOM, TRIED, Crossing, conforms, expected_failure, roundtrip, same
 
 from celery_boundary.core.annotations import shape_of
-from celery_boundary.core.shapes import describe
+from celery_boundary.core.shapes import UnknownShape, describe
 from celery_boundary.core.verdicts import Outcome, Verdict, judge
 
 
@@ -58,7 +60,11 @@ def check_agreement(
     head = f"{row.name} / {verdict.serializer}: core says {verdict.outcome.name}"
     everything = crossings + vacuous
     if verdict.serializer == CUSTOM:
+        # One problem at the top naming the serializer, and no claim about what arrives.
         assert verdict.outcome is Outcome.UNKNOWN, head
+        assert [(p.where, p.outcome) for p in verdict.problems] == [("", Outcome.UNKNOWN)], head
+        assert CUSTOM in verdict.problems[0].reason, head
+        assert isinstance(verdict.arrives, UnknownShape), f"{head}, but claims it arrives as {verdict.arrives}"
         return
     if row.trusted:
         assert verdict.outcome is Outcome.CARRIED, f"{head}; Any is trusted by default"
@@ -112,3 +118,37 @@ def test_kombu_agrees_with_the_verdict(row: Row, serializer: str) -> None:
         vacuous_crossings = [(value, roundtrip(value, serializer)) for value in vacuous]
     TRIED[f"{row.name} [kombu]"] += len(values) + len(vacuous)
     check_agreement(verdict, row, crossings, vacuous_crossings)
+
+
+def custom_fates(row_name: str) -> tuple[Outcome, set[str], list[Crossing]]:
+    """json's verdict for a row, and what truth-custom did to each value: failed step, same or changed."""
+    row = next(row for row in ROWS if row.name == row_name)
+    with values_of(row.values) as values:
+        crossings = [roundtrip(value, CUSTOM) for value in values]
+        fates = {c.failed_at or ("same" if same(v, c.arrived) else "changed") for v, c in zip(values, crossings)}
+    TRIED[f"{row.name} [kombu custom]"] += len(values)
+    return verdict_for(row, "json").outcome, fates, crossings
+
+
+@pytest.mark.parametrize(
+    ("row_name", "json_outcome", "custom_fate"),
+    [
+        ("datetime", Outcome.CARRIED, "loads"),  # literal_eval cannot read datetime.datetime(...)
+        ("complex", Outcome.NOT_CARRIED, "same"),  # repr(1j) reads back as 1j
+        ("typing.Tuple[int, str]", Outcome.LOSSY, "same"),  # a tuple stays a tuple
+        ("str subclass", Outcome.LOSSY, "changed"),  # see the next test: a plain str arrives
+    ],
+)
+def test_a_custom_serializer_is_not_json_so_its_verdict_is_unknown(
+    row_name: str, json_outcome: Outcome, custom_fate: str
+) -> None:
+    outcome, fates, _ = custom_fates(row_name)
+    assert outcome is json_outcome
+    assert fates == {custom_fate}
+
+
+def test_a_custom_serializer_can_change_what_arrives_so_the_verdict_claims_no_arrival() -> None:
+    _, _, crossings = custom_fates("str subclass")
+    assert crossings and all(type(c.arrived) is str for c in crossings), crossings
+    verdict = verdict_for(next(row for row in ROWS if row.name == "str subclass"), CUSTOM)
+    assert isinstance(verdict.arrives, UnknownShape)

@@ -7,6 +7,10 @@ calls ``.delay`` with a value of that type, declares a task returning it (json r
 runs mypy with the plugin once, and checks that each call and each return gets the diagnostic the
 core's verdict implies: ``celery-unserializable`` for not carried,
 ``celery-lossy`` for lossy, nothing for carried or unknown.
+
+Most checks expect silence, which mypy without the plugin gives too. So each generated module ends
+with a probe only the plugin reports (a ``set`` sent to a json task), and every case asserts the
+probe's diagnostic appeared in the same mypy run as its own check.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ import truthapp.models
 
 app = Celery("truth")
 """
+#: The probe's key among the checks, and the only diagnostic it may get: json has no set.
+PROBE = ("plugin probe", "json")
+PROBE_CODE = "celery-unserializable"
 EXPECTED_CODE = {
     Outcome.NOT_CARRIED: "celery-unserializable",
     Outcome.LOSSY: "celery-lossy",
@@ -84,6 +91,14 @@ def write_module(path: Path, rows: list[Row]) -> dict[int, tuple[str, str]]:
         calls[len(lines)] = (row.name, RESULT)
         lines += ["    return v"]
         calls[len(lines)] = (row.name, RESULT)
+    lines += [
+        "",
+        "@app.task(serializer='json')",
+        "def probe(x: set[int]) -> None: ...",
+        "def call_probe(v: set[int]) -> None:",
+        "    probe.delay(v)",
+    ]
+    calls[len(lines)] = PROBE
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return calls
 
@@ -141,8 +156,16 @@ def test_mypy_plugin_agrees_with_the_core(
 ) -> None:
     verdict = verdict_for(row, "json" if serializer == RESULT else serializer)
     expected = expected_code(verdict, row.trust_any)
-    got = diagnostics[row.trust_any][(row.name, serializer)]
+    run = diagnostics[row.trust_any]
+    assert run[PROBE] == [PROBE_CODE], f"the plugin did not run: its probe got {run[PROBE] or 'nothing'}"
+    got = run[(row.name, serializer)]
     assert got == ([expected] if expected else []), (
         f"{row.name} / {serializer}: core says {verdict.outcome.name}, mypy reports {got or 'nothing'}"
     )
 
+
+@pytest.mark.parametrize("trust_any", (True, False))
+def test_each_mypy_run_reports_the_plugin_probe(
+    trust_any: bool, diagnostics: dict[bool, dict[tuple[str, str], list[str]]]
+) -> None:
+    assert diagnostics[trust_any][PROBE] == [PROBE_CODE]

@@ -56,14 +56,18 @@ def check_tree(tree: ast.Module, settings: RuleSettings | None = None) -> list[F
     return check_index(build_index(tree, settings.task_decorators), settings)
 
 
-def check_index(index: ModuleIndex, settings: RuleSettings) -> list[Finding]:
-    """Every CB finding over an index already built (the project-wide pass keeps the index)."""
+def check_index(index: ModuleIndex, settings: RuleSettings, *, strict: bool = False) -> list[Finding]:
+    """Every CB finding over an index already built (the project-wide pass keeps the index).
+
+    A group that recurses too deep (hundreds of chained operators, ``a | b | ...``) is skipped: silence,
+    not a traceback, for flake8; ``strict`` lets the RecursionError out so ``check`` reports CB001."""
     findings: set[Finding] = set()
     for group in GROUPS:
         try:
             findings.update(group.check(index, settings))
         except RecursionError:
-            continue  # thousands of chained operators (``a | b | ...``): silence, not a traceback
+            if strict:
+                raise
     return sorted(findings)
 
 
