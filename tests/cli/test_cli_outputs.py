@@ -316,3 +316,8 @@ def test_select_cb_means_every_cb_rule_in_both() -> None:
     assert flake8_selects("--select=CB") == expand(("CB",), ()) & FLAKE8_CODES == FLAKE8_CODES
     assert flake8_selects("--extend-select=CB") == FLAKE8_CODES  # as docs/ci.md says: like check --select CB
     assert flake8_selects("--extend-select=CB301") == expand(("CB1", "CB2", "CB3", "CB4"), ()) & FLAKE8_CODES
+
+
+def test_the_documented_way_back_to_the_default_rules_in_flake8() -> None:
+    # docs/installation.md: a `select` naming CB turns CB301 on; `extend-ignore = CB301` restores the defaults.
+    assert flake8_selects("--select=E,F,W,CB", "--extend-ignore=CB301") == expand((), ()) & FLAKE8_CODES
