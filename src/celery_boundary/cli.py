@@ -1,8 +1,9 @@
 """``celery-boundary``: the command line. A router only: parse arguments, call the command in
 ``celery_boundary.gate``, turn a usage or configuration error into one line on stderr and exit 2.
 
-    celery-boundary check [PATHS] [--format text|json|sarif|github] [--select/--ignore CODES]
+    celery-boundary check [PATHS] [--format text|json|sarif|github|gitlab] [--select/--ignore CODES]
                           [--baseline FILE] [--write-baseline FILE] [--jobs N] [--mypy] [--quiet]
+                          [--statistics] [--show-source]
     celery-boundary fix [PATHS] [--select/--ignore CODES] [--diff] [--unsafe-fixes]
     celery-boundary rules
     celery-boundary rule CODE
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check files for every CB rule (the CI gate)")
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    check.add_argument("--format", default="text", help="text (default), json, sarif or github")
+    check.add_argument("--format", default="text", help="text (default), json, sarif, github or gitlab")
     check.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the report here, not stdout")
     check.add_argument("--select", default="", metavar="CODES", help="report only these codes or prefixes")
     check.add_argument("--ignore", default="", metavar="CODES", help="do not report these codes or prefixes")
@@ -48,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="processes (0: automatic)")
     check.add_argument("--mypy", action="store_true", help="also run mypy with the plugin and merge it")
     check.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary line")
+    check.add_argument("--statistics", action="store_true", help="count the findings of each rule (stderr)")
+    check.add_argument("--show-source", action="store_true", help="text: show each finding's line and column")
 
     fix = commands.add_parser("fix", help="apply the libcst fixes (safe ones by default)")
     fix.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
@@ -91,7 +94,7 @@ def _route(args: argparse.Namespace) -> int:
             paths=tuple(args.paths), format=args.format, select=parse_codes(args.select),
             ignore=parse_codes(args.ignore), exclude=parse_codes(args.exclude), baseline=args.baseline,
             write_baseline=args.write_baseline, output=args.output, config=args.config, jobs=args.jobs,
-            mypy=args.mypy, quiet=args.quiet,
+            mypy=args.mypy, quiet=args.quiet, statistics=args.statistics, show_source=args.show_source,
         )
         return run_check(options)
     if args.command == "fix":

@@ -37,7 +37,7 @@ def baselined(project: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     write(project, "app/settings.py", 'task_serializer = "pickle"\n')
     status, out, err = run(capsys, "check", "--write-baseline", "baseline.json")
     assert (status, out) == (0, "")
-    assert "wrote 4 accepted finding(s) to baseline.json" in err
+    assert "wrote 4 accepted findings to baseline.json" in err
     return project
 
 

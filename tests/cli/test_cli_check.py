@@ -38,7 +38,7 @@ def test_findings_exit_1_in_flake8_text_format(project: Path, capsys: pytest.Cap
         "app/jobs.py:2:5: CB201 private task _cleanup launched directly",
         "app/settings.py:2:1: CB101 pickle executes code on load; use json",
     ]
-    assert "2 finding(s) in 2 of 2 file(s)" in err
+    assert "2 findings in 2 of 2 files" in err
 
 
 def test_an_explicit_file_is_checked(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

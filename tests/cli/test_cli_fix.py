@@ -52,8 +52,8 @@ def test_unsafe_fixes_wait_for_the_flag(project: Path, capsys: pytest.CaptureFix
     assert main(["fix"]) == 0
     assert target.read_text() == before
     err = capsys.readouterr().err
-    assert "fixed 0 place(s) in 0 file(s)" in err
-    assert "8 more finding(s) have unsafe fixes (CB101, CB102, CB103)" in err and "--unsafe-fixes" in err
+    assert "fixed 0 places in 0 files" in err
+    assert "8 more findings have unsafe fixes (CB101, CB102, CB103)" in err and "--unsafe-fixes" in err
 
 
 def test_diff_writes_nothing_and_exits_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,7 +64,7 @@ def test_diff_writes_nothing_and_exits_1(project: Path, capsys: pytest.CaptureFi
     assert target.read_text() == before
     assert captured.out.startswith("--- a/proj/config.py\n+++ b/proj/config.py\n")
     assert '+        "options": {"expires": 60.0},\n' in captured.out
-    assert "would fix 5 place(s) in 1 file(s)" in captured.err  # four CB401, one CB402
+    assert "would fix 5 places in 1 file\n" in captured.err  # four CB401, one CB402
     assert main(["fix", "--diff", "--select", "CB1"]) == 0  # nothing safe to fix among CB1xx
 
 

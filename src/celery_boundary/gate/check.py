@@ -24,9 +24,10 @@ from celery_boundary.gate.engine import (NOT_CHECKED, FileResult, Progress, chec
                                          might_apply, not_checked, rule_settings)
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.core.findings import Finding, select, with_source
-from celery_boundary.gate.formats import renderer
+from celery_boundary.gate.formats import render_text, renderer, wants_colour
 from celery_boundary.gate.mypy_merge import run_mypy  # imports mypy only when run
 from celery_boundary.gate.selection import expand, require_mypy
+from celery_boundary.gate.summary import Summary, plural, statistics
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class CheckOptions:
     jobs: int = 0
     mypy: bool = False
     quiet: bool = False
+    statistics: bool = False
+    show_source: bool = False
 
 
 def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -87,17 +90,25 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     if options.write_baseline:
         count = baseline_module.write_baseline(options.write_baseline, findings)
         if not options.quiet:
-            err.write(f"celery-boundary: wrote {count} accepted finding(s) to {options.write_baseline}\n")
+            err.write(f"celery-boundary: wrote {plural(count, 'accepted finding')} to {options.write_baseline}\n")
         return 0
+    found = len(findings)
     if accepted is not None:
         findings, stale = baseline_module.apply_baseline(accepted, findings)
         read = {result.path for result in results}  # pre-commit names some files: others' entries are not stale
         _report_stale([entry for entry in stale if entry.path in read], options.baseline, err)
 
-    _emit(render(findings), options.output, out)
-    if not options.quiet and options.format == "text":
-        files_with = len({finding.path for finding in findings})
-        err.write(f"celery-boundary: {len(findings)} finding(s) in {files_with} of {len(files) + len(odd)} file(s)\n")
+    if options.format == "text":
+        colour = options.output is None and wants_colour(out)
+        _emit(render_text(findings, show_source=options.show_source, colour=colour), options.output, out)
+    else:
+        _emit(render(findings), options.output, out)
+    if options.statistics:
+        err.write(statistics(findings))
+    if not options.quiet:
+        err.write(Summary(findings, len(files) + len(odd), options.format,
+                          None if accepted is None else found - len(findings), options.baseline,
+                          options.output).line())
     return 1 if findings else 0
 
 
@@ -201,8 +212,9 @@ def _report_stale(stale: Sequence[baseline_module.Entry], file: Path | None, err
     if not stale:
         return
     err.write(
-        f"celery-boundary: {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} in {file} no longer "
-        "occur (fixed, or the line changed); rewrite the baseline with --write-baseline to drop them:\n"
+        f"celery-boundary: {plural(len(stale), 'baseline entry', 'baseline entries')} in {file} no longer "
+        f"{'occurs' if len(stale) == 1 else 'occur'} (fixed, or the line changed); rewrite the baseline with "
+        f"--write-baseline to drop {'it' if len(stale) == 1 else 'them'}:\n"
     )
     for entry in stale:
         err.write(f"  {entry.path}:{entry.line}: {entry.code} {entry.message}\n")

@@ -33,6 +33,7 @@ from celery_boundary.gate.factory_scan import with_project_factories
 from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, read_source
 from celery_boundary.gate.rename import Scope, rename_task
 from celery_boundary.gate.selection import expand
+from celery_boundary.gate.summary import plural
 from celery_boundary.gate.writes import Change, still_parses, unified_diff, write_all
 
 if TYPE_CHECKING:
@@ -117,9 +118,10 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
         write_all(changes)
     if not options.quiet:
         verb = "would fix" if options.diff else "fixed"
-        err.write(f"celery-boundary: {verb} {fixed} place(s) in {len(changes)} file(s)\n")
+        err.write(f"celery-boundary: {verb} {plural(fixed, 'place')} in {plural(len(changes), 'file')}\n")
         if held_back:
-            err.write(f"celery-boundary: {len(held_back)} more finding(s) have unsafe fixes "
+            err.write(f"celery-boundary: {plural(len(held_back), 'more finding')} "
+                      f"{'has an unsafe fix' if len(held_back) == 1 else 'have unsafe fixes'} "
                       f"({', '.join(sorted({f.code for f in held_back}))}); review docs/rules and rerun "
                       "with --unsafe-fixes\n")
     return 1 if options.diff and changes else 0

@@ -1,19 +1,57 @@
-"""Output formats of ``check``: text (default), json, github (workflow commands) and sarif."""
+"""Output formats of ``check``: text (default), json, github (workflow commands), sarif and gitlab
+(Code Quality). Only text takes the terminal's options: ``--show-source`` and colour (``wants_colour``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from typing import Final
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final, TextIO
 
-from celery_boundary.gate import sarif
+from celery_boundary.gate import gitlab, sarif
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.core.findings import Finding
 
 
-def render_text(findings: Sequence[Finding]) -> str:
-    """``path:line:col: CODE message``, one per line: what editors and flake8 users already parse."""
-    return "".join(f"{finding.render()}\n" for finding in findings)
+_BOLD, _RED, _RESET = "\033[1m", "\033[1;31m", "\033[0m"
+
+
+def render_text(findings: Sequence[Finding], *, show_source: bool = False, colour: bool = False) -> str:
+    """``path:line:col: CODE message``, one per line: what editors and flake8 users already parse.
+    ``show_source``: the offending line under it, and a caret under its column (flake8's
+    ``--show-source``)."""
+    lines = []
+    for finding in findings:
+        if colour:
+            lines.append(f"{_BOLD}{finding.path}:{finding.line}:{finding.column}:{_RESET} "
+                         f"{_RED}{finding.code}{_RESET} {finding.message}\n")
+        else:
+            lines.append(f"{finding.render()}\n")
+        if show_source and finding.source_line.strip():
+            lines.append(source_with_caret(finding, colour))
+    return "".join(lines)
+
+
+def source_with_caret(finding: Finding, colour: bool = False) -> str:
+    """The line, then a caret under the finding's column; tabs before it are kept so the caret lines up."""
+    text = finding.source_line.rstrip("\r\n")
+    pad = "".join(char if char == "\t" else " " for char in text[:max(finding.column - 1, 0)])
+    caret = f"{_RED}^{_RESET}" if colour else "^"
+    return f"    {text}\n    {pad}{caret}\n"
+
+
+def wants_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal and outside CI; ``NO_COLOR`` (any non-empty value, no-color.org) turns
+    it off and wins; ``FORCE_COLOR`` (non-empty) turns it on without a terminal or in CI."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    if env.get("CI"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def render_json(findings: Sequence[Finding]) -> str:
@@ -48,6 +86,7 @@ FORMATS: Final[dict[str, Callable[[Sequence[Finding]], str]]] = {
     "json": render_json,
     "sarif": sarif.render_sarif,
     "github": render_github,
+    "gitlab": gitlab.render_gitlab,
 }
 
 

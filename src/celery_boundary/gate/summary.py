@@ -1,0 +1,53 @@
+"""What ``check`` says on stderr after the report, in every format: the summary line and
+``--statistics`` (findings per rule). stderr, so a JSON, SARIF or GitLab report on stdout stays valid."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from celery_boundary.core import rules
+from celery_boundary.core.findings import Finding
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """``1 finding``, ``2 findings``; ``many`` when the plural is not ``singular + "s"`` (entries)."""
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"
+
+
+@dataclass(frozen=True)
+class Summary:
+    findings: Sequence[Finding]
+    files: int
+    format: str
+    #: Findings the baseline accepted (None: no baseline was used), and the baseline's file.
+    accepted: int | None = None
+    baseline: Path | None = None
+    output: Path | None = None
+
+    def line(self) -> str:
+        """``celery-boundary: 2 findings in 1 of 3 files; 4 accepted by the baseline (b.json); wrote the
+        sarif report to out.sarif``."""
+        where = len({finding.path for finding in self.findings})
+        parts = [f"{plural(len(self.findings), 'finding')} in {where} of {plural(self.files, 'file')}"]
+        if self.accepted is not None:
+            parts.append(f"{self.accepted} accepted by the baseline ({self.baseline})")
+        if self.output is not None:
+            parts.append(f"wrote the {self.format} report to {self.output}")
+        return "celery-boundary: " + "; ".join(parts) + "\n"
+
+
+def statistics(findings: Sequence[Finding]) -> str:
+    """One line per code: the code, its count and the rule's slug, the most frequent first (then by code)."""
+    counts = Counter(finding.code for finding in findings)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    width = max((len(str(count)) for count in counts.values()), default=1)
+    code_width = max((len(code) for code in counts), default=5)
+    return "".join(f"{code:<{code_width}}  {count:>{width}}  {_slug(code)}\n" for code, count in rows)
+
+
+def _slug(code: str) -> str:
+    rule = rules.BY_CODE.get(code)
+    return rule.slug if rule else "mypy error about a task call"
