@@ -11,8 +11,6 @@ from typing import Any, Final
 
 from celery_boundary.core.findings import Finding, keyed
 
-#: GitLab's severities, in its order.
-SEVERITIES: Final = ("info", "minor", "major", "critical", "blocker")
 #: pickle in a message runs code on the worker (CB101-CB103); CB301 is a team's taste; an internal
 #: error is ours, not the code's. Everything else breaks or floods a queue: major.
 _SEVERITY_OF: Final = {"CB101": "critical", "CB102": "critical", "CB103": "critical", "CB301": "minor",
@@ -20,6 +18,7 @@ _SEVERITY_OF: Final = {"CB101": "critical", "CB102": "critical", "CB103": "criti
 
 
 def severity(code: str) -> str:
+    """One of GitLab's severities (info, minor, major, critical, blocker)."""
     return _SEVERITY_OF.get(code, "major")
 
 
