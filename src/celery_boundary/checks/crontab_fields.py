@@ -22,6 +22,8 @@ CRONTAB: Final = "celery.schedules.crontab"
 #: The fields coarser than a minute: given without ``minute``, they select whole hours or days.
 COARSE: Final = ("hour", "day_of_week", "day_of_month", "month_of_year")
 _DB_CREATE: Final = frozenset({"create", "get_or_create", "update_or_create"})
+#: Keywords a reported call must have: a coarse field, or a row's ``defaults`` that may hold one.
+_WORTH_RESOLVING: Final = frozenset({*COARSE, "defaults"})
 
 
 def check(index: ModuleIndex, code: str) -> Iterator[Finding]:
@@ -29,6 +31,8 @@ def check(index: ModuleIndex, code: str) -> Iterator[Finding]:
     for site in index.calls:
         call = site.node
         assert isinstance(call, ast.Call)
+        if not any(kw.arg in _WORTH_RESOLVING for kw in call.keywords):
+            continue  # no coarse field given: nothing to report, and resolving costs a scope walk
         fields = _fields(index, call, site)
         if fields is None or "minute" in fields or None in fields:
             continue
