@@ -5,6 +5,8 @@
                           [--baseline FILE] [--write-baseline FILE] [--jobs N] [--mypy] [--quiet]
                           [--statistics] [--show-source]
     celery-boundary fix [PATHS] [--select/--ignore CODES] [--diff] [--unsafe-fixes]
+    celery-boundary graph [PATHS] [--format dot|json|svg|png|html] [-o FILE] [--focus TASK [--depth N]]
+                          [--app APP] [--queue QUEUE]
     celery-boundary rules
     celery-boundary rule CODE
 """
@@ -62,6 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes marked unsafe (CB101-CB103)")
     fix.add_argument("--quiet", "-q", action="store_true", help="no summary line")
 
+    graph = commands.add_parser("graph", help="draw what launches what: tasks, launch sites, canvases, beat")
+    graph.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    graph.add_argument("--format", default="dot", help="dot (default), json, svg, png (need Graphviz) or html")
+    graph.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the graph here, not stdout")
+    graph.add_argument("--focus", metavar="TASK", help="only this task (or module) and its neighbourhood")
+    graph.add_argument("--depth", type=int, metavar="N", help="with --focus: edges away from it (default 2)")
+    graph.add_argument("--app", metavar="APP", help="only the tasks of this app (its Celery main name)")
+    graph.add_argument("--queue", metavar="QUEUE", help="only the tasks routed to this queue")
+    graph.add_argument("--exclude", default="", metavar="PATTERNS", help="also skip these fnmatch patterns")
+    graph.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml or setup.cfg to read")
+
     commands.add_parser("rules", help="list every rule: code, slug, tools, default, fix")
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", metavar="CODE")
@@ -105,6 +118,14 @@ def _route(args: argparse.Namespace) -> int:
             paths=tuple(args.paths), select=parse_codes(args.select), ignore=parse_codes(args.ignore),
             exclude=parse_codes(args.exclude), config=args.config, diff=args.diff,
             unsafe_fixes=args.unsafe_fixes, quiet=args.quiet,
+        ))
+    if args.command == "graph":
+        from celery_boundary.gate.graph import GraphOptions, run_graph
+        from celery_boundary.gate.selection import parse_codes
+
+        return run_graph(GraphOptions(
+            paths=tuple(args.paths), format=args.format, output=args.output, focus=args.focus, depth=args.depth,
+            app=args.app, queue=args.queue, exclude=parse_codes(args.exclude), config=args.config,
         ))
     from celery_boundary.gate import catalog
 
