@@ -64,10 +64,12 @@ class TaskSpec:
     start_line: int
     #: The app object the decorator belongs to (``pkg.celery.app``); None for ``shared_task``.
     app: str | None
-    #: ``queue="..."`` given to the decorator.
+    #: ``queue=`` given to the decorator: the literal, or the expression as written (``settings.Q``).
     queue: str | None
     #: The decorator's options set ``expires``.
     expires: bool
+    #: A ``Task`` subclass (a base class unless something launches it).
+    is_class: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,9 @@ class _Reader:
             specs.append(TaskSpec(
                 task.name, f"{self.module}.{task.name}", registered_name(self.index, task, self.module),
                 line, getattr(task.node, "end_lineno", None) or line,
-                min([line, *(d.lineno for d in getattr(task.node, "decorator_list", ()))]), self._app_of(task), _text(queue), "expires" in task.options))
+                min([line, *(d.lineno for d in getattr(task.node, "decorator_list", ()))]), self._app_of(task),
+                _text(queue) if _text(queue) is not None or queue is None else ast.unparse(queue),
+                "expires" in task.options, task.is_class))
         return tuple(specs)
 
     def _app_of(self, task: TaskDef) -> str | None:

@@ -139,6 +139,11 @@ def build_graph(modules: Iterable[ModuleGraph], findings: Sequence[Finding] = ()
                 periodic.append({"entry": beat.entry, "schedule": beat.schedule,
                                  "expires": beat.expires or bool(scheduled.attrs.get("expires")),
                                  "path": module.path, "line": beat.lines[0]})
+    linked = {end for key in graph.links for end in key[:2]}
+    for module in modules:  # a Task subclass nothing launches is a base class (``task_cls``), not a task
+        for task in module.tasks:
+            if task.is_class and f"task:{task.dotted}" not in linked:
+                graph.nodes.pop(f"task:{task.dotted}", None)
     for node in graph.nodes.values():
         periodic = node.attrs.get("periodic")
         if isinstance(periodic, list):
