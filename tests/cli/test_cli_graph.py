@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import io
 import json
 import os
@@ -295,3 +296,15 @@ def test_svg_with_graphviz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.chdir(FIXTURES / "shop")
     assert main(["graph", ".", "--format", "svg", "-o", str(target)]) == 0
     assert 'id="task:shop.tasks.checkout"' in target.read_text(encoding="utf-8")
+
+
+def test_the_docs_picture_is_current() -> None:
+    """docs/graph.md's picture: its DOT source is what ``graph`` prints for fixtures/shop today, and
+    the SVG drawn from it holds every node and edge (regenerate with the commands docs/graph.md gives)."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "graph"
+    dot = (docs / "shop.dot").read_text(encoding="utf-8")
+    assert dot == graph_of("shop"), "docs/graph/shop.dot is stale: rerun the commands in docs/graph.md"
+    svg = (docs / "shop.svg").read_text(encoding="utf-8")
+    drawn = set(re.findall(r'<g id="([^"]+)" class="(?:node|edge)"', svg))
+    declared = set(re.findall(r'\bid="([^"]+)"', dot))
+    assert {html.unescape(d) for d in drawn} == declared
