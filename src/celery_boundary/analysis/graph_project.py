@@ -156,7 +156,8 @@ def _task_node(module: ModuleGraph, task: TaskSpec, apps: dict[str, str], routes
     name = task.name or task.dotted
     app = SHARED if task.app is None else apps.get(task.app) or task.app
     queue = task.queue or _route(name, routes)
-    return Node(f"task:{task.dotted}", "task", task.binding, module.module, module.path, task.line, task.end_line, task.start_line,
+    return Node(f"task:{task.dotted}", "task", task.binding, module.module, module.path, task.line, task.end_line,
+                task.start_line,
                 {"name": name, "dotted": task.dotted, "app": app, "queue": queue or DEFAULT_QUEUE,
                  "queue_known": queue is not None, "private": task.binding.startswith("_"),
                  "expires": task.expires, "periodic": []})

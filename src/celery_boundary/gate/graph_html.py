@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-import re
+from importlib import resources
 from typing import Final
 
 from celery_boundary.analysis.graph_project import Graph
@@ -99,7 +99,8 @@ def _svg_node(graph: Graph, key: str, at: tuple[int, int]) -> str:
     node = graph.nodes[key]
     x, y = at
     if node.kind == "task":
-        fill, second = ("#ffffff" if node.attrs.get("private") else "#e8f0fe"), f"{node.attrs['app']} | {node.attrs['queue']}"
+        fill = "#ffffff" if node.attrs.get("private") else "#e8f0fe"
+        second = f"{node.attrs['app']} | {node.attrs['queue']}"
     elif node.kind == "sites":
         fill, second = SITE_COLOURS.get(str(node.attrs.get("category")), "#f1f3f4"), str(node.attrs.get("category"))
     elif node.kind == "beat":
@@ -142,104 +143,5 @@ def _short(text: str, most: int) -> str:
     return text if len(text) <= most else text[: most - 1] + "\u2026"
 
 
-_PAGE: Final = re.sub(r"\n\s*", "\n", """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>celery-boundary graph</title>
-<style>
-body { margin: 0; font: 13px/1.4 Helvetica, Arial, sans-serif; display: flex; height: 100vh; }
-#picture { flex: 1; overflow: auto; background: #fff; }
-#side { width: 360px; border-left: 1px solid #dadce0; padding: 12px; overflow: auto; background: #f8f9fa; }
-#search { width: 100%; box-sizing: border-box; padding: 6px; font-size: 14px; }
-#matches button { display: block; width: 100%; text-align: left; margin: 2px 0; border: 0; background: none;
-  color: #1a73e8; cursor: pointer; padding: 2px; }
-g.node { cursor: pointer; }
-g.dim { opacity: 0.15; }
-g.selected polygon, g.selected rect, g.selected path, g.selected ellipse { stroke-width: 3px; }
-.finding { color: #d93025; }
-h2 { font-size: 15px; margin: 12px 0 4px; } h3 { font-size: 13px; margin: 10px 0 2px; }
-ul { margin: 2px 0; padding-left: 18px; } code { font-size: 12px; }
-</style>
-</head>
-<body>
-<div id="picture">
-@SVG@
-</div>
-<div id="side">
-<input id="search" type="search" placeholder="Search tasks by name" autocomplete="off">
-<div id="matches"></div>
-<div id="details"><p>Click a node to see where it is defined, who launches it and its findings.</p></div>
-</div>
-<script type="application/json" id="graph-data">@DATA@</script>
-<script>
-(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("graph-data").textContent);
-  var nodes = {}, edgesOf = {};
-  data.nodes.forEach(function (n) { nodes[n.id] = n; edgesOf[n.id] = []; });
-  data.edges.forEach(function (e) { edgesOf[e.source].push(e); if (e.target !== e.source) edgesOf[e.target].push(e); });
-  function esc(text) {
-    return String(text).replace(/[&<>"]/g, function (c) { return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]; });
-  }
-  function element(id) { return document.getElementById(id); }
-  function where(site) { return esc(site.path) + ":" + site.line + (site.function ? " <code>" + esc(site.function) + "</code>" : ""); }
-  function findings(list) {
-    return list.map(function (f) { return "<li class=\\"finding\\">" + esc(f.code) + " " + esc(f.message) + " (" + esc(f.path) + ":" + f.line + ")</li>"; }).join("");
-  }
-  function edgeLine(e, other) {
-    var how = e.kind === "launch" ? e.how.join("/") + (e.via.length ? " (" + e.via.join(", ") + ")" : "") : e.kind;
-    return "<li><a href=\\"#\\" data-node=\\"" + esc(other) + "\\">" + esc(nodes[other].label) + "</a> " + esc(how) +
-      (e.label ? " " + esc(e.label) : "") + "<ul>" + e.sites.map(function (s) { return "<li>" + where(s) + "</li>"; }).join("") +
-      findings(e.findings) + "</ul></li>";
-  }
-  function show(id) {
-    var n = nodes[id]; if (!n) { return; }
-    document.querySelectorAll("g.selected").forEach(function (g) { g.classList.remove("selected"); });
-    var g = element(id); if (g) { g.classList.add("selected"); g.scrollIntoView({block: "center", inline: "center"}); }
-    var html = "<h2>" + esc(n.label) + "</h2><p>" + esc(n.kind) + (n.name ? " <code>" + esc(n.name) + "</code>" : "") + "</p>";
-    if (n.path) { html += "<p>defined at " + esc(n.path) + ":" + n.line + "</p>"; }
-    if (n.kind === "task") {
-      html += "<p>app " + esc(n.app) + ", queue " + esc(n.queue) + (n.queue_known ? "" : " (default)") + (n.private ? ", private" : "") + "</p>";
-      if (n.periodic.length) {
-        html += "<h3>Periodic</h3><ul>" + n.periodic.map(function (p) { return "<li>" + esc(p.entry || "entry") + ": " + esc(p.schedule) + (p.expires ? "" : " (no expiry)") + " at " + esc(p.path) + ":" + p.line + "</li>"; }).join("") + "</ul>";
-      }
-    }
-    if (n.functions) { html += "<h3>Launch sites</h3><ul>" + n.functions.map(function (f) { return "<li><code>" + esc(f.name) + "</code> line " + f.line + "</li>"; }).join("") + "</ul>"; }
-    var into = edgesOf[id].filter(function (e) { return e.target === id; });
-    var out = edgesOf[id].filter(function (e) { return e.source === id; });
-    if (into.length) { html += "<h3>Launched or linked by</h3><ul>" + into.map(function (e) { return edgeLine(e, e.source); }).join("") + "</ul>"; }
-    if (out.length) { html += "<h3>Launches or links</h3><ul>" + out.map(function (e) { return edgeLine(e, e.target); }).join("") + "</ul>"; }
-    if (n.findings.length) { html += "<h3>Findings</h3><ul>" + findings(n.findings) + "</ul>"; }
-    element("details").innerHTML = html;
-  }
-  document.getElementById("picture").addEventListener("click", function (event) {
-    var g = event.target.closest ? event.target.closest("g.node") : null;
-    if (g && nodes[g.id]) { show(g.id); }
-  });
-  element("details").addEventListener("click", function (event) {
-    var a = event.target.closest ? event.target.closest("a[data-node]") : null;
-    if (a) { event.preventDefault(); show(a.getAttribute("data-node")); }
-  });
-  element("matches").addEventListener("click", function (event) {
-    var b = event.target.closest ? event.target.closest("button[data-node]") : null;
-    if (b) { show(b.getAttribute("data-node")); }
-  });
-  element("search").addEventListener("input", function () {
-    var q = this.value.trim().toLowerCase(), found = [];
-    data.nodes.forEach(function (n) {
-      var hit = !q || (n.label + " " + (n.name || "") + " " + n.module).toLowerCase().indexOf(q) >= 0;
-      var g = element(n.id); if (g) { g.classList.toggle("dim", !hit); }
-      if (hit && q && n.kind === "task") { found.push(n); }
-    });
-    element("matches").innerHTML = found.slice(0, 30).map(function (n) { return "<button data-node=\\"" + esc(n.id) + "\\">" + esc(n.name || n.label) + "</button>"; }).join("");
-  });
-  element("search").addEventListener("keydown", function (event) {
-    var first = element("matches").querySelector("button");
-    if (event.key === "Enter" && first) { show(first.getAttribute("data-node")); }
-  });
-}());
-</script>
-</body>
-</html>
-""")
+#: The page around the picture and the data: style, search and the details panel (no external reference).
+_PAGE: Final = resources.files("celery_boundary.gate").joinpath("graph_page.html").read_text(encoding="utf-8")
