@@ -134,9 +134,12 @@ def _svg_edge(graph: Graph, key: tuple[str, str, str], place: dict[str, tuple[in
     dash = {"dashed": ' stroke-dasharray="5 3"', "dotted": ' stroke-dasharray="2 3"'}.get(style, "")
     width = 2 if style == "bold" or link.findings else 1.2
     edge_id = f"{link.source}->{link.target}:{link.kind}"
+    codes = " ".join(sorted({f.code for f in link.findings}))
+    label = (f'<text x="{(x1 + x2) // 2}" y="{(y1 + y2) // 2 - 4}" text-anchor="middle" fill="{colour}">'
+             f'{codes}</text>') if codes else ""
     return (f'<g id="{html.escape(edge_id)}" class="edge"><title>{html.escape(edge_id)}</title>'
             f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="{width}"{dash} '
-            f'marker-end="url(#arrow)"/></g>')
+            f'marker-end="url(#arrow)"/>{label}</g>')
 
 
 def _short(text: str, most: int) -> str:
