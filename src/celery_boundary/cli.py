@@ -1,7 +1,7 @@
 """``celery-boundary``: the command line. A router only: parse arguments, call the command in
 ``celery_boundary.gate``, turn a usage or configuration error into one line on stderr and exit 2.
 
-    celery-boundary check [PATHS] [--format text|json|sarif|github|gitlab] [--select/--ignore CODES]
+    celery-boundary check [PATHS] [--format text|json|sarif|github|gitlab|html] [--select/--ignore CODES]
                           [--baseline FILE] [--write-baseline FILE] [--jobs N] [--mypy] [--quiet]
                           [--statistics] [--show-source]
     celery-boundary fix [PATHS] [--select/--ignore CODES] [--diff] [--unsafe-fixes]
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check files for every CB rule (the CI gate)")
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    check.add_argument("--format", default="text", help="text (default), json, sarif, github or gitlab")
+    check.add_argument("--format", default="text", help="text (default), json, sarif, github, gitlab or html")
     check.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the report here, not stdout")
     check.add_argument("--select", default="", metavar="CODES", help="report only these codes or prefixes")
     check.add_argument("--ignore", default="", metavar="CODES", help="do not report these codes or prefixes")

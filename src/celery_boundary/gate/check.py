@@ -18,6 +18,7 @@ from celery_boundary import checks
 from celery_boundary.analysis import project
 from celery_boundary.core import config as config_module
 from celery_boundary.gate import baseline as baseline_module
+from celery_boundary.gate import report_html
 from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, read_source, resolved
 from celery_boundary.gate.factory_scan import with_project_factories
 from celery_boundary.gate.engine import (NOT_CHECKED, FileResult, Progress, check_files, facts_of, iter_findings,
@@ -93,14 +94,23 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
             err.write(f"celery-boundary: wrote {plural(count, 'accepted finding')} to {options.write_baseline}\n")
         return 0
     found = len(findings)
+    every: list[Finding] = findings
+    stale: list[baseline_module.Entry] = []
     if accepted is not None:
         findings, stale = baseline_module.apply_baseline(accepted, findings)
         read = {result.path for result in results}  # pre-commit names some files: others' entries are not stale
-        _report_stale([entry for entry in stale if entry.path in read], options.baseline, err)
+        stale = [entry for entry in stale if entry.path in read]
+        _report_stale(stale, options.baseline, err)
 
     if options.format == "text":
         colour = options.output is None and wants_colour(out)
         _emit(render_text(findings, show_source=options.show_source, colour=colour), options.output, out)
+    elif options.format == "html":  # the report with the baseline's status and the launch graph
+        kept = set(findings)
+        _emit(report_html.render_report(report_html.Report(
+            findings, [f for f in every if f not in kept], options.baseline if accepted is not None else None, stale,
+            len(files) + len(odd), report_html.graph_page(files, every, rule_settings(settings).task_decorators),
+        )), options.output, out)
     else:
         _emit(render(findings), options.output, out)
     if options.statistics:

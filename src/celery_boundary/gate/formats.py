@@ -1,5 +1,6 @@
-"""Output formats of ``check``: text (default), json, github (workflow commands), sarif and gitlab
-(Code Quality). Only text takes the terminal's options: ``--show-source`` and colour (``wants_colour``)."""
+"""Output formats of ``check``: text (default), json, github (workflow commands), sarif, gitlab
+(Code Quality) and html (a self-contained report, ``gate.report_html``). Only text takes the terminal's
+options: ``--show-source`` and colour (``wants_colour``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final, TextIO
 
-from celery_boundary.gate import gitlab, sarif
+from celery_boundary.gate import gitlab, report_html, sarif
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.core.findings import Finding
 
@@ -87,6 +88,7 @@ FORMATS: Final[dict[str, Callable[[Sequence[Finding]], str]]] = {
     "sarif": sarif.render_sarif,
     "github": render_github,
     "gitlab": gitlab.render_gitlab,
+    "html": report_html.render_findings,
 }
 
 

@@ -10,27 +10,22 @@ node, Graphviz missing for svg/png).
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import json
 import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis import graph_project, project
-from celery_boundary.analysis.graph import ModuleGraph, module_graph
-from celery_boundary.analysis.index import build_index
-from celery_boundary.analysis.task_names import module_name
 from celery_boundary.core import config as config_module
 from celery_boundary.core.findings import Finding
 from celery_boundary.gate.check import collect_facts, outside_files
 from celery_boundary.gate.engine import check_files, iter_findings, rule_settings
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.gate.factory_scan import with_project_factories
-from celery_boundary.gate.files import discover, display, read_source
+from celery_boundary.gate.files import discover
+from celery_boundary.gate.graph_files import module_graphs
 from celery_boundary.gate.graph_html import render_html
 from celery_boundary.gate.graph_render import render_dot, render_image
 from celery_boundary.gate.selection import expand
@@ -38,8 +33,6 @@ from celery_boundary.gate.selection import expand
 FORMATS: Final = ("dot", "json", "svg", "png", "html")
 #: Default ``--depth`` around a ``--focus``.
 DEFAULT_DEPTH: Final = 2
-#: Words without which a module can hold no task, launch, canvas, schedule or route.
-_HINTS: Final = ("task", "delay", "apply_async", "chain", "chord", "group", "schedule", "Celery", "signature")
 
 
 @dataclass(frozen=True)
@@ -104,27 +97,6 @@ def project_findings(files: list[Path], settings: config_module.Config, exclude:
         findings = [f for f in checks.check_project(whole, findings, chosen, rule_settings(settings))
                     if f.path in checked]
     return sorted(findings)
-
-
-def module_graphs(files: list[Path], decorators: frozenset[str] = frozenset()) -> list[ModuleGraph]:
-    """Each module's tasks, launches, canvases, beat entries, routes and apps (``analysis.graph``)."""
-    found = []
-    for path in files:
-        try:
-            text = importlib.util.decode_source(read_source(path))
-        except (OSError, UnicodeDecodeError, SyntaxError):
-            continue  # ``check`` reports it (CB001)
-        if not any(hint in text for hint in _HINTS):
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text)
-            index = build_index(tree, decorators)
-            found.append(module_graph(index, display(path), module_name(path), path.name == "__init__.py"))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-    return found
 
 
 def render_json(graph: graph_project.Graph) -> str:
