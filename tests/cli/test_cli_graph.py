@@ -152,7 +152,7 @@ def test_routes_names_links_and_periodic_calls(project: Path, capsys: pytest.Cap
         app.add_periodic_task(60.0, cleanup.s(), name="every minute")
     """)
     write(project, "proj/tasks.py", """
-        from celery import shared_task
+        from celery import chain, shared_task
 
         @shared_task(queue="mail")
         def send(to): ...
@@ -170,6 +170,13 @@ def test_routes_names_links_and_periodic_calls(project: Path, capsys: pytest.Cap
             resize.apply_async((path,), link=send.s("ops"), link_error=_on_error.s())
             app.send_task("billing.charge", args=[1])
             app.signature("proj.tasks.cleanup").delay()
+
+        def later(app):
+            pipeline = chain(resize.s("p"), cleanup.si())
+            pipeline.delay()
+            first = resize.s("q")
+            first.link(send.s())  # a link added on its own line
+            app.tasks["proj.tasks.send"].delay("x")
     """)
     assert main(["graph", "proj", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -182,11 +189,15 @@ def test_routes_names_links_and_periodic_calls(project: Path, capsys: pytest.Cap
         ("sites:proj.tasks", "task:proj.tasks.resize", "launch"),
         ("sites:proj.tasks", "name:billing.charge", "launch"),
         ("sites:proj.tasks", "task:proj.tasks.cleanup", "launch"),
+        ("sites:proj.tasks", "task:proj.tasks.send", "launch"),
+        ("task:proj.tasks.resize", "task:proj.tasks.cleanup", "chain"),
         ("task:proj.tasks.resize", "task:proj.tasks.send", "link"),
         ("task:proj.tasks.resize", "task:proj.tasks._on_error", "link_error"),
         ("beat:proj.celery", "task:proj.tasks.cleanup", "beat"),
     }
     assert tasks["task:proj.tasks.cleanup"]["periodic"][0]["entry"] == "every minute"  # type: ignore[index]
+    link = edges(data)[("task:proj.tasks.resize", "task:proj.tasks.send", "link")]
+    assert [site["line"] for site in link["sites"]] == [16, 24]  # type: ignore[union-attr]
     assert main(["graph", "proj", "--format", "json", "--queue", "images"]) == 0
     assert set(nodes(json.loads(capsys.readouterr().out))) == {"task:proj.tasks.resize", "sites:proj.tasks"}
 

@@ -190,8 +190,8 @@ class _Reader:
             shape = self.canvas(call, site)  # ``chord(header)(body)``, ``chain(...)()``: sent now
             if shape is not None:
                 self._launch_canvas(shape, site, "call", call.lineno)
-        elif isinstance(func, ast.Attribute) and func.attr == "add_periodic_task" and len(call.args) > 1:
-            pass  # a beat entry (``beats``)
+        elif isinstance(func, ast.Attribute) and func.attr in _CALLBACKS and call.args and can_be_celery(call):
+            self.canvas(call, site)  # ``sig.link(other.s())`` on its own line: the link is the edge
         elif isinstance(func, ast.Attribute) and func.attr == "replace" and call.args and site.task is not None:
             shape = self.canvas(call.args[0], site)
             if shape is not None:
@@ -323,7 +323,11 @@ class _Reader:
         return found
 
     def task_ref(self, expr: ast.expr, site: Site) -> Ref | None:
-        """A name or attribute that may be a task (kept by the project pass only when it is one)."""
+        """A name or attribute that may be a task (kept by the project pass only when it is one), or
+        ``app.tasks["pkg.name"]``: a task by its registered name."""
+        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute) and expr.value.attr == "tasks":
+            name = _text(expr.slice)
+            return Ref(name, True) if name is not None else None
         if not isinstance(expr, (ast.Name, ast.Attribute)):
             return None
         dotted = self.absolute(self.index.resolve(expr, site))
