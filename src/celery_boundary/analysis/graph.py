@@ -21,7 +21,8 @@ from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.canvas import LAUNCH_METHODS
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
 from celery_boundary.analysis.schedulers import EXPIRE_SECONDS, EXPIRES, beat_entries
-from celery_boundary.analysis.symbols import APP, APP_CLASS, LOCAL, SIGNATURE_CALLS
+from celery_boundary.analysis.symbols import APP, LOCAL, SIGNATURE_CALLS
+from celery_boundary.analysis.graph_settings import apps_of, fields_of, keyword_of, members_of, routes_of, text_of
 from celery_boundary.analysis.task_names import registered_name
 
 #: Edge kinds. ``launch``: a message sent from a site (or a task body); the canvas kinds join two tasks.
@@ -37,7 +38,6 @@ _CHAIN, _GROUP, _CHORD = "celery.chain", "celery.group", "celery.chord"
 _SIGNATURE_METHODS: Final = frozenset({"s", "si", "signature", "subtask", "map", "starmap", "chunks"})
 _CLONES: Final = frozenset({"set", "clone", "freeze", "set_immutable"})
 _CALLBACKS: Final = {"link": LINK, "link_error": LINK_ERROR, "on_error": LINK_ERROR}
-_ROUTE_SETTINGS: Final = frozenset({"task_routes", "CELERY_TASK_ROUTES", "CELERY_ROUTES"})
 #: Depth of variables followed into their assignment (``header = group(...)``; ``chord(header)(...)``).
 _MAX_FOLLOW: Final = 6
 
@@ -117,8 +117,8 @@ class ModuleGraph:
 
 def module_graph(index: ModuleIndex, path: str, module: str, is_package: bool = False) -> ModuleGraph:
     reader = _Reader(index, module, is_package)
-    return ModuleGraph(path, module, reader.tasks(), reader.edges(), reader.beats(), _routes(index),
-                       _apps(index, module))
+    return ModuleGraph(path, module, reader.tasks(), reader.edges(), reader.beats(), routes_of(index),
+                       apps_of(index, module))
 
 
 class _Reader:
@@ -139,7 +139,7 @@ class _Reader:
                 task.name, f"{self.module}.{task.name}", registered_name(self.index, task, self.module),
                 line, getattr(task.node, "end_lineno", None) or line,
                 min([line, *(d.lineno for d in getattr(task.node, "decorator_list", ()))]), self._app_of(task),
-                _text(queue) if _text(queue) is not None or queue is None else ast.unparse(queue),
+                text_of(queue) if text_of(queue) is not None or queue is None else ast.unparse(queue),
                 "expires" in task.options, task.is_class))
         return tuple(specs)
 
@@ -181,7 +181,7 @@ class _Reader:
                 self._launch_canvas(shape, site, func.attr, call.lineno)
                 self._callbacks(call, site, shape[1])
         elif isinstance(func, ast.Attribute) and func.attr == "send_task" and can_be_celery(call):
-            name = _text(_first(call, "name"))
+            name = text_of(_first(call, "name"))
             if name is not None:
                 ref = Ref(name, by_name=True)
                 self.add(site, None, ref, LAUNCH, "send_task", "", call.lineno)
@@ -211,7 +211,7 @@ class _Reader:
     def _callbacks(self, call: ast.Call, site: Site, lasts: list[Ref]) -> None:
         for keyword in call.keywords:
             if keyword.arg in ("link", "link_error"):
-                for value in _members(keyword.value):
+                for value in members_of(keyword.value):
                     shape = self.canvas(value, site)
                     if shape is not None:
                         self.join(site, lasts, shape[0], _CALLBACKS[keyword.arg], call.lineno)
@@ -251,7 +251,7 @@ class _Reader:
             return None
         func = expr.func
         if isinstance(func, ast.Attribute):
-            name = _text(_first(expr, "varies")) if func.attr == "signature" else None
+            name = text_of(_first(expr, "varies")) if func.attr == "signature" else None
             if name is not None:  # ``app.signature("pkg.total")``: a task by its registered name
                 return [Ref(name, True)], [Ref(name, True)], ""
             if func.attr in _SIGNATURE_METHODS and can_be_celery(expr):
@@ -272,14 +272,14 @@ class _Reader:
         if resolved == _GROUP:
             return self._group(_arguments(expr), site, depth)
         if resolved == _CHORD:
-            header = expr.args[0] if expr.args else _keyword(expr, "header")
-            body = expr.args[1] if len(expr.args) > 1 else _keyword(expr, "body")
+            header = expr.args[0] if expr.args else keyword_of(expr, "header")
+            body = expr.args[1] if len(expr.args) > 1 else keyword_of(expr, "body")
             return self._chord(header, body, site, depth)
         if isinstance(func, ast.Call) and self.index.resolve(func.func, site) == _CHORD:
-            header = func.args[0] if func.args else _keyword(func, "header")
-            return self._chord(header, expr.args[0] if expr.args else _keyword(expr, "body"), site, depth)
+            header = func.args[0] if func.args else keyword_of(func, "header")
+            return self._chord(header, expr.args[0] if expr.args else keyword_of(expr, "body"), site, depth)
         if resolved in SIGNATURE_CALLS:
-            name = _text(_first(expr, "varies" if resolved == "celery.signature" else "task"))
+            name = text_of(_first(expr, "varies" if resolved == "celery.signature" else "task"))
             if name is not None:
                 return [Ref(name, True)], [Ref(name, True)], ""
             ref = self.task_ref(expr.args[0], site) if expr.args else None
@@ -301,7 +301,7 @@ class _Reader:
         return [r for s in shapes for r in s[0]], [r for s in shapes for r in s[1]], "group"
 
     def _chord(self, header: ast.expr | None, body: ast.expr | None, site: Site, depth: int) -> _Shape | None:
-        members = self._group(_members(header) if header is not None else [], site, depth)
+        members = self._group(members_of(header) if header is not None else [], site, depth)
         after = self.canvas(body, site, depth + 1) if body is not None else None
         if members is None:
             return after
@@ -326,7 +326,7 @@ class _Reader:
         """A name or attribute that may be a task (kept by the project pass only when it is one), or
         ``app.tasks["pkg.name"]``: a task by its registered name."""
         if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute) and expr.value.attr == "tasks":
-            name = _text(expr.slice)
+            name = text_of(expr.slice)
             return Ref(name, True) if name is not None else None
         if not isinstance(expr, (ast.Name, ast.Attribute)):
             return None
@@ -357,10 +357,10 @@ class _Reader:
             key: ast.expr | None = None
             if isinstance(holder, ast.Dict):
                 key = next((k for k, v in zip(holder.keys, holder.values) if v is node and k is not None), None)
-            fields = _fields(node)
+            fields = fields_of(node)
             options = fields.get("options")
             lines = sorted({node.lineno, task.lineno, *([key.lineno] if key is not None else [])})
-            found.append(BeatSpec(_text(key) or "", Ref(str(task.value), True), _source(fields.get("schedule")),
+            found.append(BeatSpec(text_of(key) or "", Ref(str(task.value), True), _source(fields.get("schedule")),
                                   options is not None and bool(_option_keys(options)), tuple(lines)))
         for site in self.index.calls:
             call = site.node
@@ -370,7 +370,7 @@ class _Reader:
                 shape = self.canvas(call.args[1], site)
                 expires = any(k.arg in (EXPIRES, EXPIRE_SECONDS) for k in call.keywords)
                 for ref in shape[0] if shape is not None else []:
-                    found.append(BeatSpec(_text(_keyword(call, "name")) or "", ref, _source(call.args[0]), expires,
+                    found.append(BeatSpec(text_of(keyword_of(call, "name")) or "", ref, _source(call.args[0]), expires,
                                           (call.lineno,)))
         return tuple(found)
 
@@ -378,36 +378,17 @@ class _Reader:
 _Shape = tuple[list[Ref], list[Ref], str]
 
 
-def _members(expr: ast.expr | None) -> list[ast.expr]:
-    """The members of a header or callback list: ``[a, b]``, ``(a for ...)``, or one expression."""
-    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
-        return [e for e in expr.elts if not isinstance(e, ast.Starred)]
-    if isinstance(expr, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
-        return [expr.elt]
-    return [expr] if expr is not None else []
-
-
 def _arguments(call: ast.Call) -> list[ast.expr]:
     """The members of ``chain(a, b)``, ``chain([a, b])``, ``group(a, b)``, ``group(x.s() for ...)``."""
     if len(call.args) == 1:
-        return _members(call.args[0])
+        return members_of(call.args[0])
     return [a for a in call.args if not isinstance(a, ast.Starred)]
 
 
 def _first(call: ast.Call, keyword: str) -> ast.expr | None:
     if call.args:
         return None if isinstance(call.args[0], ast.Starred) else call.args[0]
-    return _keyword(call, keyword)
-
-
-def _keyword(call: ast.Call, name: str) -> ast.expr | None:
-    return next((k.value for k in call.keywords if k.arg == name), None)
-
-
-def _text(expr: ast.expr | None) -> str | None:
-    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
-        return expr.value
-    return None
+    return keyword_of(call, keyword)
 
 
 def _source(expr: ast.expr | None) -> str:
@@ -417,68 +398,5 @@ def _source(expr: ast.expr | None) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _fields(entry: ast.expr) -> dict[str, ast.expr]:
-    if isinstance(entry, ast.Dict):
-        return {k.value: v for k, v in zip(entry.keys, entry.values)
-                if isinstance(k, ast.Constant) and isinstance(k.value, str)}
-    if isinstance(entry, ast.Call):
-        return {k.arg: k.value for k in entry.keywords if k.arg}
-    return {}
-
-
 def _option_keys(options: ast.expr) -> set[str]:
-    return {key for key in _fields(options) if key in (EXPIRES, EXPIRE_SECONDS)}
-
-
-def _routes(index: ModuleIndex) -> tuple[tuple[str, str], ...]:
-    """Literal ``task_routes`` (a setting, a keyword of ``Celery(...)`` / ``conf.update(...)``, a key of
-    a dict passed to ``conf.update``): each name or glob with the queue it routes to. Celery's
-    ``MapRoute`` takes a dict of options (``{"queue": "q"}``) or a queue name as the value."""
-    values: list[ast.expr] = []
-    for site in index.assigns:
-        node = site.node
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(_target_name(t) in _ROUTE_SETTINGS for t in targets):
-                values.append(node.value)
-    for site in index.calls:
-        call = site.node
-        assert isinstance(call, ast.Call)
-        values.extend(k.value for k in call.keywords if k.arg in _ROUTE_SETTINGS)
-    for site in index.dicts:
-        node = site.node
-        assert isinstance(node, ast.Dict)
-        values.extend(v for k, v in zip(node.keys, node.values) if _text(k) in _ROUTE_SETTINGS)
-    found: list[tuple[str, str]] = []
-    for value in values:
-        for table in _members(value) if isinstance(value, (ast.List, ast.Tuple)) else [value]:
-            if not isinstance(table, ast.Dict):
-                continue
-            for key, route in zip(table.keys, table.values):
-                pattern = _text(key)
-                queue = _text(route) if _text(route) is not None else _text(_fields(route).get("queue"))
-                if pattern is not None and queue is not None:
-                    found.append((pattern, queue))
-    return tuple(found)
-
-
-def _target_name(target: ast.expr) -> str | None:
-    if isinstance(target, ast.Name):
-        return target.id
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    if isinstance(target, ast.Subscript):
-        return _text(target.slice)
-    return None
-
-
-def _apps(index: ModuleIndex, module: str) -> tuple[tuple[str, str], ...]:
-    """Module-level ``name = Celery("main", ...)``: the app object's path and its ``main``."""
-    found: list[tuple[str, str]] = []
-    for stmt in index.tree.body:
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
-            call = stmt.value
-            if index.names.resolve(call.func) == APP_CLASS:
-                main = _text(call.args[0] if call.args else _keyword(call, "main")) or ""
-                found.extend((f"{module}.{t.id}", main) for t in stmt.targets if isinstance(t, ast.Name))
-    return tuple(found)
+    return {key for key in fields_of(options) if key in (EXPIRES, EXPIRE_SECONDS)}
