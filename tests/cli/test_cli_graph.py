@@ -150,6 +150,7 @@ def test_routes_names_links_and_periodic_calls(project: Path, capsys: pytest.Cap
 
         app = Celery("proj", task_routes={"proj.tasks.resize": {"queue": "images"}, "proj.tasks.*": "default"})
         app.add_periodic_task(60.0, cleanup.s(), name="every minute")
+        app.add_periodic_task(30.0, resize)
     """)
     write(project, "proj/tasks.py", """
         from celery import chain, shared_task
@@ -177,6 +178,9 @@ def test_routes_names_links_and_periodic_calls(project: Path, capsys: pytest.Cap
             first = resize.s("q")
             first.link(send.s())  # a link added on its own line
             app.tasks["proj.tasks.send"].delay("x")
+
+        def view(request):
+            request.task(send).delay("y")  # an accessor that returns the task (Pyramid integrations)
     """)
     assert main(["graph", "proj", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -194,7 +198,10 @@ def test_routes_names_links_and_periodic_calls(project: Path, capsys: pytest.Cap
         ("task:proj.tasks.resize", "task:proj.tasks.send", "link"),
         ("task:proj.tasks.resize", "task:proj.tasks._on_error", "link_error"),
         ("beat:proj.celery", "task:proj.tasks.cleanup", "beat"),
+        ("beat:proj.celery", "task:proj.tasks.resize", "beat"),
     }
+    launched = edges(data)[("sites:proj.tasks", "task:proj.tasks.send", "launch")]
+    assert [site["function"] for site in launched["sites"]] == ["later", "view"]  # type: ignore[union-attr]
     assert tasks["task:proj.tasks.cleanup"]["periodic"][0]["entry"] == "every minute"  # type: ignore[index]
     link = edges(data)[("task:proj.tasks.resize", "task:proj.tasks.send", "link")]
     assert [site["line"] for site in link["sites"]] == [16, 24]  # type: ignore[union-attr]

@@ -328,6 +328,9 @@ class _Reader:
         if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute) and expr.value.attr == "tasks":
             name = text_of(expr.slice)
             return Ref(name, True) if name is not None else None
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "task" and len(
+                expr.args) == 1 and not expr.keywords:  # ``request.task(send_email)``: an accessor that returns
+            return self.task_ref(expr.args[0], site)  # the task object (Pyramid integrations)
         if not isinstance(expr, (ast.Name, ast.Attribute)):
             return None
         dotted = self.absolute(self.index.resolve(expr, site))
@@ -368,6 +371,9 @@ class _Reader:
             func = call.func
             if isinstance(func, ast.Attribute) and func.attr == "add_periodic_task" and len(call.args) > 1:
                 shape = self.canvas(call.args[1], site)
+                ref = self.task_ref(call.args[1], site) if shape is None else None
+                if ref is not None:  # ``add_periodic_task(crontab(...), refresh)``: the task itself
+                    shape = [ref], [ref], ""
                 expires = any(k.arg in (EXPIRES, EXPIRE_SECONDS) for k in call.keywords)
                 for ref in shape[0] if shape is not None else []:
                     found.append(BeatSpec(text_of(keyword_of(call, "name")) or "", ref, _source(call.args[0]), expires,
