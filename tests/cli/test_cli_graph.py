@@ -146,7 +146,7 @@ def test_routes_names_links_and_periodic_calls(project: Path, capsys: pytest.Cap
     write(project, "proj/__init__.py", "")
     write(project, "proj/celery.py", """
         from celery import Celery
-        from proj.tasks import cleanup
+        from proj.tasks import cleanup, resize
 
         app = Celery("proj", task_routes={"proj.tasks.resize": {"queue": "images"}, "proj.tasks.*": "default"})
         app.add_periodic_task(60.0, cleanup.s(), name="every minute")
