@@ -206,7 +206,8 @@ def test_routes_names_links_and_periodic_calls(project: Path, capsys: pytest.Cap
     link = edges(data)[("task:proj.tasks.resize", "task:proj.tasks.send", "link")]
     assert [site["line"] for site in link["sites"]] == [16, 24]  # type: ignore[union-attr]
     assert main(["graph", "proj", "--format", "json", "--queue", "images"]) == 0
-    assert set(nodes(json.loads(capsys.readouterr().out))) == {"task:proj.tasks.resize", "sites:proj.tasks"}
+    assert set(nodes(json.loads(capsys.readouterr().out))) == {"task:proj.tasks.resize", "sites:proj.tasks",
+                                                               "beat:proj.celery"}
 
 
 class _Page(HTMLParser):
