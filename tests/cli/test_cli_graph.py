@@ -115,6 +115,8 @@ def test_twoapps_filter_by_app() -> None:
     assert {key: n["app"] for key, n in every.items() if n["kind"] == "task"} == {
         "task:legacy.tasks.reweigh": "legacy", "task:shipping.tasks.audit": "shared_task",
         "task:shipping.tasks.label": "shipping", "task:shipping.tasks.relabel": "shipping"}
+    dot = graph_of("twoapps")  # several apps: a cluster per app around its modules' clusters
+    assert 'label="app legacy"' in dot and 'label="app shipping"' in dot
     legacy = data_of("twoapps", "--app", "legacy")
     assert set(nodes(legacy)) == {"task:legacy.tasks.reweigh", "sites:shipping.views"}
     assert set(edges(legacy)) == {("sites:shipping.views", "task:legacy.tasks.reweigh", "launch")}

@@ -1,7 +1,8 @@
 """The launch graph as Graphviz DOT (always available, deterministic), and as SVG or PNG through the
 ``graphviz`` package (the optional extra ``graph``) and Graphviz's ``dot`` program.
 
-Tasks are grouped into one cluster per module; every launch site of a module outside a task body is
+Tasks are grouped into one cluster per module (inside one cluster per app when the project has
+several apps); every launch site of a module outside a task body is
 one node; a node or edge with findings is drawn red and names their codes.
 """
 
@@ -40,18 +41,32 @@ def render_dot(graph: Graph) -> str:
              '  graph [rankdir=LR, fontname="Helvetica", fontsize=10, newrank=true, nodesep=0.25, ranksep=0.6];',
              '  node [fontname="Helvetica", fontsize=10, margin="0.12,0.05"];',
              '  edge [fontname="Helvetica", fontsize=9, arrowsize=0.7];']
-    by_module: dict[str, list[Node]] = {}
+    apps = {str(n.attrs["app"]) for n in graph.nodes.values() if n.kind == "task"}
+    # (app, module) -> nodes: with several apps each app is a cluster around its modules' clusters.
+    groups: dict[tuple[str, str], list[Node]] = {}
     for key in sorted(graph.nodes):
         node = graph.nodes[key]
-        by_module.setdefault(node.module if node.kind in ("task", "sites") else "", []).append(node)
-    for number, module in enumerate(sorted(by_module)):
-        nodes = by_module[module]
-        if module:
+        app = str(node.attrs["app"]) if node.kind == "task" and len(apps) > 1 else ""
+        groups.setdefault((app, node.module if node.kind in ("task", "sites") else ""), []).append(node)
+    number = 0
+    for app in sorted({app for app, _ in groups}):
+        indent = "  "
+        if app:
             lines.append(f"  subgraph cluster_{number} {{")
-            lines.append(f'    graph [label={quote(module)}, style="rounded,dashed", color="#9aa0a6", '
-                         'fontcolor="#5f6368"];')
-        lines.extend(("    " if module else "  ") + _node(node) for node in nodes)
-        if module:
+            lines.append(f'    graph [label={quote("app " + app)}, style="rounded", color="#1a73e8", '
+                         'fontcolor="#1a73e8"];')
+            number, indent = number + 1, "    "
+        for module in sorted(module for group_app, module in groups if group_app == app):
+            nodes = groups[(app, module)]
+            if module:
+                lines.append(f"{indent}subgraph cluster_{number} {{")
+                lines.append(f'{indent}  graph [label={quote(module)}, style="rounded,dashed", color="#9aa0a6", '
+                             'fontcolor="#5f6368"];')
+                number += 1
+            lines.extend(indent + ("  " if module else "") + _node(node) for node in nodes)
+            if module:
+                lines.append(f"{indent}}}")
+        if app:
             lines.append("  }")
     lines.extend("  " + _edge(graph.links[key]) for key in sorted(graph.links))
     lines.append("}")
