@@ -46,8 +46,11 @@ class Report:
 
 def graph_page(files: Sequence[Path], findings: Sequence[Finding], decorators: frozenset[str]) -> str:
     """``graph --format html``'s page for the checked files with ``findings`` drawn, or "" without a task."""
-    graph = build_graph(module_graphs(list(files), decorators), findings)
-    return render_html(graph) if graph.nodes else ""
+    try:
+        graph = build_graph(module_graphs(list(files), decorators), findings)
+        return render_html(graph) if graph.nodes else ""
+    except Exception:  # the picture is an extra: the report of the findings is written without it
+        return ""
 
 
 def render_findings(findings: Sequence[Finding]) -> str:
