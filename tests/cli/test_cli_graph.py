@@ -171,7 +171,7 @@ def test_routes_names_links_and_periodic_calls(project: Path, capsys: pytest.Cap
 
         def upload(app, path):
             resize.apply_async((path,), link=send.s("ops"), link_error=_on_error.s())
-            app.send_task("billing.charge", args=[1])
+            app.send_task("billing.charge", args=[1], queue="billing")
             app.signature("proj.tasks.cleanup").delay()
 
         def later(app):
@@ -191,6 +191,7 @@ def test_routes_names_links_and_periodic_calls(project: Path, capsys: pytest.Cap
         "task:proj.tasks.send": "mail", "task:proj.tasks.resize": "images", "task:proj.tasks.cleanup": "default",
         "task:proj.tasks._on_error": "default"}
     assert tasks["name:billing.charge"]["kind"] == "unknown"
+    assert edges(data)[("sites:proj.tasks", "name:billing.charge", "launch")]["queues"] == ["billing"]
     assert set(edges(data)) == {
         ("sites:proj.tasks", "task:proj.tasks.resize", "launch"),
         ("sites:proj.tasks", "name:billing.charge", "launch"),

@@ -87,6 +87,8 @@ class Edge:
     function: str
     #: The module-level task whose body holds the site, or None.
     task: str | None
+    #: ``apply_async(queue="...")`` / ``send_task(..., queue="...")``: the queue this launch sends to.
+    queue: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class _Reader:
         if isinstance(func, ast.Attribute) and func.attr in LAUNCH_METHODS and can_be_celery(call):
             ref = self.task_ref(func.value, site)
             if ref is not None:
-                self.add(site, None, ref, LAUNCH, func.attr, "", call.lineno)
+                self.add(site, None, ref, LAUNCH, func.attr, "", call.lineno, text_of(keyword_of(call, "queue")))
                 self._callbacks(call, site, [ref])
                 return
             shape = self.canvas(func.value, site)
@@ -184,7 +186,7 @@ class _Reader:
             name = text_of(_first(call, "name"))
             if name is not None:
                 ref = Ref(name, by_name=True)
-                self.add(site, None, ref, LAUNCH, "send_task", "", call.lineno)
+                self.add(site, None, ref, LAUNCH, "send_task", "", call.lineno, text_of(keyword_of(call, "queue")))
                 self._callbacks(call, site, [ref])
         elif isinstance(func, ast.Call) and self._is_canvas_call(func, site):
             shape = self.canvas(call, site)  # ``chord(header)(body)``, ``chain(...)()``: sent now
@@ -216,9 +218,10 @@ class _Reader:
                     if shape is not None:
                         self.join(site, lasts, shape[0], _CALLBACKS[keyword.arg], call.lineno)
 
-    def add(self, site: Site, source: Ref | None, target: Ref, kind: str, how: str, via: str, line: int) -> None:
+    def add(self, site: Site, source: Ref | None, target: Ref, kind: str, how: str, via: str, line: int,
+            queue: str | None = None) -> None:
         task = site.task.name if site.task is not None and id(site.task.function) in self._by_function else None
-        self.found.append(Edge(source, target, kind, how, via, line, self._function(site), task))
+        self.found.append(Edge(source, target, kind, how, via, line, self._function(site), task, queue))
 
     def join(self, site: Site, sources: list[Ref], targets: list[Ref], kind: str, line: int) -> None:
         for source in sources:

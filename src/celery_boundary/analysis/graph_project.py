@@ -61,13 +61,16 @@ class Link:
     kind: str
     hows: set[str] = field(default_factory=set)
     vias: set[str] = field(default_factory=set)
+    #: Queues a launch names itself (``apply_async(queue=...)``), over the task's own.
+    queues: set[str] = field(default_factory=set)
     sites: set[tuple[str, int, str]] = field(default_factory=set)
     labels: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
 
     def as_json(self) -> Json:
         return {"source": self.source, "target": self.target, "kind": self.kind, "how": sorted(self.hows),
-                "via": sorted(v for v in self.vias if v), "label": ", ".join(sorted(self.labels)),
+                "via": sorted(v for v in self.vias if v), "queues": sorted(self.queues),
+                "label": ", ".join(sorted(self.labels)),
                 "sites": [{"path": p, "line": n, "function": f} for p, n, f in sorted(self.sites)],
                 "findings": [_finding(f) for f in sorted(set(self.findings))]}
 
@@ -199,6 +202,8 @@ def _add_edge(graph: Graph, module: ModuleGraph, edge: Edge, resolve: _Resolve) 
     link = graph.link(source, target, edge.kind)
     link.hows.add(edge.how)
     link.vias.add(edge.via)
+    if edge.queue is not None:
+        link.queues.add(edge.queue)
     link.sites.add((module.path, edge.line, edge.function))
 
 

@@ -107,6 +107,7 @@ def _edge(link: Link) -> str:
     colour, style, label = EDGE_STYLES.get(link.kind, ("#5f6368", "solid", ""))
     if link.kind == "launch":
         label = "/".join(sorted(link.hows)) + "".join(f" ({via})" for via in sorted(v for v in link.vias if v))
+        label += "".join(f" -> queue {queue}" for queue in sorted(link.queues))
     elif link.kind == "beat":
         label = "; ".join(sorted(link.labels))
     attrs = {"id": f"{link.source}->{link.target}:{link.kind}", "color": colour, "style": style}
