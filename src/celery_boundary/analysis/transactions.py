@@ -5,8 +5,9 @@ called (``chain(...)()``); ``delay_on_commit`` / ``apply_async_on_commit`` wait 
 are no launch here. The *transaction around* a launch is read lexically, from the launch outwards to
 the nearest function:
 
-- ``with transaction.atomic(...)`` (or ``atomic`` imported from ``django.db.transaction``) holding it;
-- the function decorated ``@transaction.atomic`` / ``@atomic(...)``;
+- ``with transaction.atomic(...)`` (or ``atomic`` imported from ``django.db.transaction``) holding it,
+  unless ``using=`` names a replica or a read-only database (``replica``, ``read`` in its text);
+- the function decorated ``@transaction.atomic`` / ``@atomic(...)`` / ``@method_decorator(atomic)``;
 - a model's ``save()`` / ``delete()`` override (a class deriving from a Django model: a base that
   resolves to ``django.db.models.Model`` or whose name ends in ``Model``);
 - a receiver of ``pre_save`` / ``post_save`` / ``m2m_changed`` / ``pre_delete`` / ``post_delete``
@@ -46,6 +47,9 @@ SAVE_SIGNALS: Final = frozenset({"pre_save", "post_save"})
 #: Launch methods that send now (``delay_on_commit`` and ``apply_async_on_commit`` do not).
 SENDING: Final = frozenset({"delay", "apply_async", "send_task"})
 _VIEW_SUFFIXES: Final = ("View", "ViewSet", "APIView")
+#: Words in a ``using=`` that name a database nothing writes to (saleor's
+#: ``atomic(using=settings.DATABASE_CONNECTION_REPLICA_NAME)`` pins one replica for its reads).
+_READ_ONLY: Final = ("replica", "read")
 
 WITH: Final = "with"
 DECORATOR: Final = "decorator"
@@ -132,10 +136,17 @@ def enclosing_function(index: ModuleIndex, node: ast.AST) -> _Def | None:
 
 
 def is_atomic(index: ModuleIndex, expr: ast.expr) -> bool:
-    """``transaction.atomic``, ``atomic(using=...)`` however imported (``django.db.transaction``)."""
+    """``transaction.atomic``, ``atomic(using=...)`` however imported (``django.db.transaction``),
+    ``method_decorator(atomic)``; not a transaction on a replica (``using=`` naming a replica or a
+    read-only database: it writes nothing a worker could miss)."""
     target = expr.func if isinstance(expr, ast.Call) else expr
+    if isinstance(expr, ast.Call) and last_name(target) == "method_decorator" and expr.args:
+        return is_atomic(index, expr.args[0])
     resolved = index.names.resolve(target)
-    return resolved == ATOMIC or resolved is None and (dotted_name(target) or "").endswith("transaction.atomic")
+    if resolved != ATOMIC and (resolved is not None or not (dotted_name(target) or "").endswith("transaction.atomic")):
+        return False
+    using = next((kw.value for kw in expr.keywords if kw.arg == "using"), None) if isinstance(expr, ast.Call) else None
+    return using is None or not any(word in ast.unparse(using).lower() for word in _READ_ONLY)
 
 
 def _function_transaction(index: ModuleIndex, function: _Def) -> Around | None:
@@ -352,8 +363,6 @@ class ViewLaunch:
     #: The view (``publish`` or ``ArticleViewSet.perform_create``) and the line of its ``def``.
     view: str
     view_line: int
-    #: The call's result is not used (an expression statement): what the fix needs.
-    unused: bool
 
 
 def view_launches(index: ModuleIndex) -> tuple[ViewLaunch, ...]:
@@ -366,5 +375,5 @@ def view_launches(index: ModuleIndex) -> tuple[ViewLaunch, ...]:
         if view is not None:
             call = launch.node
             found.append(ViewLaunch(call.lineno, call.col_offset + 1, launch.how, launch.method, view.text,
-                                    view.line, isinstance(index.parent(call), ast.Expr)))
+                                    view.line))
     return tuple(found)

@@ -3,8 +3,8 @@ over the project's summary (``celery-boundary check``).
 
 One index walk per module (``analysis.index``), then each rule group reads the index:
 serializers.py CB101-CB103, canvas.py CB201-CB204, transactions.py CB206, thin_tasks.py CB301,
-periodic.py CB401; and one group that judges only across modules, task_names.py CB205. Each group declares the ``CODES`` it
-reports; a group that also judges across modules has ``check_project`` and ``PROJECT_CODES``.
+periodic.py CB401; and one group that judges only across modules, task_names.py CB205. Each group
+declares the ``CODES`` it reports; a group that also judges across modules has ``check_project`` and ``PROJECT_CODES``.
 tests/test_rule_registry.py keeps the codes, the registry in ``core/rules.py``, the docs pages, the
 example files and the fixes in step.
 """
@@ -32,7 +32,7 @@ PROJECT_ONLY: Final = (task_names,)
 CODES: Final = tuple(sorted(code for group in (*GROUPS, *PROJECT_ONLY) for code in group.CODES))
 #: The codes whose findings the project-wide pass adds or withdraws.
 PROJECT_CODES: Final = frozenset(code for group in (canvas, transactions, periodic, task_names)
-                             for code in group.PROJECT_CODES)
+                                 for code in group.PROJECT_CODES)
 #: A module in which none of these occurs (lower-cased) cannot trigger any CB rule: every rule needs
 #: a Celery import, a task decorator (``@app.task``, ``shared_task``), a Task base class
 #: (``class X(BaseTask):``), a launch method, a setting name or django-celery-beat's PeriodicTask;

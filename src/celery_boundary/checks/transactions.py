@@ -92,4 +92,3 @@ def check_project(project: Project, findings: list[Finding], chosen: frozenset[s
             added.append(Finding(module.path, launch.line, launch.column, CODE,
                                  message(launch.how, launch.method, place), source))
     return findings + added
-

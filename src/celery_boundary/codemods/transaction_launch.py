@@ -15,6 +15,7 @@ A module that binds ``transaction`` to anything but ``django.db.transaction`` is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import libcst as cst
@@ -111,7 +112,7 @@ def _imported(module: cst.Module) -> set[str]:
     return names
 
 
-def _after_imports(body: list[cst.BaseStatement]) -> int:
+def _after_imports(body: Sequence[cst.BaseStatement]) -> int:
     """The position after the module's leading docstring and imports."""
     at = 0
     for position, statement in enumerate(body):
