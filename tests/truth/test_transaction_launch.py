@@ -3,9 +3,11 @@ run in its own process: Django's settings there name a file sqlite database as t
 
 A task launched inside ``transaction.atomic()`` is read by the worker before the commit: the created
 row is missing, the updated row has its old title. ``delay_on_commit`` / ``apply_async_on_commit``
-send nothing before the commit and the worker reads the committed rows. ``post_delete`` runs inside
+send nothing before the commit and the worker reads the committed rows - of the default database:
+inside ``atomic(using="archive")`` ``delay_on_commit`` sends at once, ``transaction.on_commit(...,
+using="archive")`` waits. ``post_delete`` runs inside
 Django's own atomic block, ``post_save`` (a plain ``save()``) inside none. The checker reports exactly
-the two launches that lost the race.
+the launches that lost the race.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ def test_the_worker_reads_before_the_commit_unless_sent_on_commit(tmp_path: Path
     assert seen["on_commit, before the commit"] == 0
     assert seen["created, delay_on_commit"] == "committed"
     assert seen["updated, apply_async_on_commit"] == "newer"
+    # delay_on_commit waits for the default database only; on_commit(..., using=) for the one named.
+    assert seen["other database, delay_on_commit"] is None
+    assert seen["other database, on_commit(using=), before the commit"] == 0
+    assert seen["other database, on_commit(using=)"] == "archived"
     assert seen["in_atomic_block"] == {"post_save": False, "post_delete": True}
 
 
@@ -44,4 +50,5 @@ def test_the_checker_reports_the_launches_that_lost_the_race() -> None:
     source = PROJECT.read_text(encoding="utf-8")
     lines = source.splitlines()
     reported = {lines[f.line - 1].strip() for f in check_source(source) if f.code == "CB206"}
-    assert reported == {"read_title.delay(row.pk)", "read_title.apply_async((old.pk,))"}
+    assert reported == {"read_title.delay(row.pk)", "read_title.apply_async((old.pk,))",
+                        "read_archived.delay_on_commit(row.pk)  # on_commit of the default database: at once"}

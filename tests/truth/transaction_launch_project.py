@@ -8,6 +8,7 @@ Usage: python transaction_launch_project.py <database file>
 
 from __future__ import annotations
 
+import functools
 import json
 import queue
 import sys
@@ -18,14 +19,15 @@ from django.conf import settings
 
 settings.configure(
     INSTALLED_APPS=["truthapp"],
-    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": sys.argv[1]}},
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": sys.argv[1]},
+               "archive": {"ENGINE": "django.db.backends.sqlite3", "NAME": sys.argv[1] + ".archive"}},
     DEFAULT_AUTO_FIELD="django.db.models.AutoField",
 )
 django.setup()
 
 from celery import Celery  # noqa: E402
 from celery.contrib.testing.worker import start_worker  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 from django.db.models.signals import post_delete, post_save  # noqa: E402
 from truthapp.models import Article  # noqa: E402
 
@@ -49,9 +51,21 @@ def read_title(pk: int) -> None:
         connection.close()
 
 
+@app.task(name="truth.launch.read_archived")
+def read_archived(pk: int) -> None:
+    """The same, in the second database."""
+    try:
+        READ.put(Article.objects.using("archive").get(pk=pk).title)
+    except Article.DoesNotExist:
+        READ.put(None)
+    finally:
+        connections["archive"].close()
+
+
 def main() -> None:
-    with connection.schema_editor() as editor:
-        editor.create_model(Article)
+    for alias in ("default", "archive"):
+        with connections[alias].schema_editor() as editor:
+            editor.create_model(Article)
     seen: dict[str, object] = {}
     started = time.monotonic()
     with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=5):
@@ -74,6 +88,13 @@ def main() -> None:
             seen["on_commit, before the commit"] = READ.qsize()
         seen["created, delay_on_commit"] = READ.get(timeout=10)
         seen["updated, apply_async_on_commit"] = READ.get(timeout=10)
+        with transaction.atomic(using="archive"):
+            row = Article.objects.using("archive").create(title="archived")
+            read_archived.delay_on_commit(row.pk)  # on_commit of the default database: at once
+            seen["other database, delay_on_commit"] = READ.get(timeout=10)
+            transaction.on_commit(functools.partial(read_archived.delay, row.pk), using="archive")
+            seen["other database, on_commit(using=), before the commit"] = READ.qsize()
+        seen["other database, on_commit(using=)"] = READ.get(timeout=10)
     seen["seconds"] = round(time.monotonic() - started, 2)
     inside: dict[str, bool] = {}
     post_save.connect(lambda **kw: inside.setdefault("post_save", connection.in_atomic_block), sender=Article,

@@ -1,8 +1,8 @@
 """Where a task launch sits relative to a database transaction (CB206), ast only.
 
 A *launch* sends a message now: ``.delay()``, ``.apply_async()``, ``.send_task()``, or a canvas
-called (``chain(...)()``); ``delay_on_commit`` / ``apply_async_on_commit`` wait for the commit and
-are no launch here. The *transaction around* a launch is read lexically, from the launch outwards to
+called (``chain(...)()``); ``delay_on_commit`` / ``apply_async_on_commit`` wait for the commit of the
+default database, so they are launches only inside a transaction on another one (``ON_COMMIT``). The *transaction around* a launch is read lexically, from the launch outwards to
 the nearest function:
 
 - ``with transaction.atomic(...)`` (or ``atomic`` imported from ``django.db.transaction``) holding it,
@@ -44,8 +44,12 @@ _SIGNALS: Final = "django.db.models.signals."
 ALWAYS_ATOMIC_SIGNALS: Final = frozenset({"m2m_changed", "pre_delete", "post_delete"})
 #: Signals sent by ``Model.save()``: inside whatever transaction the caller holds.
 SAVE_SIGNALS: Final = frozenset({"pre_save", "post_save"})
-#: Launch methods that send now (``delay_on_commit`` and ``apply_async_on_commit`` do not).
+#: Launch methods that send now.
 SENDING: Final = frozenset({"delay", "apply_async", "send_task"})
+#: Celery 5.4's Django task methods: they wait for the commit of the *default* database only
+#: (``DjangoTask`` calls ``transaction.on_commit`` without ``using=``), so inside
+#: ``atomic(using="other")`` they send at once too (tests/truth/test_transaction_launch.py).
+ON_COMMIT: Final = frozenset({"delay_on_commit", "apply_async_on_commit"})
 _VIEW_SUFFIXES: Final = ("View", "ViewSet", "APIView")
 #: Words in a ``using=`` that name a database nothing writes to (saleor's
 #: ``atomic(using=settings.DATABASE_CONNECTION_REPLICA_NAME)`` pins one replica for its reads).
@@ -66,7 +70,7 @@ class Launch:
     site: Site
     #: How the message is sent, for a message: ``notify.delay()``, ``chain(...)()``.
     how: str
-    #: ``delay``, ``apply_async``, ``send_task`` or ``canvas`` (a canvas called).
+    #: ``delay``, ``apply_async``, ``send_task``, ``canvas`` (a canvas called), or one of ``ON_COMMIT``.
     method: str
 
 
@@ -81,6 +85,8 @@ class Around:
     text: str
     #: The function the launch sits in (a receiver's or a view's name), or "".
     function: str = ""
+    #: The database of an ``atomic(using=...)`` other than ``"default"``, as written, or "".
+    using: str = ""
 
 
 def launches(index: ModuleIndex) -> list[Launch]:
@@ -91,7 +97,7 @@ def launches(index: ModuleIndex) -> list[Launch]:
         assert isinstance(call, ast.Call)
         func = call.func
         if isinstance(func, ast.Attribute):
-            if func.attr not in SENDING or not can_be_celery(call) or cv.is_pool(index, func.value, site):
+            if func.attr not in SENDING | ON_COMMIT or not can_be_celery(call) or cv.is_pool(index, func.value, site):
                 continue
             receiver = dotted_name(func.value) or _short(func.value)
             found.append(Launch(call, site, f"{receiver}.{func.attr}()", func.attr))
@@ -118,7 +124,8 @@ def transaction_around(index: ModuleIndex, launch: Launch) -> Around | None:
         if isinstance(parent, (ast.With, ast.AsyncWith)) and node in parent.body:
             for item in parent.items:
                 if is_atomic(index, item.context_expr):
-                    return Around(WITH, parent.lineno, f"with {_unparse(item.context_expr)}")
+                    return Around(WITH, parent.lineno, f"with {_unparse(item.context_expr)}",
+                                  using=database_of(item.context_expr))
         if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return _function_transaction(index, parent)
         node = parent
@@ -145,14 +152,34 @@ def is_atomic(index: ModuleIndex, expr: ast.expr) -> bool:
     resolved = index.names.resolve(target)
     if resolved != ATOMIC and (resolved is not None or not (dotted_name(target) or "").endswith("transaction.atomic")):
         return False
-    using = next((kw.value for kw in expr.keywords if kw.arg == "using"), None) if isinstance(expr, ast.Call) else None
+    using = _using(expr) if isinstance(expr, ast.Call) else None
     return using is None or not any(word in ast.unparse(using).lower() for word in _READ_ONLY)
+
+
+def database_of(expr: ast.expr) -> str:
+    """The ``using=`` of an ``atomic(...)`` (or ``method_decorator(atomic(...))``) other than
+    ``"default"``, as written; "" for the default database."""
+    if not isinstance(expr, ast.Call):
+        return ""
+    if last_name(expr.func) == "method_decorator" and expr.args:
+        return database_of(expr.args[0])
+    using = _using(expr)
+    if using is None or isinstance(using, ast.Constant) and using.value in ("default", None):
+        return ""
+    return ast.unparse(using)
+
+
+def _using(call: ast.Call) -> ast.expr | None:
+    """``atomic(using=None, savepoint=True, durable=False)``: ``using`` by keyword or first."""
+    keyword = next((kw.value for kw in call.keywords if kw.arg == "using"), None)
+    return keyword if keyword is not None or not call.args else call.args[0]
 
 
 def _function_transaction(index: ModuleIndex, function: _Def) -> Around | None:
     for decorator in function.decorator_list:
         if is_atomic(index, decorator):
-            return Around(DECORATOR, decorator.lineno, f"@{_unparse(decorator)}", function.name)
+            return Around(DECORATOR, decorator.lineno, f"@{_unparse(decorator)}", function.name,
+                          database_of(decorator))
     signal = _received_signal(index, function)
     if signal is not None:
         return Around(RECEIVER, function.lineno, signal, function.name)
@@ -369,7 +396,7 @@ def view_launches(index: ModuleIndex) -> tuple[ViewLaunch, ...]:
     """The module's launches in views that no transaction of their own surrounds."""
     found = []
     for launch in launches(index):
-        if transaction_around(index, launch) is not None:
+        if launch.method in ON_COMMIT or transaction_around(index, launch) is not None:
             continue
         view = view_around(index, launch)
         if view is not None:

@@ -5,8 +5,9 @@ about only at the commit, so a fast worker reads no row or the old one
 ``check`` reports the transactions one module shows (``analysis.transactions``: ``with atomic()``,
 ``@atomic``, a model's ``save()`` / ``delete()``, a model-signal receiver); ``check_project`` adds the
 launches in views when the settings the project runs with set ``ATOMIC_REQUESTS`` on a database
-(``Project.atomic_requests``). Not reported: ``delay_on_commit`` / ``apply_async_on_commit``, and a
-launch inside a lambda or function (``transaction.on_commit(lambda: t.delay(pk))``).
+(``Project.atomic_requests``). Not reported: ``delay_on_commit`` / ``apply_async_on_commit`` (but inside
+``atomic(using="other")``: they wait for the default database only), and a launch inside a lambda or
+function (``transaction.on_commit(lambda: t.delay(pk))``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from celery_boundary.analysis.project import Project
 from celery_boundary.analysis.transactions import (
     ALWAYS_ATOMIC_SIGNALS,
     DECORATOR,
+    ON_COMMIT,
     RECEIVER,
     SAVE,
     WITH,
@@ -41,8 +43,8 @@ _CALLERS = "its caller's transaction (an atomic block, ATOMIC_REQUESTS, the admi
 def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     for launch in launches(index):
         around = transaction_around(index, launch)
-        if around is not None:
-            yield report(launch.node, CODE, message(launch.how, launch.method, where(around)))
+        if around is not None and (launch.method not in ON_COMMIT or around.using):
+            yield report(launch.node, CODE, message(launch.how, launch.method, where(around), around.using))
 
 
 def where(around: Around) -> str:
@@ -60,9 +62,13 @@ def where(around: Around) -> str:
     return f"in the {signal} receiver {around.function}() (line {around.line}), {inside}"
 
 
-def message(how: str, method: str, place: str) -> str:
-    if method in ("delay", "apply_async"):
-        target = how.removesuffix("()")
+def message(how: str, method: str, place: str, using: str = "") -> str:
+    target = how.removesuffix("()").removesuffix("_on_commit")
+    if using:
+        # DjangoTask.delay_on_commit calls transaction.on_commit without using=: the default database.
+        fix = (f"send it from transaction.on_commit(functools.partial({target}, ...), using={using}) "
+               "(delay_on_commit waits only for the default database's commit)")
+    elif method in ("delay", "apply_async"):
         fix = (f"send it with {target}_on_commit(...) (celery 5.4+, Django's task class) or "
                f"transaction.on_commit(functools.partial({target}, ...))")
     else:

@@ -4,8 +4,9 @@ its own) is rewritten:
 - ``t.delay(...)`` -> ``t.delay_on_commit(...)`` and ``t.apply_async(...)`` ->
   ``t.apply_async_on_commit(...)`` when the project requires celery 5.4 or later
   (``analysis.dependencies``): both return None, hence the unused result;
-- otherwise (an older or unknown celery, ``send_task``, a canvas called):
-  ``transaction.on_commit(functools.partial(<callable>, <arguments>))``, adding
+- otherwise (an older or unknown celery, ``send_task``, a canvas called, a transaction on another
+  database than the default: ``delay_on_commit`` waits only for the default one):
+  ``transaction.on_commit(functools.partial(<callable>, <arguments>)[, using=<database>])``, adding
   ``from django.db import transaction`` and ``import functools`` when missing. ``functools.partial``
   evaluates the arguments now, as ``delay_on_commit`` does; a lambda would read them at the commit,
   after a loop variable has moved on.
@@ -21,7 +22,7 @@ from typing import Final
 import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
-from celery_boundary.codemods.base import FixTransformer
+from celery_boundary.codemods.base import FixTransformer, last_name
 
 CODES: Final = ("CB206",)
 #: ``delay_on_commit`` and ``apply_async_on_commit`` appeared in celery 5.4 (celery.contrib.django.task).
@@ -44,14 +45,17 @@ class TransactionLaunch(FixTransformer):
         if not isinstance(self.get_metadata(ParentNodeProvider, original, None), cst.Expr):
             return updated  # the result is used: neither rewrite returns it
         func = updated.func
+        using = self._database(original)
         if isinstance(func, cst.Attribute) and func.attr.value in _RENAMED and self.celery is not None \
-                and self.celery >= ON_COMMIT_SINCE:
+                and self.celery >= ON_COMMIT_SINCE and using is None:
             self.changed += 1
             return updated.with_changes(func=func.with_changes(attr=cst.Name(_RENAMED[func.attr.value])))
         if self.bindings not in ("django", "none"):
             return updated
         self.needs.update({"transaction", "functools"} if updated.args else {"transaction"})
         self.changed += 1
+        if isinstance(func, cst.Attribute) and func.attr.value.endswith("_on_commit"):
+            func = func.with_changes(attr=cst.Name(func.attr.value.removesuffix("_on_commit")))
         later: cst.BaseExpression = func
         if updated.args:
             args = [cst.Arg(func), *updated.args]
@@ -62,7 +66,30 @@ class TransactionLaunch(FixTransformer):
             args[0] = args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
             later = cst.Call(cst.Attribute(cst.Name("functools"), cst.Name("partial")), args,
                              whitespace_before_args=updated.whitespace_before_args)
-        return cst.Call(cst.Attribute(cst.Name("transaction"), cst.Name("on_commit")), [cst.Arg(later)])
+        args = [cst.Arg(later)]
+        if using is not None:  # on_commit waits for the default database unless told
+            args = [cst.Arg(later, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                    cst.Arg(using, keyword=cst.Name("using"),
+                            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))]
+        return cst.Call(cst.Attribute(cst.Name("transaction"), cst.Name("on_commit")), args)
+
+    def _database(self, node: cst.CSTNode) -> cst.BaseExpression | None:
+        """The ``using=`` of the ``atomic`` around ``node`` when it is not the default database."""
+        current = node
+        while True:
+            parent = self.get_metadata(ParentNodeProvider, current, None)
+            if parent is None or isinstance(parent, (cst.Lambda, cst.ClassDef)):
+                return None
+            if isinstance(parent, cst.With) and current is parent.body:
+                for item in parent.items:
+                    if _is_atomic(item.item):
+                        return _using(item.item)
+            if isinstance(parent, cst.FunctionDef):
+                for decorator in parent.decorators:
+                    if _is_atomic(decorator.decorator):
+                        return _using(decorator.decorator)
+                return None
+            current = parent
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         present = _imported(updated)
@@ -74,6 +101,31 @@ class TransactionLaunch(FixTransformer):
         body = list(updated.body)
         at = _after_imports(body)
         return updated.with_changes(body=[*body[:at], *new, *body[at:]])
+
+
+def _is_atomic(expr: cst.BaseExpression) -> bool:
+    """``atomic``, ``transaction.atomic(...)``, ``method_decorator(atomic(...))`` (CB206 found the
+    transaction; this only finds it again)."""
+    if isinstance(expr, cst.Call):
+        if last_name(expr.func) == "method_decorator" and expr.args:
+            return _is_atomic(expr.args[0].value)
+        expr = expr.func
+    return last_name(expr) == "atomic"
+
+
+def _using(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The database an ``atomic(...)`` names (``using=`` or first), None for the default one."""
+    if not isinstance(expr, cst.Call):
+        return None
+    if last_name(expr.func) == "method_decorator" and expr.args:
+        return _using(expr.args[0].value)
+    keyword = next((arg.value for arg in expr.args if arg.keyword is not None and arg.keyword.value == "using"), None)
+    first = expr.args[0] if expr.args and expr.args[0].keyword is None and not expr.args[0].star else None
+    using = keyword if keyword is not None else first.value if first is not None else None
+    if using is None or isinstance(using, cst.Name) and using.value == "None" or \
+            isinstance(using, cst.SimpleString) and using.evaluated_value == "default":
+        return None
+    return using
 
 
 def _transaction_bindings(module: cst.Module) -> str:

@@ -25,3 +25,9 @@ class Article(models.Model):
         transaction.on_commit(functools.partial(
             index_article.delay, self.pk,
         ))
+
+
+@atomic(using="archive")
+def archive(article):
+    transaction.on_commit(functools.partial(index_article.delay, article.pk), using="archive")
+    transaction.on_commit(functools.partial(notify.delay, article.pk), using="archive")

@@ -23,3 +23,9 @@ class Article(models.Model):
         index_article.delay(
             self.pk,
         )
+
+
+@atomic(using="archive")
+def archive(article):
+    index_article.delay(article.pk)
+    notify.delay_on_commit(article.pk)

@@ -101,3 +101,9 @@ class ImportViewSet:
 def replicated(ids):
     with transaction.atomic(using=settings.DATABASE_CONNECTION_REPLICA_NAME, savepoint=False):
         notify.delay(ids)
+
+
+@transaction.atomic(using="archive")
+def archive_elsewhere(article):
+    index_article.delay_on_commit(article.pk)  # CB206
+    transaction.on_commit(functools.partial(index_article.delay, article.pk), using="archive")
