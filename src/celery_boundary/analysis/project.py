@@ -18,7 +18,8 @@ from celery_boundary.analysis.index import ModuleIndex
 from celery_boundary.analysis.schedulers import ExpirySite, combine, deploy_scheduler, expiry_sites, module_scheduler
 from celery_boundary.analysis.symbols import APP, LOCAL
 from celery_boundary.analysis.task_names import module_name, task_names
-from celery_boundary.analysis.transactions import SettingsFacts, ViewLaunch, settings_facts, view_launches
+from celery_boundary.analysis.django_settings import SettingsFacts, settings_facts
+from celery_boundary.analysis.transactions import ViewLaunch, view_launches
 from celery_boundary.analysis.uses import NameRef, Use, module_uses, name_references, schedule_entries
 
 _DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")

@@ -2,8 +2,8 @@
 
 A *launch* sends a message now: ``.delay()``, ``.apply_async()``, ``.send_task()``, or a canvas
 called (``chain(...)()``); ``delay_on_commit`` / ``apply_async_on_commit`` wait for the commit of the
-default database, so they are launches only inside a transaction on another one (``ON_COMMIT``). The *transaction around* a launch is read lexically, from the launch outwards to
-the nearest function:
+default database, so they are launches only inside a transaction on another one (``ON_COMMIT``).
+The *transaction around* a launch is read lexically, from the launch outwards to the nearest function:
 
 - ``with transaction.atomic(...)`` (or ``atomic`` imported from ``django.db.transaction``) holding it,
   unless ``using=`` names a replica or a read-only database (``replica``, ``read`` in its text);
@@ -18,7 +18,7 @@ when it is called, which is what ``transaction.on_commit(lambda: ...)`` defers.
 
 The project-wide half (``ATOMIC_REQUESTS``) needs two more facts per module: the *view* around a
 launch with no transaction around it (``view_around``) and the module's database settings
-(``settings_facts``). What counts as a view: a function whose first parameter is ``request``, or a
+(``analysis.django_settings``). What counts as a view: a function whose first parameter is ``request``, or a
 method of a class deriving from a view (a base named ``...View`` / ``...ViewSet`` / ``...APIView``,
 Django's and DRF's included); not an ``async def`` (Django refuses ATOMIC_REQUESTS for async views)
 and not one marked ``@transaction.non_atomic_requests`` (on the function, on the class, or on its
@@ -50,6 +50,7 @@ SENDING: Final = frozenset({"delay", "apply_async", "send_task"})
 #: (``DjangoTask`` calls ``transaction.on_commit`` without ``using=``), so inside
 #: ``atomic(using="other")`` they send at once too (tests/truth/test_transaction_launch.py).
 ON_COMMIT: Final = frozenset({"delay_on_commit", "apply_async_on_commit"})
+_METHODS: Final = SENDING | ON_COMMIT
 _VIEW_SUFFIXES: Final = ("View", "ViewSet", "APIView")
 #: Words in a ``using=`` that name a database nothing writes to (saleor's
 #: ``atomic(using=settings.DATABASE_CONNECTION_REPLICA_NAME)`` pins one replica for its reads).
@@ -90,18 +91,23 @@ class Around:
 
 
 def launches(index: ModuleIndex) -> list[Launch]:
-    """Every call in the module that sends a task message now."""
+    """Every call in the module that sends a task message now (computed once: the rule and the
+    project summary both read it)."""
+    memo = index.memo.get("launches")
+    if isinstance(memo, list):
+        return memo
     found: list[Launch] = []
+    index.memo["launches"] = found
     for site in index.calls:
         call = site.node
         assert isinstance(call, ast.Call)
         func = call.func
         if isinstance(func, ast.Attribute):
-            if func.attr not in SENDING | ON_COMMIT or not can_be_celery(call) or cv.is_pool(index, func.value, site):
+            if func.attr not in _METHODS or not can_be_celery(call) or cv.is_pool(index, func.value, site):
                 continue
             receiver = dotted_name(func.value) or _short(func.value)
             found.append(Launch(call, site, f"{receiver}.{func.attr}()", func.attr))
-        else:
+        elif isinstance(func, (ast.Call, ast.BinOp)):  # ``chain(...)()``, ``(a | b)()``
             how = cv.canvas_launch(index, call, site, frozenset())
             if how is not None:
                 found.append(Launch(call, site, how, "canvas"))
@@ -287,94 +293,6 @@ def _non_atomic(node: Union[ast.FunctionDef, ast.ClassDef]) -> bool:
 def _unparse(expr: ast.expr) -> str:
     text = ast.unparse(expr)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-# --- settings -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SettingsFacts:
-    """What a module says about Django's databases and settings module."""
-
-    #: The module assigns ``DATABASES`` (it looks like a settings module).
-    databases: bool = False
-    #: The line where a database sets ``ATOMIC_REQUESTS`` to True (0: none does).
-    atomic_requests: int = 0
-    #: ``DJANGO_SETTINGS_MODULE`` values the module sets (``os.environ.setdefault(...)``).
-    settings_modules: tuple[str, ...] = ()
-    #: ``from X import *`` (relative names keep their dots): a settings module built from others.
-    star_imports: tuple[str, ...] = ()
-
-
-_KEY: Final = "ATOMIC_REQUESTS"
-_ENV: Final = "DJANGO_SETTINGS_MODULE"
-
-
-def settings_facts(index: ModuleIndex) -> SettingsFacts:
-    databases, atomic = False, 0
-    for site in index.assigns:
-        node = site.node
-        if site.scopes or not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
-            continue
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        for target in targets:
-            if isinstance(target, ast.Name) and target.id == "DATABASES":
-                databases = True
-                atomic = atomic or _atomic_line(node.value)
-            elif _is_databases_key(target) and _true(node.value):  # DATABASES["default"]["ATOMIC_REQUESTS"] = True
-                atomic = atomic or node.lineno
-    named: list[str] = []
-    for site in index.calls:
-        call = site.node
-        assert isinstance(call, ast.Call)
-        if last_name(call.func) == "setdefault" and len(call.args) == 2 and _string(call.args[0]) == _ENV:
-            value = _string(call.args[1])
-            if value:
-                named.append(value)
-    for site in index.assigns:
-        node = site.node
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and _string(t.slice) == _ENV
-                                                for t in node.targets):
-            value = _string(node.value)
-            if value:
-                named.append(value)
-    stars = tuple("." * stmt.level + (stmt.module or "") for stmt in index.tree.body
-                  if isinstance(stmt, ast.ImportFrom) and any(alias.name == "*" for alias in stmt.names))
-    return SettingsFacts(databases, atomic, tuple(named), stars)
-
-
-def _atomic_line(value: ast.expr) -> int:
-    for node in ast.walk(value):
-        if isinstance(node, ast.Dict):
-            for key, item in zip(node.keys, node.values):
-                if _string(key) == _KEY and _true(item):
-                    return key.lineno if key is not None else 0
-        elif isinstance(node, ast.Call) and last_name(node.func) == "dict":
-            for kw in node.keywords:
-                if kw.arg == _KEY and _true(kw.value):
-                    return kw.value.lineno
-    return 0
-
-
-def _is_databases_key(target: ast.expr) -> bool:
-    if not (isinstance(target, ast.Subscript) and _string(target.slice) == _KEY):
-        return False
-    inner = target.value
-    return isinstance(inner, ast.Subscript) and isinstance(inner.value, ast.Name) and inner.value.id == "DATABASES"
-
-
-def _true(expr: ast.expr) -> bool:
-    """``True``, or an environment look-up whose default is True (``env.bool("X", default=True)``)."""
-    if isinstance(expr, ast.Constant):
-        return expr.value is True
-    if isinstance(expr, ast.Call):
-        default = next((kw.value for kw in expr.keywords if kw.arg == "default"), None)
-        return isinstance(default, ast.Constant) and default.value is True
-    return False
-
-
-def _string(expr: ast.expr | None) -> str | None:
-    return expr.value if isinstance(expr, ast.Constant) and isinstance(expr.value, str) else None
 
 
 @dataclass(frozen=True)
