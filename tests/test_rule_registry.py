@@ -74,7 +74,7 @@ def test_project_codes_belong_to_the_groups_that_judge_them() -> None:
         project_codes = set(getattr(group, "PROJECT_CODES", ()))
         assert project_codes <= set(group.CODES)
         assert bool(project_codes) == hasattr(group, "check_project")
-    assert checks.PROJECT_CODES == {"CB202", "CB203", "CB401", "CB205"}
+    assert checks.PROJECT_CODES == {"CB202", "CB203", "CB206", "CB401", "CB205"}
 
 
 def test_project_only_rules_are_judged_only_across_modules() -> None:

@@ -18,6 +18,8 @@ from celery_boundary.analysis.index import ModuleIndex
 from celery_boundary.analysis.schedulers import ExpirySite, combine, deploy_scheduler, expiry_sites, module_scheduler
 from celery_boundary.analysis.symbols import APP, LOCAL
 from celery_boundary.analysis.task_names import module_name, task_names
+from celery_boundary.analysis.django_settings import SettingsFacts, settings_facts
+from celery_boundary.analysis.transactions import ViewLaunch, view_launches
 from celery_boundary.analysis.uses import NameRef, Use, module_uses, name_references, schedule_entries
 
 _DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")
@@ -63,6 +65,11 @@ class ModuleFacts:
     #: Beat entries and ``add_periodic_task`` calls whose options state an expiry, with their
     #: source line (CB401 across modules: whether it survives depends on the project's scheduler).
     expiry_sites: tuple[tuple[ExpirySite, str], ...] = ()
+    #: What the module says about Django's databases and settings module (CB206, ATOMIC_REQUESTS).
+    settings: SettingsFacts = SettingsFacts()
+    #: Launches in views with no transaction of their own, with their source line (CB206 when the
+    #: project's settings set ATOMIC_REQUESTS).
+    view_launches: tuple[tuple[ViewLaunch, str], ...] = ()
 
 
 def roots_of(paths: Iterable[Path]) -> frozenset[str]:
@@ -100,7 +107,15 @@ def summarize(index: ModuleIndex, path: Path, shown: str, lines: Sequence[str],
     entries = [*schedule_entries(index), *_periodic_task_targets(index, module, is_package)]
     return ModuleFacts(shown, module, tasks, tuple(uses), strings, expiring, tuple(entries),
                        registered, all(task.name is not None for task in named), tuple(name_references(index)),
-                       module_scheduler(index), sites)
+                       module_scheduler(index), sites, _settings(index, module, is_package),
+                       tuple((launch, _line(lines, launch.line)) for launch in view_launches(index)))
+
+
+def _settings(index: ModuleIndex, module: str, is_package: bool) -> SettingsFacts:
+    """The module's settings facts, with its star imports made absolute."""
+    found = settings_facts(index)
+    stars = tuple(s for s in (_absolute(star, module, is_package) for star in found.star_imports) if s)
+    return SettingsFacts(found.databases, found.atomic_requests, found.settings_modules, stars)
 
 
 class Project:
@@ -159,6 +174,28 @@ class Project:
                                        ([deployed] if deployed else [])),)
         return self._scheduler[0]
 
+    def atomic_requests(self) -> tuple[str, int] | None:
+        """(path, line) where the settings the project runs with set ``ATOMIC_REQUESTS`` on a
+        database, or None. The settings: the modules ``DJANGO_SETTINGS_MODULE`` names in any module
+        (``os.environ.setdefault`` in manage.py, wsgi.py, the Celery app module), or, when it names none
+        of the checked modules, every module that assigns ``DATABASES``; each with the modules it
+        star-imports (``from .base import *``), followed."""
+        named = {name for m in self.modules for name in m.settings.settings_modules}
+        chosen = [m for m in self.modules if any(_same_module(m.module, name) for name in named)]
+        if not chosen:
+            chosen = [m for m in self.modules if m.settings.databases]
+        seen: set[str] = set()
+        while chosen:
+            module = chosen.pop()
+            if module.module in seen:
+                continue
+            seen.add(module.module)
+            if module.settings.atomic_requests:
+                return module.path, module.settings.atomic_requests
+            stars = module.settings.star_imports
+            chosen.extend(m for m in self.modules if any(_same_module(m.module, star) for star in stars))
+        return None
+
     def root(self) -> Path:
         """The repository around the modules (the folder with ``.git``), else their common folder."""
         common = Path(os.path.commonpath([str(Path(m.path).resolve().parent) for m in self.modules]))
@@ -175,6 +212,12 @@ def _strings_by_last_part(modules: Sequence[ModuleFacts]) -> dict[str, set[str]]
             if "." in text:
                 found.setdefault("." + text.rsplit(".", 1)[-1], set()).add(module.module)
     return found
+
+
+def _same_module(module: str, name: str) -> bool:
+    """``settings.common`` named, ``settings.common`` or ``src.settings.common`` checked (the
+    checked module's name depends on where the walk found its package root)."""
+    return module == name or module.endswith("." + name) or name.endswith("." + module)
 
 
 def _absolute(resolved: str | None, module: str, is_package: bool) -> str | None:

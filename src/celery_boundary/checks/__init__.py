@@ -2,9 +2,9 @@
 over the project's summary (``celery-boundary check``).
 
 One index walk per module (``analysis.index``), then each rule group reads the index:
-serializers.py CB101-CB103, canvas.py CB201-CB204, thin_tasks.py CB301, periodic.py CB401; and one
-group that judges only across modules, task_names.py CB205. Each group declares the ``CODES`` it
-reports; a group that also judges across modules has ``check_project`` and ``PROJECT_CODES``.
+serializers.py CB101-CB103, canvas.py CB201-CB204, transactions.py CB206, thin_tasks.py CB301,
+periodic.py CB401; and one group that judges only across modules, task_names.py CB205. Each group
+declares the ``CODES`` it reports; a group that also judges across modules has ``check_project`` and ``PROJECT_CODES``.
 tests/test_rule_registry.py keeps the codes, the registry in ``core/rules.py``, the docs pages, the
 example files and the fixes in step.
 """
@@ -17,7 +17,7 @@ from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex, build_index
 from celery_boundary.analysis.project import Project
-from celery_boundary.checks import canvas, periodic, serializers, task_names, thin_tasks
+from celery_boundary.checks import canvas, periodic, serializers, task_names, thin_tasks, transactions
 from celery_boundary.checks.common import RuleSettings
 from celery_boundary.core.findings import Finding
 
@@ -25,13 +25,14 @@ __all__ = ["CODES", "GROUPS", "PROJECT_CODES", "PROJECT_ONLY", "Finding", "RuleS
            "check_project", "check_source", "check_tree", "might_apply"]
 
 #: The rule groups that judge one module; each reads a ``ModuleIndex`` and yields findings.
-GROUPS: Final = (serializers, canvas, thin_tasks, periodic)
+GROUPS: Final = (serializers, canvas, transactions, thin_tasks, periodic)
 #: The rule groups that judge only across modules (no ``check``; ``celery-boundary check`` only).
 PROJECT_ONLY: Final = (task_names,)
 #: Every code a rule group reports, in registry order (the codes sort as the registry lists them).
 CODES: Final = tuple(sorted(code for group in (*GROUPS, *PROJECT_ONLY) for code in group.CODES))
 #: The codes whose findings the project-wide pass adds or withdraws.
-PROJECT_CODES: Final = frozenset(code for group in (canvas, periodic, task_names) for code in group.PROJECT_CODES)
+PROJECT_CODES: Final = frozenset(code for group in (canvas, transactions, periodic, task_names)
+                                 for code in group.PROJECT_CODES)
 #: A module in which none of these occurs (lower-cased) cannot trigger any CB rule: every rule needs
 #: a Celery import, a task decorator (``@app.task``, ``shared_task``), a Task base class
 #: (``class X(BaseTask):``), a launch method, a setting name or django-celery-beat's PeriodicTask;
@@ -84,7 +85,7 @@ def check_project(project: Project, findings: list[Finding], chosen: frozenset[s
                   settings: RuleSettings | None = None) -> list[Finding]:
     """Every module's ``findings`` corrected and completed by what the whole project shows (the groups'
     ``check_project``), sorted."""
-    for group in (canvas, periodic):
+    for group in (canvas, transactions, periodic):
         findings = group.check_project(project, findings, chosen)
     findings = task_names.check_project(project, findings, chosen, settings or RuleSettings())
     return sorted(findings)

@@ -17,9 +17,11 @@ class FixTransformer(cst.CSTTransformer):
 
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
-    def __init__(self, lines: dict[str, frozenset[int]]) -> None:
+    def __init__(self, lines: dict[str, frozenset[int]], celery: tuple[int, ...] | None = None) -> None:
         super().__init__()
         self.lines = lines  # code -> 1-based lines with a finding
+        #: The oldest celery the project allows (``analysis.dependencies``), None when unknown.
+        self.celery = celery
         self.changed = 0
 
     def statement_lines(self, node: cst.CSTNode) -> range:

@@ -122,6 +122,11 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     return 1 if findings else 0
 
 
+def _settings_like(text: str) -> bool:
+    """A module that may configure Django's databases or name the settings module."""
+    return "DATABASES" in text or "DJANGO_SETTINGS_MODULE" in text
+
+
 def collect_facts(
     files: Sequence[Path], results: Sequence[FileResult], settings: config_module.Config,
     others: Sequence[Path] = (),
@@ -134,7 +139,9 @@ def collect_facts(
     facts = [result.facts for result in results if result.facts is not None]
     names = {task.name for module in facts for task in module.tasks}
     named = any(module.name_refs for module in facts)
-    if not names and not named:
+    # CB206 in views: the settings modules (DATABASES, DJANGO_SETTINGS_MODULE) mention no task.
+    views = any(module.view_launches for module in facts)
+    if not names and not named and not views:
         return facts
     mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b") if names else None
     unparsed = [path for path, result in zip(files, results) if not result.parsed]
@@ -143,7 +150,7 @@ def collect_facts(
     for path in [*unparsed, *others]:
         text = _text(path)
         if mentions is not None and mentions.search(text) or named and path in outside and might_apply(
-                text, settings):
+                text, settings) or views and _settings_like(text):
             extra = facts_of(path, settings, roots)
             if extra is not None:
                 facts.append(extra)

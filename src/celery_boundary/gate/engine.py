@@ -20,7 +20,7 @@ from typing import Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis.index import ModuleIndex, build_index
-from celery_boundary.checks import canvas, task_names
+from celery_boundary.checks import canvas, task_names, transactions
 from celery_boundary.checks.common import RuleSettings
 from celery_boundary.core.config import Config
 from celery_boundary.analysis import project
@@ -149,7 +149,11 @@ def _facts(tree: ast.Module, path: Path, shown: str, lines: list[str], config: C
         index = index or build_index(tree, rule_settings(config).task_decorators)
         facts = project.summarize(index, path, shown, lines, silenced, roots)
         refs = tuple(ref for ref in facts.name_refs if not silenced_name(ref.line))
-        return replace(facts, name_refs=refs) if refs != facts.name_refs else facts
+        views = tuple(item for item in facts.view_launches
+                      if not noqa.skips_file() and not noqa.silences(transactions.CODE, item[0].line))
+        if refs != facts.name_refs or views != facts.view_launches:
+            return replace(facts, name_refs=refs, view_launches=views)
+        return facts
     except Exception:  # RecursionError included: the module then takes no part in the project pass
         return None
 

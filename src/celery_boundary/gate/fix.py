@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis import project
+from celery_boundary.analysis.dependencies import celery_floor
 from celery_boundary.checks.canvas import CHAIN_ONLY
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
@@ -99,8 +100,10 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
 
     changes: dict[str, Change] = {}
     fixed = 0
+    # CB206's fix: delay_on_commit only when every celery the project allows has it.
+    celery = celery_floor(project_root(settings)) if by_file else None
     for shown, found in sorted(by_file.items()):
-        change, count = _fix_file(shown, found, err)
+        change, count = _fix_file(shown, found, err, celery)
         if change is not None:
             changes[shown] = change
             fixed += count
@@ -142,7 +145,8 @@ def _within_size(files: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, in
     return kept, large
 
 
-def _fix_file(shown: str, found: Sequence[Finding], err: TextIO) -> tuple[Change | None, int]:
+def _fix_file(shown: str, found: Sequence[Finding], err: TextIO,
+              celery: tuple[int, ...] | None = None) -> tuple[Change | None, int]:
     """The file's fixes planned and applied on its current text, or None with one line on stderr."""
     try:
         before = read_source(Path(shown))
@@ -150,7 +154,7 @@ def _fix_file(shown: str, found: Sequence[Finding], err: TextIO) -> tuple[Change
         err.write(f"{shown}: fix skipped, cannot be read: {exc.strerror or exc}\n")
         return None, 0
     try:
-        result = fix_source(before, found)
+        result = fix_source(before, found, celery)
     except (RecursionError, MemoryError) as exc:  # valid code nested deeper than libcst's stack
         err.write(f"{shown}: fix skipped, too deeply nested for the fixer ({type(exc).__name__})\n")
         return None, 0
@@ -185,7 +189,7 @@ class FixedSource:
     deferred: tuple[Finding, ...] = ()
 
 
-def fix_source(source: bytes, findings: Sequence[Finding]) -> FixedSource:
+def fix_source(source: bytes, findings: Sequence[Finding], celery: tuple[int, ...] | None = None) -> FixedSource:
     """Apply every implemented fix for ``findings`` (all in this file) to ``source``.
 
     Each codemod runs on the text the previous ones left, so the lines the findings name (computed
@@ -211,7 +215,7 @@ def fix_source(source: bytes, findings: Sequence[Finding]) -> FixedSource:
                 lines[finding.code].add(line)
         if not lines:
             continue
-        transformer = transformer_class({code: frozenset(numbers) for code, numbers in lines.items()})
+        transformer = transformer_class({code: frozenset(numbers) for code, numbers in lines.items()}, celery)
         before = module.code
         module = MetadataWrapper(module).visit(transformer)
         count += transformer.changed
@@ -226,11 +230,12 @@ def fix_source(source: bytes, findings: Sequence[Finding]) -> FixedSource:
 def file_fixers() -> dict[str, type[FixTransformer]]:
     """Each code fixed within one file -> its libcst transformer (CB202's rename spans modules and is
     ``rename_task``). Imports libcst: only ``fix`` calls it."""
-    from celery_boundary.codemods import beat_expiry, crontab_minute, pickle_json
+    from celery_boundary.codemods import beat_expiry, crontab_minute, pickle_json, transaction_launch
 
     return {**dict.fromkeys(pickle_json.CODES, pickle_json.PickleToJson),
             **dict.fromkeys(crontab_minute.CODES, crontab_minute.CrontabMinute),  # adds no line: runs first
-            **dict.fromkeys(beat_expiry.CODES, beat_expiry.BeatExpiry)}
+            **dict.fromkeys(beat_expiry.CODES, beat_expiry.BeatExpiry),
+            **dict.fromkeys(transaction_launch.CODES, transaction_launch.TransactionLaunch)}
 
 
 def _carry_lines(before: str, after: str) -> dict[int, int]:

@@ -1,0 +1,100 @@
+"""CB206 a task launched inside a database transaction: the message leaves at once, the rows it is
+about only at the commit, so a fast worker reads no row or the old one
+(tests/truth/test_transaction_launch.py).
+
+``check`` reports the transactions one module shows (``analysis.transactions``: ``with atomic()``,
+``@atomic``, a model's ``save()`` / ``delete()``, a model-signal receiver); ``check_project`` adds the
+launches in views when the settings the project runs with set ``ATOMIC_REQUESTS`` on a database
+(``Project.atomic_requests``). Not reported: ``delay_on_commit`` / ``apply_async_on_commit`` (but inside
+``atomic(using="other")``: they wait for the default database only), and a launch inside a lambda or
+function (``transaction.on_commit(lambda: t.delay(pk))``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Final
+
+from celery_boundary.analysis.index import ModuleIndex
+from celery_boundary.analysis.project import Project
+from celery_boundary.analysis.transactions import (
+    ALWAYS_ATOMIC_SIGNALS,
+    DECORATOR,
+    ON_COMMIT,
+    RECEIVER,
+    SAVE,
+    WITH,
+    Around,
+    launches,
+    transaction_around,
+)
+from celery_boundary.core.findings import Finding
+from celery_boundary.checks.common import RuleSettings, report
+
+CODE: Final = "CB206"
+#: The codes this group reports.
+CODES: Final = (CODE,)
+#: The codes whose findings ``check_project`` adds (launches in views under ATOMIC_REQUESTS).
+PROJECT_CODES: Final = (CODE,)
+
+_CALLERS = "its caller's transaction (an atomic block, ATOMIC_REQUESTS, the admin's change form)"
+
+
+def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
+    for launch in launches(index):
+        around = transaction_around(index, launch)
+        if around is not None and (launch.method not in ON_COMMIT or around.using):
+            yield report(launch.node, CODE, message(launch.how, launch.method, where(around), around.using))
+
+
+def where(around: Around) -> str:
+    """The transaction around a launch, as the message names it."""
+    if around.kind == WITH:
+        return f"inside `{around.text}` (line {around.line})"
+    if around.kind == DECORATOR:
+        return f"in {around.function}(), decorated {around.text} (line {around.line})"
+    if around.kind == SAVE:
+        return f"in {around.text} (line {around.line}), which runs inside {_CALLERS}"
+    assert around.kind == RECEIVER
+    signal = around.text
+    inside = ("which Django sends inside its own atomic block" if signal in ALWAYS_ATOMIC_SIGNALS
+              else f"which runs inside {_CALLERS}")
+    return f"in the {signal} receiver {around.function}() (line {around.line}), {inside}"
+
+
+def message(how: str, method: str, place: str, using: str = "") -> str:
+    target = how.removesuffix("()").removesuffix("_on_commit")
+    if using:
+        # DjangoTask.delay_on_commit calls transaction.on_commit without using=: the default database.
+        fix = (f"send it from transaction.on_commit(functools.partial({target}, ...), using={using}) "
+               "(delay_on_commit waits only for the default database's commit)")
+    elif method in ("delay", "apply_async"):
+        fix = (f"send it with {target}_on_commit(...) (celery 5.4+, Django's task class) or "
+               f"transaction.on_commit(functools.partial({target}, ...))")
+    else:
+        fix = "send it from transaction.on_commit(functools.partial(...)), which runs after the commit"
+    return (f"task launched inside a database transaction: {how} {place}; the worker can run before "
+            f"the commit and find no row, or the old data; {fix}")
+
+
+def check_project(project: Project, findings: list[Finding], chosen: frozenset[str]) -> list[Finding]:
+    """Launches in views (``analysis.transactions.view_around``) become findings when the project's
+    settings set ``ATOMIC_REQUESTS``: Django wraps every such view in ``transaction.atomic`` (5.2,
+    ``BaseHandler.make_view_atomic``)."""
+    if CODE not in chosen:
+        return findings
+    atomic = project.atomic_requests()
+    if atomic is None:
+        return findings
+    path, line = atomic
+    reported = {(f.path, f.line, f.column) for f in findings if f.code == CODE}
+    added = []
+    for module in project.modules:
+        for launch, source in module.view_launches:
+            if (module.path, launch.line, launch.column) in reported:
+                continue
+            place = (f"in the view {launch.view} (line {launch.view_line}), which Django runs inside a "
+                     f"transaction because DATABASES sets ATOMIC_REQUESTS ({path}:{line})")
+            added.append(Finding(module.path, launch.line, launch.column, CODE,
+                                 message(launch.how, launch.method, place), source))
+    return findings + added
