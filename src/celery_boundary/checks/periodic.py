@@ -176,6 +176,11 @@ def _check_database_entry(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
         "most the period> (or expires=<datetime>)"))
 
 
+def _spelled(expr: ast.expr) -> str:
+    text = ast.unparse(expr)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_schedule(value: ast.expr, expiring: _Context) -> Iterator[Finding]:
     if isinstance(value, ast.Name) and value.id in expiring.dicts:  # ``beat_schedule = SCHEDULE``
         value = expiring.dicts[value.id]
@@ -204,7 +209,8 @@ def _check_entry(key: ast.expr, entry: ast.expr, expiring: _Context) -> Iterator
     if name is not None and (name in expiring.tasks or name.rsplit(".", 1)[-1] in expiring.tasks):
         return
     # A key computed at run time (``f"sync-{source}"``, a loop variable): the task names the entry.
-    label = repr(string_of(key)) if string_of(key) is not None else f"for task {name!r}" if name else "(computed)"
+    # A task computed too (``task_type.dotted_path``): its expression names it.
+    label = repr(string_of(key)) if string_of(key) is not None else f"for task {name or _spelled(task)!r}"
     if top_level is not None:
         yield report(key, CODE, (
             f"beat entry {label} puts expires at the top level, where celery.beat's ScheduleEntry "
