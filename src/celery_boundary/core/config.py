@@ -43,6 +43,9 @@ class Config:
     preserializers_with_subclasses: tuple[str, ...] = ()
     #: Dotted names of user decorators that create Celery tasks.
     task_decorators: tuple[str, ...] = ()
+    #: Dotted names of project functions that schedule a periodic task for their caller, who chooses
+    #: ``expires`` (CB401 judges each call); ``check`` finds those it reads by itself.
+    periodic_wrappers: tuple[str, ...] = ()
     #: "error" reports values that arrive as another type (celery-lossy); "off" silences them.
     lossy: str = "error"
     #: CB301 thresholds: a task body above any of these holds business logic.
