@@ -60,6 +60,10 @@ class Config:
     unknown_task_names: str = "near"
     #: fnmatch patterns of files and directories `celery-boundary check` skips (besides .venv, build, ...).
     exclude: tuple[str, ...] = ()
+    #: fnmatch patterns of test suites and examples that `check` and `fix` skip when they walk a folder
+    #: (a path named on the command line is checked); ``[]`` checks them too.
+    test_paths: tuple[str, ...] = ("tests", "test", "t", "examples", "example", "test_*.py",
+                                   "*_test.py", "conftest.py")
     #: Where the configuration came from (None: defaults).
     source: str | None = field(default=None, compare=False)
 
@@ -73,7 +77,7 @@ class Config:
 
 _FIELDS: Final = {f.name: f for f in fields(Config) if f.name != "source"}
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"lossy": ("error", "off"), "unknown_task_names": ("near", "all")}
-_PATTERNS: Final = frozenset({"exclude"})  # lists of fnmatch patterns, not dotted names
+_PATTERNS: Final = frozenset({"exclude", "test_paths"})  # lists of fnmatch patterns, not dotted names
 
 
 def parse(table: dict[str, Any], source: str = "<config>") -> Config:

@@ -68,11 +68,11 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     unsafe = {code for code in wanted if rules.get(code).fix is rules.FixSafety.UNSAFE}
     applied = wanted if options.unsafe_fixes else wanted - unsafe
     excluded = (*settings.exclude, *options.exclude)
-    files, odd = discover_with_skips(options.paths, excluded)
+    files, odd = discover_with_skips(options.paths, excluded, settings.test_paths)
     for path, reason in odd:
         err.write(f"{display_link(path)}: skipped, {reason}\n")
     # The project's task factories, as `check` finds them: the same findings, the same tasks.
-    others = outside_files(files, settings, excluded)  # walked once
+    others = outside_files(files, settings, (*excluded, *settings.test_paths))  # walked once
     scanned = with_project_factories([*files, *others], settings)
     factories = frozenset(scanned.task_decorators) - frozenset(settings.task_decorators)
     settings = scanned
