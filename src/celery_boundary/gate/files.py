@@ -88,8 +88,9 @@ def _walk(root: Path, patterns: tuple[str, ...], tests: tuple[str, ...] = (),
         for name in [d for d in dirs if _matching(base / d, tests)]:
             dirs.remove(name)
             pattern = _matching(base / name, tests)
-            assert pattern is not None
-            counts[pattern] = counts.get(pattern, 0) + len(_walk(base / name, patterns)[0])
+            inside = len(_walk(base / name, patterns)[0])
+            if pattern is not None and inside:  # a folder of fixtures with no .py file is no test code
+                counts[pattern] = counts.get(pattern, 0) + inside
         for name in sorted(files):
             path = base / name
             if not name.endswith(".py") or _excluded(path, patterns):
