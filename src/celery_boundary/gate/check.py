@@ -110,7 +110,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     if not options.quiet:
         err.write(Summary(findings, len(files) + len(odd), options.format,
                           None if accepted is None else found - len(findings), options.baseline,
-                          options.output, left_out).line())
+                          options.output, left_out, [skip.path for skip in skips]).line())
     return 1 if findings else 0
 
 

@@ -51,11 +51,22 @@ def _factories_in(path: Path, hints: tuple[str, ...], config: Config) -> tuple[l
     if not factories and not schedulers:
         return [], []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text, filename=str(path))
+        tree = _parse(text, path)
+        if tree is None:
+            return [], []
         names = collect_names(tree, frozenset(config.task_decorators))
         return (module_factories(tree, names) if factories else [],
                 schedule_wrappers(tree, names) if schedulers else [])
-    except (SyntaxError, ValueError, RecursionError):
+    except RecursionError:
         return [], []  # the rules report the file; the scan only looks for factories
+
+
+def _parse(text: str, path: Path) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=str(path))
+    except (SyntaxError, ValueError):
+        from celery_boundary.gate.newer_syntax import parse_newer  # libcst: imported only when needed
+
+        return parse_newer(text)[0]
