@@ -102,3 +102,14 @@ def test_a_file_no_python_reads_keeps_python_s_message(project: Path, capsys: py
     found, err = findings(capsys)
     assert found == [("proj/tasks.py", 3, "CB001"), ("exit", 1, "")]
     assert "newer Python" not in err
+
+
+@pytest.mark.parametrize(("deep", "line"), [("(" * 5000 + "1" + ")" * 5000, 7), ("1 + " * 20000 + "1", 5)])
+def test_nesting_beyond_libcst_s_reach_stays_cb001_without_crashing(
+    project: Path, capsys: pytest.CaptureFixture[str], deep: str, line: int
+) -> None:
+    # libcst's native parser overflows its stack on brackets ~2000 deep (the process dies) and takes
+    # minutes over a chain of 20000 operators: such a file is never given to it.
+    write(project, "proj/tasks.py", f"from celery import shared_task\n\ntry:\n    pass\nexcept A, B:\n    pass\nx = {deep}\n")
+    found, _ = findings(capsys)
+    assert found == [("proj/tasks.py", line, "CB001"), ("exit", 1, "")]

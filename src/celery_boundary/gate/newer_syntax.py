@@ -10,6 +10,11 @@ that mean the same to the CB rules, and the result is given to ``ast.parse`` aga
 - t-strings (3.14, PEP 750) and f-strings only Python 3.12 reads (PEP 701: a quote of the same kind or
   a backslash inside the braces) -> an empty string literal spanning the same lines.
 
+libcst's native parser is not protected like CPython's: brackets nested a few thousand deep overflow its
+stack (the process dies) and a chain of tens of thousands of operators takes minutes. A file is given to
+it only when tokenize shows brackets nested no deeper than Python itself allows (200) and no logical line
+with more than ``MAX_OPERATORS`` operators; otherwise it stays CB001.
+
 Line numbers stay those of the file (a rewrite that would add or remove a line is given up: the file
 stays CB001); columns after a rewritten construct on its line may move by a few characters. A file that
 is still not read is CB001 with Python's own message. Never raises.
@@ -18,7 +23,10 @@ is still not read is CB001 with Python's own message. Never raises.
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 import warnings
+from typing import Final
 
 import libcst as cst
 
@@ -30,6 +38,8 @@ def parse_newer(text: str) -> tuple[ast.Module | None, bool]:
     """(the ast of ``text`` read through libcst with newer syntax rewritten, or None; whether libcst
     reads the file at all, i.e. it is valid in some Python). ``check`` imports this module only for a
     file ``ast.parse`` rejected (libcst takes a while to import)."""
+    if not _within_reach(text):
+        return None, False
     try:
         module = cst.parse_module(text)
     except Exception:  # libcst's parser errors: not Python of any version libcst knows
@@ -46,6 +56,39 @@ def parse_newer(text: str) -> tuple[ast.Module | None, bool]:
             return ast.parse(older), True
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None, True
+
+
+#: CPython's tokenizer refuses brackets nested deeper (MAXLEVEL); libcst crashes from ~2000.
+MAX_DEPTH: Final = 200
+#: Operators and operator keywords on one logical line: libcst reads 1000 in about a second.
+MAX_OPERATORS: Final = 1000
+_OPERATOR_WORDS: Final = frozenset({"not", "and", "or", "lambda", "if", "else", "await", "in", "is"})
+_FLAT: Final = frozenset({",", ":", ".", ";", "="})
+
+
+def _within_reach(text: str) -> bool:
+    """Brackets and operator chains shallow enough for libcst's parser (see the module docstring)."""
+    depth = operators = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.OP:
+                if token.string in "([{":
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        return False
+                elif token.string in ")]}":
+                    depth -= 1
+                if token.string not in _FLAT:
+                    operators += 1
+            elif token.type == tokenize.NAME and token.string in _OPERATOR_WORDS:
+                operators += 1
+            elif token.type == tokenize.NEWLINE:
+                operators = 0
+            if operators > MAX_OPERATORS:
+                return False
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return False
+    return True
 
 
 class _OlderSpelling(cst.CSTTransformer):
