@@ -113,3 +113,21 @@ def test_nesting_beyond_libcst_s_reach_stays_cb001_without_crashing(
     write(project, "proj/tasks.py", f"from celery import shared_task\n\ntry:\n    pass\nexcept A, B:\n    pass\nx = {deep}\n")
     found, _ = findings(capsys)
     assert found == [("proj/tasks.py", line, "CB001"), ("exit", 1, "")]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="this Python reads the file itself")
+def test_fix_leaves_a_file_in_newer_syntax_alone_and_says_why(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tasks = write(project, "proj/tasks.py", """
+        from celery import shared_task
+
+        @shared_task(serializer="pickle")
+        def refresh():
+            try:
+                return 1
+            except ValueError, TypeError:
+                return 0
+    """)
+    before = tasks.read_text()
+    main(["fix", "--unsafe-fixes"])
+    assert tasks.read_text() == before
+    assert "proj/tasks.py: fix skipped, written in a newer Python's syntax than 3." in capsys.readouterr().err

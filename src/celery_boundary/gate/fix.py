@@ -149,6 +149,11 @@ def _fix_file(shown: str, found: Sequence[Finding], err: TextIO) -> tuple[Change
     except OSError as exc:
         err.write(f"{shown}: fix skipped, cannot be read: {exc.strerror or exc}\n")
         return None, 0
+    if not still_parses(before):  # read by check through libcst (gate/newer_syntax.py): no fix is checked on it
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        err.write(f"{shown}: fix skipped, written in a newer Python's syntax than {version}: run fix under the "
+                  "Python your project runs on\n")
+        return None, 0
     try:
         result = fix_source(before, found)
     except (RecursionError, MemoryError) as exc:  # valid code nested deeper than libcst's stack
