@@ -73,5 +73,5 @@ def test_test_paths_empty_checks_everything(layout: Path, capsys: pytest.Capture
 
 def test_a_test_folder_without_python_files_is_not_counted(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project, "proj/settings.py", 'CELERY_TASK_SERIALIZER = "pickle"\n')
-    write(project, "proj/test/data.json", "{}\n")
+    write(project, "proj/tests/data.json", "{}\n")
     assert run(capsys)[1].splitlines()[-1] == "celery-boundary: 1 finding in 1 of 1 file"

@@ -61,9 +61,9 @@ class Config:
     #: fnmatch patterns of files and directories `celery-boundary check` skips (besides .venv, build, ...).
     exclude: tuple[str, ...] = ()
     #: fnmatch patterns of test suites and examples that `check` and `fix` skip when they walk a folder
-    #: (a path named on the command line is checked); ``[]`` checks them too.
-    test_paths: tuple[str, ...] = ("tests", "test", "t", "examples", "example", "test_*.py",
-                                   "*_test.py", "conftest.py")
+    #: (a path named on the command line is checked); ``[]`` checks them too. Not ``test``: DefectDojo's
+    #: ``dojo/test`` is a Django app of the product (its "Test" model).
+    test_paths: tuple[str, ...] = ("tests", "t", "examples", "example", "test_*.py", "*_test.py", "conftest.py")
     #: Where the configuration came from (None: defaults).
     source: str | None = field(default=None, compare=False)
 
