@@ -113,3 +113,51 @@ def test_a_task_object_given_to_add_periodic_task_is_covered_by_its_decorator_el
             config.add_periodic_task(crontab(minute=0, hour=6), sync)
     """)
     assert [(path, line) for path, line, _ in cb401(capsys)] == [("proj/setup.py", 6)]
+
+
+def test_a_project_helper_that_passes_its_options_on_is_judged_at_each_call(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pypi/warehouse's shape under another name: a function passing **opts on to add_periodic_task,
+    # registered as a Pyramid directive and called from other modules; and a plain helper around
+    # django-celery-beat's PeriodicTask.objects.create imported by a view.
+    write(project, "proj/__init__.py", "")
+    write(project, "proj/tasks.py", """
+        from celery import shared_task
+
+        @shared_task
+        def sync():
+            return None
+    """)
+    write(project, "proj/beat.py", """
+        from django_celery_beat.models import PeriodicTask
+
+        def _schedule_job(config, schedule, func, name=None, **opts):
+            def register():
+                config.registry["celery.app"].add_periodic_task(schedule, func.s(), name=name, **opts)
+            config.action(None, register, order=100)
+
+        def every(interval, task_name, **options):
+            return PeriodicTask.objects.create(interval=interval, task=task_name, **options)
+
+        def includeme(config):
+            config.add_directive("schedule_job", _schedule_job, action_wrap=False)
+    """)
+    write(project, "proj/accounts.py", """
+        from celery.schedules import crontab
+        from proj.tasks import sync
+
+        def includeme(config):
+            config.schedule_job(crontab(minute="*/5"), sync)
+            config.schedule_job(crontab(minute=0), sync, expires=300)
+    """)
+    write(project, "proj/views.py", """
+        def enable(interval):
+            from proj import beat
+            beat.every(interval, "proj.tasks.sync")
+            beat.every(interval, "proj.tasks.sync", expire_seconds=60)
+    """)
+    found = cb401(capsys)
+    assert [(path, line) for path, line, _ in found] == [("proj/accounts.py", 5), ("proj/views.py", 3)]
+    assert found[0][2].startswith("config.schedule_job(...) schedules a periodic task without expiry")
+    assert found[1][2].startswith("beat.every(...) schedules a periodic task without expiry")

@@ -137,6 +137,9 @@ def position(index: ModuleIndex, expr: ast.AST, site: Site) -> str:
         # The first step receives only when the whole pipe does (like the first step of a chain).
         outer = position(index, parent, site)
         return _mutable(expr, RECEIVING) if outer == RECEIVING else LINK
+    if isinstance(parent, ast.Assign) and parent.value is expr and len(parent.targets) == 1 and isinstance(
+            parent.targets[0], ast.Name):
+        return _variable_launch(index, parent.targets[0].id, site)
     if isinstance(parent, ast.keyword):
         call = index.parent(parent)
         if isinstance(call, ast.Call):
@@ -182,6 +185,25 @@ def _position_in_call(index: ModuleIndex, expr: ast.AST, call: ast.Call, site: S
         return _mutable(expr, RECEIVING) if index_of == 1 else LINK
     if isinstance(func, ast.Call) and index.resolve(func.func, site) == "celery.chord":
         return _mutable(expr, RECEIVING)  # chord(header)(body)
+    return UNKNOWN
+
+
+def _variable_launch(index: ModuleIndex, variable: str, site: Site) -> str:
+    """``children = group(...)`` then only ``children.delay()`` (or ``children()``): the canvas held
+    by a variable of the function, assigned once and only launched on its own, is launched on its
+    own (celery's web crawler example); any other use of the variable is not judged here."""
+    scope = next((s for s in reversed(site.scopes) if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))),
+                 None)
+    stores = 0
+    loads: list[ast.Name] = []
+    for node in ast.walk(scope if scope is not None else index.tree):
+        if isinstance(node, ast.Name) and node.id == variable:
+            if isinstance(node.ctx, ast.Load):
+                loads.append(node)
+            else:
+                stores += 1
+    if stores == 1 and loads and all(position(index, load, site) == ALONE for load in loads):
+        return ALONE
     return UNKNOWN
 
 

@@ -64,3 +64,55 @@ def _root(decorator: ast.expr) -> str:
     while isinstance(expr, ast.Attribute):
         expr = expr.value
     return expr.id if isinstance(expr, ast.Name) else ""
+
+
+# --- schedule wrappers (CB401) -------------------------------------------------------------------
+
+#: django-celery-beat's manager methods that make a ``PeriodicTask`` row.
+_ROW_MAKERS = frozenset({"create", "get_or_create", "update_or_create"})
+
+
+def schedule_wrappers(tree: ast.Module, names: Names) -> list[str]:
+    """The project's own ways of scheduling a periodic task for a caller (CB401 judges the caller's
+    expiry): module-level functions whose body calls ``add_periodic_task(...)`` or makes a
+    django-celery-beat ``PeriodicTask`` row and passes on the function's own ``**options`` (so the
+    caller chooses ``expires``), e.g. pypi/warehouse's ``_add_periodic_task(config, schedule, func,
+    **opts)``; and the names such a function is registered under as a Pyramid directive
+    (``config.add_directive("schedule_job", _schedule_job)``, then ``config.schedule_job(...)``).
+    Functions are listed by name, directives as ``.name`` (a method of any receiver)."""
+    found = [stmt.name for stmt in tree.body
+             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and _passes_options_on(stmt, names)]
+    directives = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr == "add_directive" and len(node.args) >= 2:
+            label, function = node.args[0], node.args[1]
+            if isinstance(label, ast.Constant) and isinstance(label.value, str) and label.value.isidentifier() \
+                    and isinstance(function, ast.Name) and function.id in found:
+                directives.append(f".{label.value}")
+    return found + directives
+
+
+def _passes_options_on(function: ast.FunctionDef | ast.AsyncFunctionDef, names: Names) -> bool:
+    options = function.args.kwarg.arg if function.args.kwarg is not None else None
+    if options is None:
+        return False
+    for inner in _walk_body(function):
+        if not (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)):
+            continue
+        spread = any(kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id == options
+                     for kw in inner.keywords)
+        if spread and (inner.func.attr == "add_periodic_task" or _makes_periodic_row(inner.func, names)):
+            return True
+    return False
+
+
+def _makes_periodic_row(func: ast.Attribute, names: Names) -> bool:
+    """``PeriodicTask.objects.create`` (imported from django_celery_beat.models, or a local of that name)."""
+    manager = func.value
+    if func.attr not in _ROW_MAKERS or not (isinstance(manager, ast.Attribute) and manager.attr == "objects"):
+        return False
+    model = manager.value
+    resolved = names.resolve(model, _NO_SCOPES)
+    return resolved == "django_celery_beat.models.PeriodicTask" or isinstance(model, ast.Name) and \
+        model.id == "PeriodicTask"

@@ -295,7 +295,14 @@ def beat_model(index: ModuleIndex, model: ast.expr, site: Site) -> str | None:
 def _get_model(expr: ast.expr) -> str | None:
     if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get_model"):
         return None
+    # ``get_model(app_label, model_name=None)``, positional or by keyword (django.apps.apps, or the
+    # historical registry a data migration receives).
     words = [_string(arg) for arg in expr.args]
+    given = {kw.arg: _string(kw.value) for kw in expr.keywords if kw.arg in ("app_label", "model_name")}
+    if "app_label" in given and not words:
+        words = [given["app_label"]]
+    if "model_name" in given and len(words) == 1:
+        words.append(given["model_name"])
     if words[:1] == ["django_celery_beat"] and len(words) == 2 and words[1]:
         return f"django_celery_beat.models.{words[1]}"
     if len(words) == 1 and words[0] and words[0].startswith("django_celery_beat."):

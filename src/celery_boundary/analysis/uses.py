@@ -178,6 +178,26 @@ def _locally_imported_uses(index: ModuleIndex, roots: frozenset[str]) -> list[Us
     return found
 
 
+def resolve_imported(index: ModuleIndex, expr: ast.expr, site: Site) -> str | None:
+    """``index.resolve``, also through an import made inside an enclosing function
+    (``def enable(): from proj import beat; beat.every(...)`` -> ``proj.beat.every``)."""
+    resolved = index.resolve(expr, site)
+    if resolved is not None:
+        return resolved
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name) or not site.scopes:
+        return None
+    bound = index.memo.get("local_imports")
+    if not isinstance(bound, dict):
+        bound = index.memo["local_imports"] = _local_imports(index)
+    target = next((bound[(id(scope), expr.id)] for scope in reversed(site.scopes) if (id(scope), expr.id) in bound),
+                  None)
+    return None if target is None else ".".join([target, *reversed(parts)])
+
+
 def _local_imports(index: ModuleIndex) -> dict[tuple[int, str], str]:
     """(id of the function, name it binds) -> the dotted path a function-level import binds it to."""
     bound: dict[tuple[int, str], str] = {}

@@ -48,7 +48,8 @@ def might_apply(text: str, settings: RuleSettings) -> bool:
     lowered = text.lower()
     if _KEYWORDS.search(lowered):
         return True
-    return any(name.rsplit(".", 1)[-1].lower() in lowered for name in settings.task_decorators)
+    return any(name.rsplit(".", 1)[-1].lower() in lowered
+               for name in (*settings.task_decorators, *settings.periodic_wrappers))
 
 
 def check_tree(tree: ast.Module, settings: RuleSettings | None = None) -> list[Finding]:

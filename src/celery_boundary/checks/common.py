@@ -16,6 +16,8 @@ class RuleSettings:
     """The options the rules read, from ``[tool.celery_boundary]`` and the ``--cb-*`` flags."""
 
     task_decorators: frozenset[str] = frozenset()
+    #: CB401: functions (dotted names) and directives (``.name``) that schedule for their caller.
+    periodic_wrappers: frozenset[str] = frozenset()
     #: Serializer names accepted deliberately although they execute code (e.g. a signed pickle).
     trusted_serializers: frozenset[str] = frozenset()
     max_task_statements: int = Config.max_task_statements
@@ -29,6 +31,7 @@ class RuleSettings:
     def from_config(cls, config: Config) -> RuleSettings:
         return cls(
             task_decorators=frozenset(config.task_decorators),
+            periodic_wrappers=frozenset(config.periodic_wrappers),
             trusted_serializers=frozenset(config.trusted_serializers),
             max_task_statements=config.max_task_statements,
             max_task_branches=config.max_task_branches,

@@ -24,8 +24,10 @@ from typing import Final
 
 from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.index import ModuleIndex, Site
-from celery_boundary.analysis.symbols import last_name
+from celery_boundary.analysis.factories import schedule_wrappers
+from celery_boundary.analysis.symbols import LOCAL, last_name
 from celery_boundary.analysis.project import Project
+from celery_boundary.analysis.uses import resolve_imported
 from celery_boundary.analysis.schedulers import (
     CELERY,
     DATABASE,
@@ -61,6 +63,9 @@ class _Context:
     dicts: dict[str, ast.expr]
     #: The beat scheduler the module configures (``analysis.schedulers``), or None.
     scheduler: str | None = None
+    #: Schedule wrappers (``analysis.factories.schedule_wrappers``): dotted names, ``<local>.name``
+    #: for the module's own, ``.name`` for a directive.
+    wrappers: frozenset[str] = frozenset()
 
 
 def _module_dicts(tree: ast.Module) -> dict[str, ast.expr]:
@@ -80,7 +85,7 @@ def is_schedule_setting(name: str) -> bool:
 def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     names = {t.name for t in index.tasks.values() if "expires" in t.options}
     names |= {t.task_name for t in index.tasks.values() if "expires" in t.options and t.task_name}
-    expiring = _Context(names, _module_dicts(index.tree), module_scheduler(index))
+    expiring = _Context(names, _module_dicts(index.tree), module_scheduler(index), _wrappers(index, settings))
     yield from crontab_fields.check(index, CRONTAB_WITHOUT_MINUTE)
     if expiring.scheduler is not None:
         for entry in expiry_sites(index):
@@ -143,6 +148,45 @@ def _check_call(index: ModuleIndex, site: Site, expiring: _Context) -> Iterator[
         yield from _check_add_periodic_task(index, call, site, expiring)
     elif method in _DB_CREATE or method == "PeriodicTask":
         yield from _check_database_entry(index, call, site)
+    elif expiring.wrappers and method is not None:
+        yield from _check_wrapper_call(index, call, site, expiring)
+
+
+def _wrappers(index: ModuleIndex, settings: RuleSettings) -> frozenset[str]:
+    """The project's schedule wrappers (found by ``check``'s scan or configured) and the module's own."""
+    calls = (site.node for site in index.calls)
+    if not any(isinstance(call, ast.Call) and last_name(call.func) in _SCHEDULING for call in calls):
+        return settings.periodic_wrappers
+    own = schedule_wrappers(index.tree, index.names)
+    return settings.periodic_wrappers | {name if name.startswith(".") else f"{LOCAL}.{name}" for name in own}
+
+
+_SCHEDULING = frozenset({"add_periodic_task", "create", "get_or_create", "update_or_create"})
+
+
+def _check_wrapper_call(index: ModuleIndex, call: ast.Call, site: Site, expiring: _Context) -> Iterator[Finding]:
+    """``schedule_every(crontab(minute=0), refresh)`` or a directive ``config.schedule(...)`` that
+    passes its ``**options`` on to ``add_periodic_task`` / ``PeriodicTask.objects.create``."""
+    func = call.func
+    resolved = resolve_imported(index, func, site)
+    directive = isinstance(func, ast.Attribute) and f".{func.attr}" in expiring.wrappers
+    if not directive and (resolved is None or resolved not in expiring.wrappers):
+        return
+    if site.scopes and any(isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and
+                           f"{LOCAL}.{scope.name}" in expiring.wrappers for scope in site.scopes):
+        return  # a wrapper calling another passes its own caller's options on
+    keywords = {kw.arg for kw in call.keywords}
+    if EXPIRES in keywords or EXPIRE_SECONDS in keywords or None in keywords:
+        return
+    for arg in call.args:
+        task = index.task_of(arg, site) if isinstance(arg, (ast.Name, ast.Attribute)) else None
+        if task is not None and EXPIRES in task.options:
+            return
+    spelled = ast.unparse(func)
+    yield report(call, CODE, (
+        f"{spelled}(...) schedules a periodic task without expiry (it passes its keywords on to "
+        f"add_periodic_task or a PeriodicTask row): {_WHY}; pass {_option(expiring.scheduler)}=<seconds, "
+        "at most the period>" + _db_note(expiring.scheduler)))
 
 
 #: django-celery-beat's model: a row is a schedule entry; ``expires`` (a datetime) or
@@ -176,6 +220,11 @@ def _check_database_entry(index: ModuleIndex, call: ast.Call, site: Site) -> Ite
         "most the period> (or expires=<datetime>)"))
 
 
+def _spelled(expr: ast.expr) -> str:
+    text = ast.unparse(expr)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_schedule(value: ast.expr, expiring: _Context) -> Iterator[Finding]:
     if isinstance(value, ast.Name) and value.id in expiring.dicts:  # ``beat_schedule = SCHEDULE``
         value = expiring.dicts[value.id]
@@ -204,7 +253,8 @@ def _check_entry(key: ast.expr, entry: ast.expr, expiring: _Context) -> Iterator
     if name is not None and (name in expiring.tasks or name.rsplit(".", 1)[-1] in expiring.tasks):
         return
     # A key computed at run time (``f"sync-{source}"``, a loop variable): the task names the entry.
-    label = repr(string_of(key)) if string_of(key) is not None else f"for task {name!r}" if name else "(computed)"
+    # A task computed too (``task_type.dotted_path``): its expression names it.
+    label = repr(string_of(key)) if string_of(key) is not None else f"for task {name or _spelled(task)!r}"
     if top_level is not None:
         yield report(key, CODE, (
             f"beat entry {label} puts expires at the top level, where celery.beat's ScheduleEntry "

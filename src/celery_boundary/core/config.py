@@ -43,6 +43,9 @@ class Config:
     preserializers_with_subclasses: tuple[str, ...] = ()
     #: Dotted names of user decorators that create Celery tasks.
     task_decorators: tuple[str, ...] = ()
+    #: Dotted names of project functions that schedule a periodic task for their caller, who chooses
+    #: ``expires`` (CB401 judges each call); ``check`` finds those it reads by itself.
+    periodic_wrappers: tuple[str, ...] = ()
     #: "error" reports values that arrive as another type (celery-lossy); "off" silences them.
     lossy: str = "error"
     #: CB301 thresholds: a task body above any of these holds business logic.
@@ -57,6 +60,10 @@ class Config:
     unknown_task_names: str = "near"
     #: fnmatch patterns of files and directories `celery-boundary check` skips (besides .venv, build, ...).
     exclude: tuple[str, ...] = ()
+    #: fnmatch patterns of test suites and examples that `check` and `fix` skip when they walk a folder
+    #: (a path named on the command line is checked); ``[]`` checks them too. Not ``test``: DefectDojo's
+    #: ``dojo/test`` is a Django app of the product (its "Test" model).
+    test_paths: tuple[str, ...] = ("tests", "t", "examples", "example", "test_*.py", "*_test.py", "conftest.py")
     #: Where the configuration came from (None: defaults).
     source: str | None = field(default=None, compare=False)
 
@@ -70,7 +77,7 @@ class Config:
 
 _FIELDS: Final = {f.name: f for f in fields(Config) if f.name != "source"}
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"lossy": ("error", "off"), "unknown_task_names": ("near", "all")}
-_PATTERNS: Final = frozenset({"exclude"})  # lists of fnmatch patterns, not dotted names
+_PATTERNS: Final = frozenset({"exclude", "test_paths"})  # lists of fnmatch patterns, not dotted names
 
 
 def parse(table: dict[str, Any], source: str = "<config>") -> Config:

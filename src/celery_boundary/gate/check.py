@@ -19,7 +19,7 @@ from celery_boundary.analysis import project
 from celery_boundary.core import config as config_module
 from celery_boundary.gate import baseline as baseline_module
 from celery_boundary.gate import report_html
-from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, read_source, resolved
+from celery_boundary.gate.files import discover, discover_project, display, display_link, read_source, resolved
 from celery_boundary.gate.factory_scan import with_project_factories
 from celery_boundary.gate.engine import (NOT_CHECKED, FileResult, Progress, check_files, facts_of, iter_findings,
                                          might_apply, not_checked, rule_settings)
@@ -58,10 +58,12 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     if options.jobs < 0:
         raise UsageError(f"--jobs must be 0 (automatic) or a positive number, not {options.jobs}")
     accepted = baseline_module.load_baseline(options.baseline) if options.baseline else None
-    files, odd = discover_with_skips(options.paths, (*settings.exclude, *options.exclude))
+    files, odd, left_out = discover_project(options.paths, (*settings.exclude, *options.exclude),
+                                            settings.test_paths)
     warn_missing_app(settings, err)
     # Task factories of the whole project, also when only some files are named (pre-commit).
-    excluded = (*settings.exclude, *options.exclude)
+    # Uses in test suites and examples are not the product's: the project pass reads neither.
+    excluded = (*settings.exclude, *options.exclude, *settings.test_paths)
     others = outside_files(files, settings, excluded)  # walked once: the factory scan and the project pass
     settings = with_project_factories([*files, *others], settings)
 
@@ -118,7 +120,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     if not options.quiet:
         err.write(Summary(findings, len(files) + len(odd), options.format,
                           None if accepted is None else found - len(findings), options.baseline,
-                          options.output).line())
+                          options.output, left_out, [skip.path for skip in skips]).line())
     return 1 if findings else 0
 
 

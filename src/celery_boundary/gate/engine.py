@@ -131,9 +131,23 @@ def _parse(text: str, shown: str) -> tuple[ast.Module | None, str, int]:
             return ast.parse(text, filename=shown), "", 1
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None)
-        return None, f"cannot be parsed (line {line}): {getattr(exc, 'msg', exc)}", line or 1
+        newer, valid = _parse_newer(text)
+        if newer is not None:
+            return newer, "", 1
+        why = f"cannot be parsed (line {line}): {getattr(exc, 'msg', exc)}"
+        if valid:  # a newer Python's syntax that the rewrite does not cover
+            why += (f" (valid in a newer Python than {sys.version_info.major}.{sys.version_info.minor}, "
+                    "which runs celery-boundary: run it under the Python your project runs on)")
+        return None, why, line or 1
     except (RecursionError, MemoryError) as exc:  # valid code nested deeper than the parser's stack
         return None, f"too deeply nested for Python's parser ({type(exc).__name__})", 1
+
+
+def _parse_newer(text: str) -> tuple[ast.Module | None, bool]:
+    """A file in a newer Python's syntax, read through libcst (``gate.newer_syntax``)."""
+    from celery_boundary.gate.newer_syntax import parse_newer  # libcst: imported only when needed
+
+    return parse_newer(text)
 
 
 def _facts(tree: ast.Module, path: Path, shown: str, lines: list[str], config: Config,

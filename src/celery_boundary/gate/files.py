@@ -2,6 +2,10 @@
 directories and the ``exclude`` patterns (fnmatch, matched against the name and the relative path, as
 flake8's ``--exclude`` does). A file named explicitly on the command line is always checked.
 
+Test suites and examples (``test_paths``: ``tests``, ``t``, ``examples``, ``test_*.py`` ...) are left
+out of a walk too, and counted by the pattern that matched, for the summary line; a folder named on
+the command line that is itself one of them (``check tests/``) is walked whole.
+
 Only regular files are read: a FIFO, a socket or a device named ``x.py`` would block or never end, and
 a dangling link or a link loop has nothing to read. Those are returned as skipped, with the reason, and
 ``check`` reports them as CB001 (a file not checked). ``read_source`` opens without blocking and checks
@@ -40,15 +44,25 @@ def discover(paths: Sequence[str], exclude: Iterable[str] = ()) -> list[Path]:
     return discover_with_skips(paths, exclude)[0]
 
 
-def discover_with_skips(paths: Sequence[str], exclude: Iterable[str] = ()) -> tuple[list[Path], list[Skipped]]:
+def discover_with_skips(paths: Sequence[str], exclude: Iterable[str] = (),
+                        tests: Sequence[str] = ()) -> tuple[list[Path], list[Skipped]]:
     """(every regular .py file under ``paths``, every .py path found but not readable as a file)."""
+    files, skipped, _ = discover_project(paths, exclude, tests)
+    return files, skipped
+
+
+def discover_project(paths: Sequence[str], exclude: Iterable[str] = (),
+                     tests: Sequence[str] = ()) -> tuple[list[Path], list[Skipped], dict[str, int]]:
+    """``discover_with_skips``, and how many .py files each pattern of ``tests`` left out."""
     patterns = (*DEFAULT_EXCLUDE, *exclude)
     found: dict[Path, None] = {}
     skipped: dict[Path, str] = {}
+    left_out: dict[str, int] = {}
     for raw in paths or (".",):
         root = Path(raw)
         if root.is_dir():
-            files, odd = _walk(root, patterns)
+            named = any(_matching(Path(part), tests) for part in (*root.parts, resolved(root).name))
+            files, odd = _walk(root, patterns, () if named else tuple(tests), left_out)
             found.update(dict.fromkeys(files))
             skipped.update(odd)
         elif os.path.lexists(root):
@@ -59,19 +73,31 @@ def discover_with_skips(paths: Sequence[str], exclude: Iterable[str] = ()) -> tu
                 skipped[root] = problem
         else:
             raise UsageError(f"{raw}: no such file or directory")
-    return list(found), sorted(skipped.items())
+    return list(found), sorted(skipped.items()), left_out
 
 
-def _walk(root: Path, patterns: tuple[str, ...]) -> tuple[list[Path], dict[Path, str]]:
+def _walk(root: Path, patterns: tuple[str, ...], tests: tuple[str, ...] = (),
+          left_out: dict[str, int] | None = None) -> tuple[list[Path], dict[Path, str]]:
     result: list[Path] = []
     skipped: dict[Path, str] = {}
+    counts = left_out if left_out is not None else {}
     # os.walk does not follow links to folders (followlinks=False): a link loop is never entered.
     for folder, dirs, files in os.walk(root):
         base = Path(folder)
         dirs[:] = sorted(d for d in dirs if not _excluded(base / d, patterns))
+        for name in [d for d in dirs if _matching(base / d, tests)]:
+            dirs.remove(name)
+            pattern = _matching(base / name, tests)
+            inside = len(_walk(base / name, patterns)[0])
+            if pattern is not None and inside:  # a folder of fixtures with no .py file is no test code
+                counts[pattern] = counts.get(pattern, 0) + inside
         for name in sorted(files):
             path = base / name
             if not name.endswith(".py") or _excluded(path, patterns):
+                continue
+            pattern = _matching(path, tests)
+            if pattern is not None:
+                counts[pattern] = counts.get(pattern, 0) + 1
                 continue
             problem = why_not_regular(path)
             if problem is None:
@@ -118,9 +144,14 @@ def resolved(path: Path) -> Path:
 
 
 def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
+    return _matching(path, patterns) is not None
+
+
+def _matching(path: Path, patterns: Iterable[str]) -> str | None:
+    """The first pattern that matches the path's name or its relative path."""
     text = path.as_posix()
     text = text[2:] if text.startswith("./") else text
-    return any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(text, p) for p in patterns)
+    return next((p for p in patterns if fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(text, p)), None)
 
 
 def display_link(path: Path) -> str:

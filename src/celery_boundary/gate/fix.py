@@ -69,11 +69,11 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     unsafe = {code for code in wanted if rules.get(code).fix is rules.FixSafety.UNSAFE}
     applied = wanted if options.unsafe_fixes else wanted - unsafe
     excluded = (*settings.exclude, *options.exclude)
-    files, odd = discover_with_skips(options.paths, excluded)
+    files, odd = discover_with_skips(options.paths, excluded, settings.test_paths)
     for path, reason in odd:
         err.write(f"{display_link(path)}: skipped, {reason}\n")
     # The project's task factories, as `check` finds them: the same findings, the same tasks.
-    others = outside_files(files, settings, excluded)  # walked once
+    others = outside_files(files, settings, (*excluded, *settings.test_paths))  # walked once
     scanned = with_project_factories([*files, *others], settings)
     factories = frozenset(scanned.task_decorators) - frozenset(settings.task_decorators)
     settings = scanned
@@ -152,6 +152,11 @@ def _fix_file(shown: str, found: Sequence[Finding], err: TextIO,
         before = read_source(Path(shown))
     except OSError as exc:
         err.write(f"{shown}: fix skipped, cannot be read: {exc.strerror or exc}\n")
+        return None, 0
+    if not still_parses(before):  # read by check through libcst (gate/newer_syntax.py): no fix is checked on it
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        err.write(f"{shown}: fix skipped, written in a newer Python's syntax than {version}: run fix under the "
+                  "Python your project runs on\n")
         return None, 0
     try:
         result = fix_source(before, found, celery)

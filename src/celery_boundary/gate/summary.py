@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from celery_boundary.core import rules
@@ -26,6 +26,10 @@ class Summary:
     accepted: int | None = None
     baseline: Path | None = None
     output: Path | None = None
+    #: .py files left out of the walk as test suites or examples, by the ``test_paths`` pattern.
+    left_out: Mapping[str, int] = field(default_factory=dict)
+    #: Files not checked (CB001): what they define is missing from the project-wide rules too.
+    unchecked: Sequence[str] = ()
 
     def line(self) -> str:
         """``celery-boundary: 2 findings in 1 of 3 files; 4 accepted by the baseline (b.json); wrote the
@@ -34,6 +38,17 @@ class Summary:
         parts = [f"{plural(len(self.findings), 'finding')} in {where} of {plural(self.files, 'file')}"]
         if self.accepted is not None:
             parts.append(f"{self.accepted} accepted by the baseline ({self.baseline})")
+        if self.unchecked:
+            names = ", ".join(self.unchecked[:3]) + (f" and {len(self.unchecked) - 3} more"
+                                                     if len(self.unchecked) > 3 else "")
+            parts.append(f"{plural(len(self.unchecked), 'file')} not checked ({names}): the project-wide "
+                         "rules did not see the tasks and uses in them either")
+        if self.left_out:
+            counts = ", ".join(f"{pattern} {count}" for pattern, count in
+                               sorted(self.left_out.items(), key=lambda item: (-item[1], item[0])))
+            total = sum(self.left_out.values())
+            parts.append(f"{plural(total, 'test or example file')} not checked ({counts}; "
+                         "test_paths = [] checks them)")
         if self.output is not None:
             parts.append(f"wrote the {self.format} report to {self.output}")
         return "celery-boundary: " + "; ".join(parts) + "\n"

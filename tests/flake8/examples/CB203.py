@@ -64,6 +64,26 @@ app.conf.beat_schedule = {
 }
 
 
+@app.task(ignore_result=True)
+def crawl(url, depth=0):
+    # a crawler fanning out to itself through a variable launched on its own: nothing is chained after it
+    found = [f"{url}/{i}" for i in range(3)] if depth < 2 else []
+    children = group(crawl.s(link, depth + 1) for link in found)
+    children.delay()
+
+
+@app.task(ignore_result=True)
+def crawl_then_count(url, depth=0):
+    group(crawl_then_count.s(url, depth + 1) for _ in range(2)).delay()  # CB203 (chained after below)
+
+
+@app.task(ignore_result=True)
+def fire_and_forget_elsewhere(ids):
+    group(add.s(i, i) for i in ids).delay()  # CB203 (ignore_result does not tell who is chained after it)
+
+
 def view(x):
     chain(add.s(x, 1), add.s(2)).delay()  # not inside a task
     dispatcher.delay([x])
+    crawl.delay("https://example.org")
+    chain(crawl_then_count.s("https://example.org"), add.s(1)).delay()

@@ -103,3 +103,26 @@ def forwards(apps, schema_editor):
         name="m3", defaults={"task": "proj.tasks.tick"})
     Other = apps.get_model("shop", "Order")
     Other.objects.create(name="m4", task="not a periodic task")
+
+
+class IntervalSource:
+    """A model method looking the model up by keyword in django.apps.apps (mayan-edms's shape)."""
+
+    def create(self, every):
+        from django.apps import apps as registry
+
+        Periodic = registry.get_model(app_label="django_celery_beat", model_name="PeriodicTask")
+        Periodic.objects.create(name="source-1", task="proj.tasks.tick", interval=every)  # CB401
+        registry.get_model("django_celery_beat", model_name="PeriodicTask").objects.create(  # CB401
+            name="source-2", task="proj.tasks.tick")
+
+
+def schedule_every(sender, seconds, signature, **options):
+    """The project's own helper: its caller chooses the expiry through **options."""
+    sender.add_periodic_task(seconds, signature, **options)
+
+
+def setup_with_helper(sender):
+    schedule_every(sender, 30.0, tick.s())  # CB401
+    schedule_every(sender, 30.0, tick.s(), expires=25)
+    schedule_every(sender, 30.0, self_expiring)

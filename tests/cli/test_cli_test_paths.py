@@ -1,0 +1,77 @@
+"""Test suites and examples (``test_paths``): ``check`` skips them when it walks a folder, counts them
+in the summary line, and leaves their uses of tasks out of the project-wide rules; a folder named on
+the command line is checked whole, and ``test_paths = []`` checks everything (shapes of celery's
+``t/unit`` pickle settings, ``examples/`` and a test launching a chain-only task directly)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from celery_boundary.cli import main
+from cli_helpers import write
+
+
+@pytest.fixture
+def layout(project: Path) -> Path:
+    write(project, "proj/__init__.py", "")
+    write(project, "proj/tasks.py", """
+        from celery import chain, shared_task
+
+        @shared_task
+        def fetch(url):
+            return url
+
+        @shared_task
+        def total(page):
+            return len(page)
+
+        def start(url):
+            chain(fetch.s(url), total.s()).delay()
+    """)
+    write(project, "proj/settings.py", 'CELERY_TASK_SERIALIZER = "pickle"\n')
+    write(project, "tests/test_tasks.py", """
+        from proj.tasks import total
+
+        def test_total():
+            assert total("ab") == 2
+            total.delay("ab")
+    """)
+    write(project, "t/unit/conftest.py", 'CELERY_RESULT_SERIALIZER = "pickle"\n')
+    write(project, "examples/demo.py", 'CELERY_RESULT_SERIALIZER = "pickle"\n')
+    return project
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[list[tuple[str, str]], str]:
+    main(["check", "--format", "json", "--select", "CB101,CB202", *args])
+    captured = capsys.readouterr()
+    return sorted((f["path"], f["code"]) for f in json.loads(captured.out)), captured.err
+
+
+def test_a_walk_skips_tests_and_examples_and_the_summary_counts_them(
+    layout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    found, err = run(capsys)
+    # total.delay() in the test does not count as a launch: total stays a chain-only link (CB202).
+    assert found == [("proj/settings.py", "CB101"), ("proj/tasks.py", "CB202")]
+    assert err.splitlines()[-1] == ("celery-boundary: 2 findings in 2 of 3 files; 3 test or example files "
+                                    "not checked (examples 1, t 1, tests 1; test_paths = [] checks them)")
+
+
+def test_a_test_folder_named_on_the_command_line_is_checked(layout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "t/unit")[0] == [("t/unit/conftest.py", "CB101")]
+
+
+def test_test_paths_empty_checks_everything(layout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(layout, "pyproject.toml", "[tool.celery_boundary]\ntest_paths = []\n")
+    found, err = run(capsys)
+    assert found == [("examples/demo.py", "CB101"), ("proj/settings.py", "CB101"), ("t/unit/conftest.py", "CB101")]
+    assert "not checked" not in err
+
+
+def test_a_test_folder_without_python_files_is_not_counted(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project, "proj/settings.py", 'CELERY_TASK_SERIALIZER = "pickle"\n')
+    write(project, "proj/tests/data.json", "{}\n")
+    assert run(capsys)[1].splitlines()[-1] == "celery-boundary: 1 finding in 1 of 1 file"
