@@ -41,11 +41,11 @@ def test_noqa_silences_only_the_named_code() -> None:
     assert rows == {(4, "CB101"), (15, "CB201"), (19, "CB301")}
 
 
-def test_cb301_is_opt_in_but_on_when_cb_is_selected() -> None:
+def test_cb301_is_on_by_default_and_can_be_ignored() -> None:
     default, _ = flake8(str(NOQA))
-    assert (19, "CB301") not in default and (15, "CB201") in default
-    selected, _ = flake8("--extend-select", "CB301", str(NOQA))
-    assert (19, "CB301") in selected
+    assert (19, "CB301") in default and (15, "CB201") in default
+    ignored, _ = flake8("--extend-ignore", "CB301", str(NOQA))
+    assert (19, "CB301") not in ignored and (15, "CB201") in ignored
 
 
 def test_options_reach_the_rules() -> None:
