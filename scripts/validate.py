@@ -14,7 +14,7 @@ For each project directory (a checkout of someone else's code, outside this repo
   ``follow_imports = silent``), cold cache, plain and with ``plugins = celery_boundary.mypy`` -
   internal errors (``INTERNAL ERROR``, a traceback, ``[celery-internal]``), the errors that only
   the plugin run reports, and the time ratio;
-* the census of task bodies (statements, branches, loops, depth as CB301 measures them), over
+* the census of task bodies (the business logic CB301 reads, its weight per task), over
   every task the index finds, and decorators that look like task decorators but were not taken
   for one (candidates for missed tasks).
 
@@ -228,7 +228,7 @@ def _mypy_errors(output: str) -> set[tuple[str, int, str, str]]:
 
 
 def census(report: Report, root: Path, files: list[Path]) -> None:
-    """Measure every task body as CB301 does (with the project's task factories, as ``check`` finds
+    """Read every task body as CB301 does (with the project's task factories, as ``check`` finds
     them); list decorators that look like tasks but are not."""
     from celery_boundary.analysis.index import build_index
     from celery_boundary.core.config import Config
@@ -254,8 +254,9 @@ def census(report: Report, root: Path, files: list[Path]) -> None:
         for task in index.every_task:
             if task.function is None:
                 continue
-            size = measure_task(task)
-            report.tasks.append({"where": f"{where}:{task.function.lineno}", "name": task.name, **asdict(size)})
+            logic = measure_task(task)
+            report.tasks.append({"where": f"{where}:{task.function.lineno}", "name": task.name,
+                                 "score": logic.score, **asdict(logic)})
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(node) not in known:
                 for deco in node.decorator_list:
@@ -291,25 +292,27 @@ def markdown(reports: list[Report]) -> str:
         blocked = "; ".join(k for k in r.mypy if k.endswith("_blocked")) or "-"
         out.append(f"| {r.name} | {r.mypy.get('errors_plain', '-')} | {r.mypy.get('errors_plugin', '-')} | "
                    f"{r.mypy.get('codes_only_with_plugin', {})} | {blocked} |")
-    out += ["", "## Task bodies as CB301 measures them (all tasks found)", ""] + census_table(reports)
+    out += ["", "## Task bodies as CB301 reads them (all tasks found)", ""] + census_table(reports)
     crashes = [f"- {r.name}: {c}" for r in reports for c in r.crashes]
     out += ["", "## Crashes", ""] + (crashes or ["none"])
     return "\n".join(out) + "\n"
 
 
 def census_table(reports: list[Report]) -> list[str]:
-    tasks = [t for r in reports for t in r.tasks]
-    if not tasks:
-        return ["no tasks found"]
-    rows = ["| measure | p50 | p75 | p90 | p95 | max | tasks above default |", "|---|---:|---:|---:|---:|---:|---:|"]
-    defaults = {"statements": 12, "branches": 3, "loops": 1, "depth": 2}
-    for key, limit in defaults.items():
-        values = sorted(int(str(t[key])) for t in tasks)
-        q = statistics.quantiles(values, n=20, method="inclusive") if len(values) > 1 else values * 19
+    """Per project: tasks found, and how many weigh more than CB301's default ``max_task_logic``."""
+    from celery_boundary.core.config import Config
+
+    limit = Config.max_task_logic
+    rows = [f"| project | tasks | weight p50 | p90 | max | above {limit} |", "|---|---:|---:|---:|---:|---:|"]
+    for r in reports:
+        values = sorted(int(str(t["score"])) for t in r.tasks)
+        if not values:
+            continue
+        q = statistics.quantiles(values, n=10, method="inclusive") if len(values) > 1 else values * 9
         above = sum(v > limit for v in values)
-        rows.append(f"| {key} | {q[9]:.0f} | {q[14]:.0f} | {q[17]:.0f} | {q[18]:.0f} | {values[-1]} | "
-                    f"{above} of {len(values)} (> {limit}) |")
-    return rows
+        rows.append(f"| {r.name} | {len(values)} | {q[4]:.0f} | {q[8]:.0f} | {values[-1]} | {above} "
+                    f"({100 * above / len(values):.0f} %) |")
+    return rows if len(rows) > 2 else ["no tasks found"]
 
 
 def validate(root: Path, options: argparse.Namespace) -> Report:

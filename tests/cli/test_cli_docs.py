@@ -59,7 +59,7 @@ def test_the_pre_commit_hooks() -> None:
     assert entry[0] == "celery-boundary"
     build_parser().parse_args([*entry[1:], "some_file.py"])  # pre-commit appends the staged files
     lint = hooks["celery-boundary-flake8"]
-    assert (lint["entry"], lint["args"], lint["language"]) == ("flake8", ["--select=CB", "--extend-ignore=CB301"], "python")
+    assert (lint["entry"], lint["args"], lint["language"]) == ("flake8", ["--select=CB"], "python")
 
 
 def test_the_workflow_uploads_the_sarif_file_the_check_writes() -> None:

@@ -37,10 +37,12 @@ from proj.workers import logged, retryable
 
 
 @retryable(name="pairs", max_retries=3)
-def pairs(ids):
-    for i in ids:
-        for j in ids:
-            print(i, j)
+def pairs(rows):
+    for row in rows:
+        if row.kind == "bulk" and row.total > 10:
+            row.price = row.total * 2
+            row.tax = row.price * 0.2
+            row.label = "big" if row.total > 100 else "small"
 
 
 @logged

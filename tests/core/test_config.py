@@ -29,7 +29,7 @@ trust-any = false
 preserializers = ["proj.models.Address"]
 task_decorators = ["proj.tasks.job"]
 lossy = "off"
-max_task_statements = 20
+max_task_logic = 20
 """,
     )
     sub = tmp_path / "proj" / "deep"
@@ -41,7 +41,7 @@ max_task_statements = 20
     assert loaded.preserializers == ("proj.models.Address",)
     assert loaded.task_decorators == ("proj.tasks.job",)
     assert loaded.lossy == "off"
-    assert loaded.max_task_statements == 20
+    assert loaded.max_task_logic == 20
     assert loaded.source == str(tmp_path / "pyproject.toml")
 
 
@@ -62,12 +62,12 @@ def test_mypy_ini_celery_boundary_section_overrides_the_defaults(tmp_path: Path)
     write(
         tmp_path / "mypy.ini",
         "[mypy]\nstrict = true\n\n[celery_boundary]\nlossy = off\ntrust_any = false\n"
-        "max_task_depth = 5\nserializer = msgpack\n",
+        "max_task_logic = 5\nserializer = msgpack\n",
     )
     loaded = config.load(start=tmp_path)
     default = Config()
-    assert (default.lossy, default.trust_any, default.max_task_depth, default.serializer) == ("error", True, 2, None)
-    assert (loaded.lossy, loaded.trust_any, loaded.max_task_depth, loaded.serializer) == ("off", False, 5, "msgpack")
+    assert (default.lossy, default.trust_any, default.max_task_logic, default.serializer) == ("error", True, 6, None)
+    assert (loaded.lossy, loaded.trust_any, loaded.max_task_logic, loaded.serializer) == ("off", False, 5, "msgpack")
     assert loaded.source == str(tmp_path / "mypy.ini")
 
 
@@ -79,7 +79,7 @@ def test_mypy_ini_celery_boundary_section_overrides_the_defaults(tmp_path: Path)
         ('trust_any = "maybe"', "trust_any must be true or false, not 'maybe'"),
         ("preserializers = 3", "preserializers must be a list of dotted names, not 3"),
         ('preserializers = ["not a name"]', "'not a name' is not a dotted name"),
-        ("max_task_loops = -1", "max_task_loops must be a whole number >= 0, not -1"),
+        ("max_task_logic = -1", "max_task_logic must be a whole number >= 0, not -1"),
         ('app = "proj/celery.py"', "app must be a dotted module name"),
         ('serializer = ""', "serializer must be a non-empty string"),
     ],

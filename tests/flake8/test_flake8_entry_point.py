@@ -41,22 +41,22 @@ def test_noqa_silences_only_the_named_code() -> None:
     assert rows == {(4, "CB101"), (15, "CB201"), (19, "CB301")}
 
 
-def test_cb301_is_opt_in_but_on_when_cb_is_selected() -> None:
+def test_cb301_is_on_by_default_and_can_be_ignored() -> None:
     default, _ = flake8(str(NOQA))
-    assert (19, "CB301") not in default and (15, "CB201") in default
-    selected, _ = flake8("--extend-select", "CB301", str(NOQA))
-    assert (19, "CB301") in selected
+    assert (19, "CB301") in default and (15, "CB201") in default
+    ignored, _ = flake8("--extend-ignore", "CB301", str(NOQA))
+    assert (19, "CB301") not in ignored and (15, "CB201") in ignored
 
 
 def test_options_reach_the_rules() -> None:
-    rows, _ = flake8("--select", "CB301", "--cb-max-task-loops", "5", str(NOQA))
+    rows, _ = flake8("--select", "CB301", "--cb-max-task-logic", "7", str(NOQA))
     assert rows == set()
     rows, _ = flake8("--select", "CB101", "--cb-trusted-serializers", "pickle", str(NOQA))
     assert rows == set()
 
 
 def test_options_are_read_from_flake8_config(tmp_path: Path) -> None:
-    (tmp_path / "setup.cfg").write_text("[flake8]\nselect = CB\ncb-max-task-depth = 5\ncb-max-task-loops = 5\n")
+    (tmp_path / "setup.cfg").write_text("[flake8]\nselect = CB\ncb-max-task-logic = 7\n")
     target = tmp_path / "t.py"
     target.write_text(NOQA.read_text(encoding="utf-8"))
     done = subprocess.run([sys.executable, "-m", "flake8", "--format", "%(row)d:%(code)s", "t.py"],
@@ -73,12 +73,12 @@ def test_tool_celery_boundary_table_is_read(tmp_path: Path) -> None:
 
 
 def test_a_bad_config_is_reported_once_and_does_not_crash(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.celery_boundary]\nmax_task_loops = 'many'\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.celery_boundary]\nmax_task_logic = 'many'\n")
     for name in ("a.py", "b.py"):
         (tmp_path / name).write_text("task_serializer = 'pickle'\n")
     rows, stderr = flake8("--select", "CB", "-j", "1", "a.py", "b.py", cwd=tmp_path)
     assert rows == {(1, "CB101")}  # both files, same row
-    assert stderr.count("max_task_loops") == 1, stderr
+    assert stderr.count("max_task_logic") == 1, stderr
 
 
 def test_plugin_imports_no_heavy_module() -> None:

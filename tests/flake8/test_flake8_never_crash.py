@@ -16,9 +16,8 @@ from celery_boundary.checks import RuleSettings, check_tree
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 SITE = Path(sysconfig.get_paths()["purelib"])
-#: Thresholds at zero and a user decorator make every task path run, not only the reporting ones.
-EAGER = RuleSettings(task_decorators=frozenset({"invoke.task"}), max_task_statements=0, max_task_branches=0,
-                     max_task_loops=0, max_task_depth=0)
+#: A CB301 threshold below zero and a user decorator make every task path run, not only the reporting ones.
+EAGER = RuleSettings(task_decorators=frozenset({"invoke.task"}), max_task_logic=-1)
 
 
 def crashes(paths: Iterable[Path]) -> tuple[int, list[str]]:

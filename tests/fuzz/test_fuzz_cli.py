@@ -28,7 +28,7 @@ def run_check(sources: list[str], *extra: str) -> tuple[int, list[dict[str, obje
     with tempfile.TemporaryDirectory(prefix="cb-fuzz-") as directory:
         root = Path(directory)
         (root / ".git").mkdir()  # config lookup stops here
-        (root / "pyproject.toml").write_text("[tool.celery_boundary]\nmax_task_statements = 0\n")
+        (root / "pyproject.toml").write_text("[tool.celery_boundary]\nmax_task_logic = 0\n")
         package = root / "proj"
         package.mkdir()
         (package / "__init__.py").write_text("")

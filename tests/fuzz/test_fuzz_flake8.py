@@ -22,11 +22,10 @@ from celery_boundary.flake8.plugin import Plugin
 from celery_boundary.checks import RuleSettings
 from celery_sources import celery_modules, grammar_modules, node_modules
 
-#: Zero thresholds and a user decorator: every task runs CB301's reporting path, and a module
+#: A CB301 threshold below zero and a user decorator: every task runs CB301's reporting path, and a module
 #: with ``invoke.task`` gets tasks from a configured decorator too.
 EAGER = RuleSettings(task_decorators=frozenset({"invoke.task", "proj.celery.app.task"}),
-                 trusted_serializers=frozenset({"signed"}), max_task_statements=0,
-                 max_task_branches=0, max_task_loops=0, max_task_depth=0)
+                   trusted_serializers=frozenset({"signed"}), max_task_logic=-1)
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

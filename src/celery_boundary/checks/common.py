@@ -20,10 +20,7 @@ class RuleSettings:
     periodic_wrappers: frozenset[str] = frozenset()
     #: Serializer names accepted deliberately although they execute code (e.g. a signed pickle).
     trusted_serializers: frozenset[str] = frozenset()
-    max_task_statements: int = Config.max_task_statements
-    max_task_branches: int = Config.max_task_branches
-    max_task_loops: int = Config.max_task_loops
-    max_task_depth: int = Config.max_task_depth
+    max_task_logic: int = Config.max_task_logic
     #: CB205: "near" reports a task name close to a registered one, "all" every unknown name.
     unknown_task_names: str = Config.unknown_task_names
 
@@ -33,10 +30,7 @@ class RuleSettings:
             task_decorators=frozenset(config.task_decorators),
             periodic_wrappers=frozenset(config.periodic_wrappers),
             trusted_serializers=frozenset(config.trusted_serializers),
-            max_task_statements=config.max_task_statements,
-            max_task_branches=config.max_task_branches,
-            max_task_loops=config.max_task_loops,
-            max_task_depth=config.max_task_depth,
+            max_task_logic=config.max_task_logic,
             unknown_task_names=config.unknown_task_names,
         )
 

@@ -1,17 +1,27 @@
 """CB301 business logic inside a task body: a task should unpack its arguments, call a service
-function and handle retries. The body is measured (statements, branches, loops, nesting depth);
-any measure above its threshold (``max_task_*`` in the config, ``--cb-max-task-*``) is reported.
+function and handle retries. The body is read for what business logic is made of, and only that is
+counted (``max_task_logic`` in the config, ``--cb-max-task-logic``):
 
-Retry and failure reporting belong to the task and are not counted: an ``except`` clause that calls
-``.retry(...)``, or only logs / returns / raises, is skipped, and a ``try`` whose handlers are all
-such adds no depth. A ``with`` (transaction, lock, tracing span) adds no depth. A leading docstring
-and ``pass`` are not statements. (docs/validation.md, F3: these two causes held 5 of the 8 false
-positives on nine real projects; not counting log calls removed as many true positives as false.)
+* decisions on the data: ``if`` / ``elif`` / ``match`` / conditional expressions / comprehension
+  filters whose test compares or inspects the task's arguments or values it computed;
+* computations: arithmetic on data, aggregation (``sum``, ``Sum``, ``Count``, ``.annotate``, ...);
+* records built: dict literals of three or more keys, models and ``.create(...)`` calls given fields;
+* query clauses: ``.filter`` / ``.exclude`` / ``.where`` with a lookup that is not a plain identity
+  such as ``pk=pk``, joins, groupings, windows, CTEs, annotations, SQLAlchemy ``func.*``; and raw
+  SQL text (each statement weighs three);
+* attributes and items set on the data (``order.status = ...``, ``payload["k"] = ...``).
+
+Plumbing is not counted however long it is: calls into services with the task's arguments,
+retries, ``try`` / ``except`` / logging / metrics, locks and transactions, loops that only dispatch
+or re-queue, function-local imports, docstrings, and transport code whose objects can be named
+(SMTP, MIME messages, HTTP clients and their responses, locks). A guard (an ``if`` without ``else``
+that only returns, raises, continues, logs or retries) is plumbing too. (docs/validation.md, CB301.)
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -24,163 +34,343 @@ CODE: Final = "CB301"
 #: The codes this group reports.
 CODES: Final = (CODE,)
 
-_NESTING = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
+#: What one raw SQL statement weighs: it holds filters, joins and aggregation in one string.
+SQL_WEIGHT: Final = 3
 
 
 @dataclass
-class Measure:
-    statements: int = 0
-    branches: int = 0
-    loops: int = 0
-    depth: int = 0
-    #: Log calls and logger set-ups seen; only the first counts as a statement.
-    logging: int = 0
+class Logic:
+    """The business logic read in one task body."""
 
+    decisions: int = 0
+    computations: int = 0
+    records: int = 0
+    #: Filters on the data, joins, groupings, windows, annotations, SQL functions.
+    queries: int = 0
+    sql: int = 0
+    fields_set: int = 0
 
-@dataclass
-class _Tally(Measure):
-    #: The parameter holding the task instance (``self`` of a bound task or of ``run``), if any.
-    instance: str | None = None
+    @property
+    def score(self) -> int:
+        return (self.decisions + self.computations + self.records + self.queries + self.fields_set
+                + SQL_WEIGHT * self.sql)
 
-
-def measure_body(body: list[ast.stmt], instance: str | None = None) -> Measure:
-    """Measure a task body; ``instance`` names the parameter bound to the task (``bind=True``)."""
-    found = _Tally(instance=instance)
-    _measure(body, 0, found)
-    return Measure(found.statements, found.branches, found.loops, found.depth, found.logging)
+    def describe(self) -> str:
+        parts = [(self.decisions, "branch", "branches", " on the data"),
+                 (self.computations, "computation", "computations", ""),
+                 (self.records, "record", "records", " built"),
+                 (self.queries, "query clause", "query clauses", " (filters, joins, groupings)"),
+                 (self.sql, "raw SQL statement", "raw SQL statements", ""),
+                 (self.fields_set, "field", "fields", " set on objects")]
+        return ", ".join(f"{n} {one if n == 1 else many}{tail}" for n, one, many, tail in parts if n)
 
 
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
-#: ``logging.getLogger`` / celery's ``get_task_logger`` / ``task.get_logger()``: a logger set-up.
-_LOGGER_FACTORIES = frozenset({"getLogger", "get_logger", "get_task_logger"})
+#: Call owners whose arguments are reporting, not logic (loggers, metrics clients, tracing).
+_REPORTERS = ("log", "statsd", "metric", "gauge", "counter", "histogram", "stats", "sentry", "span", "tracer")
+#: Module roots and constructors whose objects are transport (mail, HTTP, sockets) or locks.
+_TRANSPORT_ROOTS = frozenset({"smtplib", "requests", "httpx", "urllib", "urllib3", "aiohttp", "http", "socket",
+                              "ssl", "boto3", "botocore", "paramiko", "ftplib", "imaplib", "poplib", "pycurl"})
+_TRANSPORT_CALLS = frozenset({"SMTP", "SMTP_SSL", "LMTP", "EmailMessage", "EmailMultiAlternatives",
+                              "EmailMultiRelated", "get_connection", "Session", "Client", "AsyncClient",
+                              "PoolManager", "HTTPConnection", "HTTPSConnection", "urlopen", "Request",
+                              "Message"})
+#: Keyword arguments that schedule or configure a call: arithmetic in them is plumbing.
+_SCHEDULING = frozenset({"countdown", "eta", "expires", "timeout", "max_retries", "retry_backoff", "headers",
+                         "extra", "blocking_timeout", "ttl", "delay"})
+_AGGREGATES = frozenset({"sum", "Sum", "Count", "Avg", "Max", "Min", "StdDev", "Variance", "Coalesce",
+                         "Counter", "groupby", "fsum", "mean", "median"})
+_FILTERS = frozenset({"filter", "exclude", "where", "filter_by", "having"})
+#: Clauses that shape a query beyond fetching rows: joins, groupings, windows, CTEs, annotations.
+_CLAUSES = frozenset({"join", "outerjoin", "group_by", "over", "cte", "subquery", "union", "union_all",
+                      "select_from", "annotate", "aggregate"})
+_CREATES = frozenset({"create", "get_or_create", "update_or_create"})
+_SQL = re.compile(r"\b(select\b[\s\S]+\bfrom|update\s+\S+\s+set|insert\s+into|delete\s+from|"
+                  r"with\s+\w+\s+as\s*\()\b", re.IGNORECASE)
+_TIMERS = ("start", "begin", "elapsed", "duration", "t0", "tic")
 
 
-def _is_logging(stmt: ast.stmt) -> bool:
-    """``logger.info(...)`` / ``log.debug(...)`` / ``logging.warning(...)``, or a logger set-up
-    (``log = task_log.bind(pk=pk)``, ``logger = get_task_logger(__name__)``): reporting, not logic."""
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-        value = stmt.value
-        if not isinstance(value, ast.Call):
-            return False
-        func = value.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if name in _LOGGER_FACTORIES:
-            return True
-        return name == "bind" and isinstance(func, ast.Attribute) and _names_a_logger(func.value)
-    if not isinstance(stmt, ast.Expr) or not isinstance(stmt.value, ast.Call):
-        return False
-    func = stmt.value.func
-    return isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS and _names_a_logger(func.value)
+def _dotted(expr: ast.expr) -> list[str]:
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+    elif isinstance(expr, ast.Call):
+        parts.extend(reversed(_dotted(expr.func)))
+    return list(reversed(parts))
 
 
-def _names_a_logger(expr: ast.expr) -> bool:
-    owner = expr.attr if isinstance(expr, ast.Attribute) else getattr(expr, "id", "")
-    return isinstance(owner, str) and "log" in owner.lower()
+def _stored(target: ast.expr) -> Iterator[str]:
+    for node in ast.walk(target):
+        if isinstance(node, ast.Name):
+            yield node.id
 
 
-def _measure(body: list[ast.stmt], depth: int, found: _Tally) -> None:
-    for stmt in body:
-        if isinstance(stmt, ast.Pass):
-            continue
-        if _is_logging(stmt):
-            # Reporting is one thing a task does, however many lines it spends on it: the first log
-            # call counts, the rest do not (docs/validation.md F3: readthedocs, kuma, saleor).
-            found.logging += 1
-            if found.logging > 1:
-                continue
-        if isinstance(stmt, ast.If) and _hands_off_retry(stmt, found.instance):
-            continue  # ``if status >= 500: handle_retry(self, ...)``: retry handling, like except-retry
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            found.statements += 1  # a helper defined inside the task is logic too
-            _measure(stmt.body, depth + 1, found)
-            found.depth = max(found.depth, depth + 1)
-            continue
-        found.statements += 1
-        if isinstance(stmt, ast.If):
-            _measure_if(stmt, depth, found)
-        elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
-            found.loops += 1
-            _nest(stmt.body, depth, found)
-            if stmt.orelse:
-                _nest(stmt.orelse, depth, found)
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            # A transaction, a lock or a tracing span around the body is not a level of logic.
-            _measure(stmt.body, depth, found)
-        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            _measure_try(stmt, depth, found)
-        elif type(stmt).__name__ == "Match":
-            cases = getattr(stmt, "cases", [])
-            found.branches += len(cases)
-            for case in cases:
-                _nest(case.body, depth, found)
+class _Reader(ast.NodeVisitor):
+    """Counts the logic of one body; ``data`` are the names that hold the task's data."""
 
+    def __init__(self, data: set[str], transport: set[str]) -> None:
+        self.found = Logic()
+        self.data = data
+        self.transport = transport
+        self._arith_off = 0
+        #: Items set per local (``data["k"] = v``): a record built item by item.
+        self._items: dict[str, int] = {}
 
-def _nest(body: list[ast.stmt], depth: int, found: _Tally) -> None:
-    found.depth = max(found.depth, depth + 1)
-    _measure(body, depth + 1, found)
+    # -- statements --------------------------------------------------------------------------
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant):
+            return  # a docstring or a bare string
+        self.visit(node.value)
 
-
-def _measure_if(stmt: ast.If, depth: int, found: _Tally) -> None:
-    found.branches += 1
-    _nest(stmt.body, depth, found)
-    orelse = stmt.orelse
-    # ``elif`` is an If inside orelse: count it as a branch at the same depth, not as nesting.
-    while len(orelse) == 1 and isinstance(orelse[0], ast.If):
-        found.statements += 1
-        found.branches += 1
-        _nest(orelse[0].body, depth, found)
-        orelse = orelse[0].orelse
-    if orelse:
-        _nest(orelse, depth, found)
-
-
-def _measure_try(stmt: ast.AST, depth: int, found: _Tally) -> None:
-    handlers: list[ast.ExceptHandler] = list(getattr(stmt, "handlers", []))
-    logic = [h for h in handlers if not _retries(h) and not _reports_only(h)]
-    body: list[ast.stmt] = list(getattr(stmt, "body", []))
-    if not logic and not getattr(stmt, "orelse", None) and not getattr(stmt, "finalbody", None):
-        found.statements -= 1  # try/except-retry is the task's own plumbing
-        _measure(body, depth, found)
+    def visit_Import(self, node: ast.Import) -> None:
         return
-    _nest(body, depth, found)
-    for handler in logic:
-        found.branches += 1
-        _nest(handler.body, depth, found)
-    for extra in (getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])):
-        if extra:
-            _nest(list(extra), depth, found)
 
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        return
 
-def _hands_off_retry(stmt: ast.If, instance: str | None) -> bool:
-    """An ``if`` without ``else`` that retries (``self.retry(...)``) or hands the task instance to a
-    helper (``handle_webhook_retry(self, ...)``, saleor) in a few plain statements."""
-    if stmt.orelse or any(isinstance(s, _NESTING) for s in stmt.body):
+    def visit_If(self, node: ast.If) -> None:
+        if not node.orelse and all(_is_exit(s) for s in node.body):
+            return  # a guard: ``if not order: return``, ``if resp.status >= 500: raise self.retry()``
+        if self._on_data(node.test):
+            self.found.decisions += 1
+        self.generic_visit(node)
+
+    def visit_While(self, node: ast.While) -> None:
+        if self._on_data(node.test):
+            self.found.decisions += 1  # ``while balance > limit:``; ``while True:`` is a worker loop
+        self.generic_visit(node)
+
+    def visit_Match(self, node: ast.AST) -> None:
+        cases = getattr(node, "cases", [])
+        if self._on_data(getattr(node, "subject")):
+            self.found.decisions += len(cases)
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._set(target)
+        self.visit(node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._set(node.target)
+        if node.value is not None:
+            self.visit(node.value)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self._set(node.target)
+        counter = isinstance(node.value, ast.Constant)  # ``done += 1``: a progress counter
+        if isinstance(node.op, _ARITHMETIC) and not counter and not self._timing(node.value) \
+                and self._touches_data(node.value):
+            self.found.computations += 1
+            self._arith_off += 1  # ``total += price * qty`` is one computation
+            self.visit(node.value)
+            self._arith_off -= 1
+            return
+        self.visit(node.value)
+
+    # -- expressions -------------------------------------------------------------------------
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        if self._on_data(node.test):
+            self.found.decisions += 1
+        self.generic_visit(node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self.found.decisions += sum(1 for test in node.ifs if self._on_data(test))
+        self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if isinstance(node.op, _ARITHMETIC) and not self._arith_off and _is_arithmetic(node) \
+                and not self._timing(node) and self._touches_data(node, calls=True):
+            self.found.computations += 1
+            self._arith_off += 1  # ``a * b + c`` is one computation
+            self.generic_visit(node)
+            self._arith_off -= 1
+            return
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        self.visit(node.value)
+        self._arith_off += 1  # ``ids[i:i + size]``: batching, not arithmetic on the data
+        self.visit(node.slice)
+        self._arith_off -= 1
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        if sum(1 for key in node.keys if key is not None) >= 3:
+            self.found.records += 1
+        self.generic_visit(node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        if _SQL.search(text):
+            self.found.sql += 1
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and _SQL.search(node.value):
+            self.found.sql += 1
+
+    def visit_Call(self, node: ast.Call) -> None:
+        names = _dotted(node.func)
+        last = names[-1] if names else ""
+        owner = names[-2].lower() if len(names) > 1 else ""
+        if last == "print" or any(word in owner for word in _REPORTERS):
+            return  # logging, metrics and tracing: their arguments are reporting
+        if last in _AGGREGATES or last in {"sorted", "max", "min"} and any(k.arg == "key" for k in node.keywords):
+            self.found.computations += 1
+        elif last in _FILTERS and self._filters_data(node) or last in _CLAUSES or names[:1] == ["func"]:
+            self.found.queries += 1  # ``func.count()``: SQLAlchemy's SQL functions
+        elif self._builds_record(node, names, last):
+            self.found.records += 1
+        elif last == "update" and len(names) > 1:  # ``qs.update(status=..., expired_at=...)``
+            self.found.fields_set += sum(1 for k in node.keywords if k.arg is not None)
+        self.visit(node.func)
+        for arg in node.args:
+            self.visit(arg)
+        for keyword in node.keywords:
+            if keyword.arg in _SCHEDULING:
+                continue
+            self.visit(keyword.value)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.visit(node.body)
+
+    # -- readers -----------------------------------------------------------------------------
+    def _set(self, target: ast.expr) -> None:
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            name = target.value.id
+            if name in self.data:
+                self._items[name] = self._items.get(name, 0) + 1
+                if self._items[name] == 3:  # ``data = {}; data["a"] = ...``: one record, like a literal
+                    self.found.records += 1
+            self.visit(target.slice)
+        elif isinstance(target, (ast.Attribute, ast.Subscript)):
+            root = _dotted(target.value)
+            if root and root[0] in self.data:
+                self.found.fields_set += 1
+            self.visit(target.value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._set(element)
+
+    def _names(self, expr: ast.expr) -> set[str]:
+        return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+
+    def _touches_data(self, expr: ast.expr, calls: bool = False) -> bool:
+        if self._names(expr) & self.data:
+            return True
+        return calls and any(isinstance(n, ast.Call) for n in ast.walk(expr)) and not self._names(expr) & self.transport
+
+    def _on_data(self, test: ast.expr) -> bool:
+        """A test that compares or inspects the data (not a bare truth test of a name)."""
+        names = self._names(test)
+        if not names & self.data or names & self.transport:
+            return False
+        for node in ast.walk(test):
+            if isinstance(node, ast.Compare) and not all(
+                    isinstance(c, ast.Constant) and c.value is None for c in node.comparators):
+                return True
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and _dotted(node)[:1] and \
+                    _dotted(node)[0] in self.data:
+                return True
         return False
-    for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
-        if not isinstance(node, ast.Call):
-            continue
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "retry":
-            return True
-        if instance is not None and any(isinstance(a, ast.Name) and a.id == instance for a in node.args):
-            return True
+
+    def _timing(self, expr: ast.expr) -> bool:
+        for node in ast.walk(expr):
+            name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+            if name.lower().startswith(_TIMERS) or name in {"time", "monotonic", "perf_counter"}:
+                return True
+        return False
+
+    def _filters_data(self, call: ast.Call) -> bool:
+        if call.args:
+            return True  # ``Q(...)`` objects, ``Model.x == y`` expressions
+        for keyword in call.keywords:
+            key = keyword.arg or ""
+            lookup = key.split("__")[1:]
+            identity = not lookup or lookup == ["in"] or key.endswith(("__pk", "__id", "_id__in", "__id__in"))
+            if not identity or not isinstance(keyword.value, (ast.Name, ast.Attribute)):
+                return True
+        return False
+
+    def _builds_record(self, call: ast.Call, names: list[str], last: str) -> bool:
+        fields = sum(1 for k in call.keywords if k.arg is not None and k.arg not in _SCHEDULING)
+        if last in _CREATES:
+            return fields >= 2
+        if not last[:1].isupper() or fields < 3 or last in _TRANSPORT_CALLS or last.startswith("MIME"):
+            return False
+        return not last.endswith(("Error", "Exception", "Warning", "Retry", "Lock")) and \
+            names[0] not in _TRANSPORT_ROOTS
+
+
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+
+
+def _is_arithmetic(node: ast.BinOp) -> bool:
+    """Not string building (``"a" + b``, ``"%s" % x``) and not constant folding (``60 * 60``)."""
+    for side in (node.left, node.right):
+        if isinstance(side, ast.JoinedStr) or isinstance(side, ast.Constant) and isinstance(side.value, str):
+            return False
+    return any(isinstance(n, (ast.Name, ast.Attribute, ast.Call)) for n in ast.walk(node))
+
+
+def _is_exit(stmt: ast.stmt) -> bool:
+    """A statement that leaves, skips or only reports: what a guard's body holds."""
+    if isinstance(stmt, (ast.Return, ast.Raise, ast.Continue, ast.Break, ast.Pass)):
+        return True
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        names = _dotted(stmt.value.func)
+        owner = names[-2].lower() if len(names) > 1 else ""
+        return names[-1:] == ["retry"] or bool(names) and names[-1] in _LOG_METHODS and "log" in owner
     return False
 
 
-def _reports_only(handler: ast.ExceptHandler) -> bool:
-    """``except X: logger.exception(...); return`` - reporting a failure, not deciding anything."""
-    return all(isinstance(s, (ast.Pass, ast.Return, ast.Raise)) or _is_logging(s) for s in handler.body)
+def _transport_names(function: ast.AST) -> set[str]:
+    """Locals bound to transport objects (an SMTP connection, a MIME message, an HTTP client, a
+    response, a lock), and to what is made from them."""
+    found: set[str] = set()
+    binds: list[tuple[ast.expr, ast.expr]] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            binds.extend((t, node.value) for t in node.targets)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            binds.extend((i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None)
+    for _ in range(2):  # ``client = httpx.Client(); response = client.post(...)``
+        for target, value in binds:
+            if not isinstance(value, (ast.Call, ast.Await)):
+                continue
+            call = value.value if isinstance(value, ast.Await) else value
+            if not isinstance(call, ast.Call):
+                continue
+            names = _dotted(call.func)
+            last = names[-1] if names else ""
+            if names and (names[0] in _TRANSPORT_ROOTS or names[0] in found or last in _TRANSPORT_CALLS
+                          or last.startswith("MIME") or "lock" in last.lower() or "response" in last.lower()):
+                found.update(_stored(target))
+    return found
 
 
-def _retries(handler: ast.ExceptHandler) -> bool:
-    for node in ast.walk(handler):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "retry":
-            return True
-    return False
+def read_logic(function: ast.FunctionDef | ast.AsyncFunctionDef, body: list[ast.stmt],
+               instance: str | None = None) -> Logic:
+    """The logic in ``body`` (a task's statements); ``instance`` names the task-instance parameter."""
+    args = function.args
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    params.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
+    stored = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    transport = _transport_names(function)
+    data = (params | stored) - transport - {instance or "self", "self", "cls"}
+    reader = _Reader(data, transport)
+    for stmt in body:
+        reader.visit(stmt)
+    return reader.found
 
 
-def measure_task(task: TaskDef) -> Measure:
-    """The task's body measured as CB301 measures it (the census in scripts/validate.py too)."""
-    return measure_body(body_of(task), instance_of(task))
+def measure_task(task: TaskDef) -> Logic:
+    """The task's logic as CB301 reads it (the census in scripts/validate.py too)."""
+    if task.function is None:
+        return Logic()
+    return read_logic(task.function, body_of(task), instance_of(task))
 
 
 def instance_of(task: TaskDef) -> str | None:
@@ -199,19 +389,11 @@ def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
         if task.function is None:
             continue
         found = measure_task(task)
-        over = []
-        if found.statements > settings.max_task_statements:
-            over.append(f"{found.statements} statements > {settings.max_task_statements}")
-        if found.branches > settings.max_task_branches:
-            over.append(f"{found.branches} branches > {settings.max_task_branches}")
-        if found.loops > settings.max_task_loops:
-            over.append(f"{found.loops} loops > {settings.max_task_loops}")
-        if found.depth > settings.max_task_depth:
-            over.append(f"nesting depth {found.depth} > {settings.max_task_depth}")
-        if over:
-            where = task.function if task.is_class else task.node
-            yield report(where, CODE, (
-                f"task {task.name!r} holds business logic ({', '.join(over)}): a task should unpack "
-                "its arguments, call a service function and handle retries; move the body into a "
-                "plain function and call it from the task, so it can be tested and reused without "
-                "a worker"))
+        if found.score <= settings.max_task_logic:
+            continue
+        where = task.function if task.is_class else task.node
+        yield report(where, CODE, (
+            f"task {task.name!r} holds business logic ({found.describe()}; weight {found.score} > "
+            f"{settings.max_task_logic}): move these decisions into a plain function or service that the "
+            "task calls with its arguments, so they can be tested without a worker; keep retries, "
+            "logging and dispatch in the task"))

@@ -48,11 +48,9 @@ class Config:
     periodic_wrappers: tuple[str, ...] = ()
     #: "error" reports values that arrive as another type (celery-lossy); "off" silences them.
     lossy: str = "error"
-    #: CB301 thresholds: a task body above any of these holds business logic.
-    max_task_statements: int = 12
-    max_task_branches: int = 3
-    max_task_loops: int = 1
-    max_task_depth: int = 2
+    #: CB301: the most business logic (decisions, computations, records, filtered queries, fields
+    #: set; raw SQL weighs three) a task body may hold before it is reported.
+    max_task_logic: int = 6
     #: Serializer names (e.g. a signed pickle registered with kombu) that CB101-CB103 accept on purpose.
     trusted_serializers: tuple[str, ...] = ()
     #: CB205: "near" reports literal task names close to a task of the project (typos); "all" reports

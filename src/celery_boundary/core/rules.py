@@ -114,9 +114,7 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule("CB205", "unknown-task-name", "A task name given as a string is no task of the project", (Tool.CLI,)),
     Rule("CB206", "task-launched-in-transaction", "A task is launched inside a database transaction", _ALL,
          fix=FixSafety.UNSAFE, fix_title="Launch the task after the commit"),
-    # Opt-in: thresholds are a team's taste; flake8 reports it when CB or CB301 is selected.
-    Rule("CB301", "logic-in-task-body", "A task body holds business logic instead of delegating", _ALL,
-         default_enabled=False),
+    Rule("CB301", "logic-in-task-body", "A task body holds business logic instead of delegating", _ALL),
     Rule("CB401", "periodic-task-without-expiry", "A periodic task has no expiry", _ALL,
          fix=FixSafety.SAFE, fix_title="Add expires to the schedule entry"),
     Rule("CB402", "crontab-hour-without-minute", "A crontab gives an hour but no minute", _ALL,

@@ -49,9 +49,9 @@ class Plugin:
         for flag, text in lists:
             manager.add_option(flag, default=None, parse_from_config=True, comma_separated_list=True,
                                help=f"celery-boundary: {text} (default: [tool.celery_boundary])")
-        for key in ("statements", "branches", "loops", "depth"):
+        for key in ("logic",):
             manager.add_option(f"--cb-max-task-{key}", type=int, default=None, parse_from_config=True,
-                               help=f"celery-boundary CB301: most {key} a task body may have "
+                               help="celery-boundary CB301: most business logic a task body may hold "
                                     "(default: [tool.celery_boundary] or the built-in default)")
         manager.extend_default_ignore(list(OPT_IN))
 
@@ -115,7 +115,7 @@ def overrides_from(options: argparse.Namespace) -> dict[str, Any]:
         given = getattr(options, f"cb_{key}", None)
         if given:
             values[key] = frozenset(item.strip() for item in given if item.strip())
-    for key in ("statements", "branches", "loops", "depth"):
+    for key in ("logic",):
         given = getattr(options, f"cb_max_task_{key}", None)
         if given is not None and int(given) < 0:
             Plugin._warn(f"celery-boundary: --cb-max-task-{key} must be a whole number >= 0, not {given} "

@@ -16,7 +16,10 @@ def view(x):
 
 
 @shared_task
-def fat(ids):
-    for i in ids:
-        for j in ids:
-            __step.s(i * j)
+def fat(rows):
+    for row in rows:
+        if row.kind == "bulk" and row.total > 10:
+            row.price = row.total * 2
+            row.tax = row.price * 0.2
+            row.label = "big" if row.total > 100 else "small"
+    __step.s(rows)
