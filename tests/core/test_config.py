@@ -82,6 +82,8 @@ def test_mypy_ini_celery_boundary_section_overrides_the_defaults(tmp_path: Path)
         ("max_task_logic = -1", "max_task_logic must be a whole number >= 0, not -1"),
         ('app = "proj/celery.py"', "app must be a dotted module name"),
         ('serializer = ""', "serializer must be a non-empty string"),
+        ("max_task_statements = 30", "max_task_statements is retired: CB301 weighs the business logic"),
+        ("max-task-depth = 3", "max-task-depth is retired"),
     ],
 )
 def test_bad_values_name_the_key_and_what_is_allowed(tmp_path: Path, body: str, expected: str) -> None:

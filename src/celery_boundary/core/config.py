@@ -76,6 +76,9 @@ class Config:
 _FIELDS: Final = {f.name: f for f in fields(Config) if f.name != "source"}
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"lossy": ("error", "off"), "unknown_task_names": ("near", "all")}
 _PATTERNS: Final = frozenset({"exclude", "test_paths"})  # lists of fnmatch patterns, not dotted names
+#: Keys of the size-based CB301, replaced by ``max_task_logic`` when the rule began to weigh business
+#: logic rather than count statements (tests/core/test_config.py).
+_RETIRED: Final = frozenset({"max_task_statements", "max_task_branches", "max_task_loops", "max_task_depth"})
 
 
 def parse(table: dict[str, Any], source: str = "<config>") -> Config:
@@ -83,6 +86,10 @@ def parse(table: dict[str, Any], source: str = "<config>") -> Config:
     values: dict[str, Any] = {}
     for raw_key, raw in table.items():
         key = raw_key.replace("-", "_")
+        if key in _RETIRED:
+            raise ConfigError(f"{source}: [{SECTION}] {raw_key} is retired: CB301 weighs the business logic in "
+                              "a task body (branches on the data, records built, query clauses), not its size; "
+                              "remove it, and set max_task_logic (default 6) to tune CB301")
         if key not in _FIELDS:
             allowed = ", ".join(sorted(_FIELDS))
             raise ConfigError(f"{source}: unknown key {raw_key!r} in [{SECTION}]; allowed keys: {allowed}")
