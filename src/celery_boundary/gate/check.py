@@ -88,7 +88,8 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     findings.sort()
 
     if options.write_baseline:
-        count = baseline_module.write_baseline(options.write_baseline, findings)
+        unread = {display(path) for path in others}  # pre-commit names some files: keep the others' entries
+        count = baseline_module.write_baseline(options.write_baseline, findings, unread)
         if not options.quiet:
             err.write(f"celery-boundary: wrote {plural(count, 'accepted finding')} to {options.write_baseline}\n")
         return 0
