@@ -57,6 +57,9 @@ class Config:
     unknown_task_names: str = "near"
     #: fnmatch patterns of files and directories `celery-boundary check` skips (besides .venv, build, ...).
     exclude: tuple[str, ...] = ()
+    #: The folder of `celery-boundary check`'s warm cache, relative to the configuration file's folder
+    #: (default: ``.celery_boundary_cache`` in the project root; ``gate/cache.py``).
+    cache_dir: str | None = None
     #: Where the configuration came from (None: defaults).
     source: str | None = field(default=None, compare=False)
 

@@ -11,12 +11,15 @@ again on the open descriptor (the file may have changed since the walk).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
+from celery_boundary.analysis.task_names import module_name
 from celery_boundary.gate.errors import UsageError
 
 #: Directories never worth reading (flake8's default exclude plus virtualenvs and build output).
@@ -109,18 +112,63 @@ def read_source(path: Path) -> bytes:
         os.close(descriptor)
 
 
+#: Absolute folder (and file) -> its resolved path, for one run (``forget_folders``): a project's thousands of
+#: files share a few hundred folders, and resolving a path costs a system call per part.
+_FOLDERS: dict[str, str] = {}
+
+
+def forget_folders() -> None:
+    """Start a run: folders, links and ``__init__.py`` files may have changed since the last run in
+    this process (tests/cli/test_cli_cache_property.py runs many)."""
+    _FOLDERS.clear()
+    module_name.cache_clear()
+
+
 def resolved(path: Path) -> Path:
-    """``path.resolve()``, or the absolute path when links loop (Python 3.11 raises RuntimeError)."""
+    """``path.resolve()``, or the absolute path when links loop (Python 3.11 raises RuntimeError).
+    A file that is not a link resolves to its folder's resolved path and its name."""
+    return Path(resolved_text(path))
+
+
+def resolved_text(path: Path) -> str:
+    """``str(resolved(path))``, remembered for the run."""
+    key = os.path.join(os.getcwd(), path)
+    found = _FOLDERS.get(key)
+    if found is None:
+        found = _FOLDERS[key] = _resolve(path)
+    return found
+
+
+def _resolve(path: Path) -> str:
+    name = path.name
+    if name not in ("", ".", "..") and not os.path.islink(path):
+        folder = os.path.join(os.getcwd(), path.parent)  # not normalised: "link/.." is not "."
+        real = _FOLDERS.get(folder)
+        if real is None:
+            try:
+                real = _FOLDERS[folder] = str(Path(folder).resolve())
+            except (OSError, RuntimeError):
+                return os.path.abspath(path)
+        return os.path.join(real, name)
     try:
-        return path.resolve()
+        return str(path.resolve())
     except (OSError, RuntimeError):
-        return Path(os.path.abspath(path))
+        return os.path.abspath(path)
 
 
 def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
     text = path.as_posix()
     text = text[2:] if text.startswith("./") else text
-    return any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(text, p) for p in patterns)
+    matches = _matcher(patterns)
+    return bool(matches(os.path.normcase(path.name)) or matches(os.path.normcase(text)))
+
+
+@functools.lru_cache(maxsize=16)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """One regular expression for every pattern, as ``fnmatch.fnmatch`` matches each (case folded
+    where the file system folds it)."""
+    joined = "|".join(f"(?:{fnmatch.translate(os.path.normcase(p))})" for p in patterns)
+    return re.compile(joined or "(?!)").match
 
 
 def display_link(path: Path) -> str:
@@ -131,7 +179,20 @@ def display_link(path: Path) -> str:
 
 def display(path: Path) -> str:
     """The path as reports show it: relative to the working directory when inside it, with '/'."""
-    try:
-        return resolved(path).relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    real, here = resolved_text(path), _here()
+    if real == here:
+        return "."
+    prefix = here if here.endswith(os.sep) else here + os.sep
+    if real.startswith(prefix):
+        return real[len(prefix):].replace(os.sep, "/")
+    return path.as_posix()
+
+
+def _here() -> str:
+    """The working directory, resolved (once per run and directory)."""
+    cwd = os.getcwd()
+    key = "\0cwd:" + cwd
+    here = _FOLDERS.get(key)
+    if here is None:
+        here = _FOLDERS[key] = str(Path(cwd).resolve())
+    return here
