@@ -30,6 +30,7 @@ checks that warm runs find exactly what ``--no-cache`` runs find while files cha
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -72,7 +73,14 @@ StatKey = list[int]
 def tool_stamp() -> str:
     """The format, the version, the Python version and a digest of the package's sources (an edited
     checkout keeps its version number)."""
-    digest = hashlib.sha256(f"{FORMAT}\0{celery_boundary.__version__}\0{sys.version_info[:2]}".encode())
+    text = f"{FORMAT}\0{celery_boundary.__version__}\0{sys.version_info[:2]}\0{_sources_digest()}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def _sources_digest() -> str:
+    """The package's own sources, read once per process."""
+    digest = hashlib.sha256()
     package = Path(celery_boundary.__file__).parent
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode() + b"\0")

@@ -68,16 +68,19 @@ class CachedSource(FileSource):
         stored = self.cache.get(path, "applies")
         if isinstance(stored, bool):
             return stored
-        checked = _stored_result(self.cache, path)
-        if checked is not None and not (checked.skipped or "").startswith(UNREADABLE):
-            return checked.parsed  # check_file parses exactly the files the pre-test lets through
+        checked = _stored_raw(self.cache, path)
+        if checked is not None and isinstance(checked[4], bool) and not str(checked[1] or "").startswith(UNREADABLE):
+            return checked[4]  # check_file parses exactly the files the pre-test lets through
         answer = self._compute(path, "applies", lambda data: might_apply(_text_of(data), config))
         return super().applies(path, config) if answer is None else bool(answer)
 
     def facts(self, path: Path, config: Config, roots: frozenset[str]) -> project.ModuleFacts | None:
-        checked = _stored_result(self.cache, path)
-        if checked is not None and checked.parsed and not (checked.skipped or "").startswith(INTERNAL_ERROR):
-            return checked.facts  # what facts_of gives a file that check_file parsed (a whole-tree run's)
+        checked = _stored_raw(self.cache, path)
+        if checked is not None and checked[4] is True and not str(checked[1] or "").startswith(INTERNAL_ERROR):
+            try:  # what facts_of gives a file that check_file parsed (a whole-tree run's result)
+                return decode_facts(checked[3], display(path))
+            except (ValueError, TypeError):  # damaged: computed below
+                pass
         stored = self.cache.get(path, "extra")
         if stored is not MISSING:
             try:
@@ -157,16 +160,22 @@ def _check_for_cache(path: Path, config: Config, roots: frozenset[str]) -> tuple
 
 
 def _stored_result(cache: Cache, path: Path) -> FileResult | None:
-    stored = cache.get(path, "check")
-    if stored is MISSING:
-        return None
+    raw = _stored_raw(cache, path)
     try:
-        module, raw = stored
-        if module != cache.module_of(path):  # an __init__.py came or went: the dotted names moved
-            return None
-        return decode_result(raw, display(path))
+        return None if raw is None else decode_result(raw, display(path))
     except (ValueError, TypeError):  # Damaged included: recompute, never trust
         return None
+
+
+def _stored_raw(cache: Cache, path: Path) -> list[Any] | None:
+    """The stored result of ``check_file`` (encoded), if it is for the file's module name today."""
+    stored = cache.get(path, "check")
+    if not isinstance(stored, list) or len(stored) != 2:
+        return None
+    module, raw = stored
+    if module != cache.module_of(path):  # an __init__.py came or went: the dotted names moved
+        return None
+    return raw if isinstance(raw, list) and len(raw) == 5 else None
 
 
 def _narrowed(result: FileResult, chosen: frozenset[str], wanted: bool) -> FileResult:
