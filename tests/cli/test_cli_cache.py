@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -196,3 +198,16 @@ def test_a_failed_write_leaves_the_previous_file_whole(
     assert check(capsys) == (1, EXPECTED)
     assert stored.read_bytes() == before
     assert sorted(p.name for p in stored.parent.iterdir()) == [".gitignore", "check.json"]  # no temporary left
+
+
+def test_concurrent_runs_each_read_a_whole_file(shop: Path) -> None:
+    # Four processes at once, each writing the cache: each reads no file or a whole one, never half.
+    command = [sys.executable, "-m", "celery_boundary.cli", "check", "-q", "--format", "json"]
+    runs = [subprocess.Popen(command, cwd=shop, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(4)]
+    outputs = [run.communicate() for run in runs]
+    assert [run.returncode for run in runs] == [1] * 4, outputs
+    assert all([(f["path"], f["line"], f["code"]) for f in json.loads(out)] == EXPECTED for out, _ in outputs)
+    stored = json.loads((shop / ".celery_boundary_cache" / "check.json").read_text())
+    assert len(stored["files"]) == 5
+    assert sorted(p.name for p in (shop / ".celery_boundary_cache").iterdir()) == [".gitignore", "check.json"]
