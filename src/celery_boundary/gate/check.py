@@ -6,6 +6,7 @@ or ``ConfigError`` and printed by the CLI as one line).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -69,7 +70,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     warn_missing_app(settings, err)
     # Task factories of the whole project, also when only some files are named (pre-commit).
     excluded = (*settings.exclude, *options.exclude)
-    others = outside_files(files, settings, excluded)  # walked once: the factory scan and the project pass
+    others = outside_files(files, settings, excluded, options.paths or (".",))  # factory scan, project pass
     store = None if options.no_cache else Cache(
         cache_module.folder_for(settings, project_root(settings), options.cache_dir), project_root(settings), settings)
     settings = with_project_factories([*files, *others], settings,
@@ -148,10 +149,10 @@ def collect_facts(
     facts = [result.facts for result in results if result.facts is not None]
     names = {task.name for module in facts for task in module.tasks}
     named = any(module.name_refs for module in facts)
-    if not names and not named:
+    unparsed = [path for path, result in zip(files, results) if not result.parsed]
+    if not names and not named or not unparsed and not others:
         return facts
     mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b") if names else None
-    unparsed = [path for path, result in zip(files, results) if not result.parsed]
     roots = project.roots_of([*files, *others]) if roots is None else roots
     outside = set(others)
     source = source or warm.FileSource()
@@ -164,10 +165,13 @@ def collect_facts(
     return facts
 
 
-def outside_files(files: Sequence[Path], settings: config_module.Config, exclude: Sequence[str]) -> list[Path]:
+def outside_files(files: Sequence[Path], settings: config_module.Config, exclude: Sequence[str],
+                  named: Sequence[str] = ()) -> list[Path]:
     """The project's .py files that were not named (the project: the configuration file's folder, else
-    the repository around the working directory)."""
+    the repository around the working directory). ``named``: the paths given (default ``.``)."""
     root = project_root(settings)
+    if any(os.path.isdir(path) and resolved_text(Path(path)) == str(root) for path in named):
+        return []  # the whole project was named (``check`` from its root): nothing is outside
     checked = {resolved_text(path) for path in files}
     try:
         every = discover([str(root)], exclude)
