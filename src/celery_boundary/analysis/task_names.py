@@ -97,8 +97,17 @@ class ModuleNames:
                 real = Path(folder).resolve()
             except (OSError, RuntimeError):
                 real = Path(folder)
-            package = self._packages[folder] = package_of(real)
+            package = self._packages[folder] = self._package(real)
         return module_in(package, path)
+
+    def _package(self, folder: Path) -> tuple[str, ...]:
+        """``package_of(folder)``, each parent folder looked at once."""
+        key = "\0real:" + str(folder)
+        found = self._packages.get(key)
+        if found is None:
+            inside = (folder / "__init__.py").is_file() and folder.name.isidentifier()
+            found = self._packages[key] = (*self._package(folder.parent), folder.name) if inside else ()
+        return found
 
 
 def task_names(index: ModuleIndex, module: str) -> list[TaskName]:
