@@ -66,22 +66,51 @@ def discover_with_skips(paths: Sequence[str], exclude: Iterable[str] = ()) -> tu
 
 
 def _walk(root: Path, patterns: tuple[str, ...]) -> tuple[list[Path], dict[Path, str]]:
+    """What ``os.walk`` (top-down, links to folders listed but not entered) finds, in the same order,
+    from ``os.scandir`` entries: a regular file that is no link needs no ``stat`` of its own."""
     result: list[Path] = []
     skipped: dict[Path, str] = {}
-    # os.walk does not follow links to folders (followlinks=False): a link loop is never entered.
-    for folder, dirs, files in os.walk(root):
+    folders = [str(root)]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:  # os.walk skips a folder it cannot list
+            continue
         base = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not _excluded(base / d, patterns))
-        for name in sorted(files):
-            path = base / name
-            if not name.endswith(".py") or _excluded(path, patterns):
+        below = []
+        for entry in entries:
+            if _is_dir(entry):
+                if not _excluded(base / entry.name, patterns) and not entry.is_symlink():
+                    below.append(os.path.join(folder, entry.name))
                 continue
-            problem = why_not_regular(path)
+            if not entry.name.endswith(".py"):
+                continue
+            path = base / entry.name
+            if _excluded(path, patterns):
+                continue
+            problem = None if _is_regular(entry) else why_not_regular(path)
             if problem is None:
                 result.append(path)
             else:
                 skipped[path] = problem
+        folders.extend(reversed(below))
     return result, skipped
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_regular(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def why_not_regular(path: Path) -> str | None:
