@@ -24,6 +24,10 @@ seconds, user + system):
 - saleor, 4,338 files (``--one saleor/order/tasks.py``): cold whole tree 7.9, warm 1.05-1.13
   (13-14 %; flake8 106.5); one file cold 1.6, warm 0.73-0.79 (flake8 0.27).
 
+After the last commits (os.scandir listing, one walk per parent folder), warm runs of the same trees
+by hand, three each: generated, whole tree 1.06-1.13 (about 10 % of cold), one file 0.85-0.86;
+saleor, whole tree 0.98-1.00 (12.5 %), one file 0.67-0.70.
+
 Both targets are missed: about 0.18 s is the import of the package, a warm one-file check of the
 generated tree still decodes and combines 4,000 modules' facts (its literal task names make every
 module that may define a task part of the project pass), and ``json`` decoding of the facts is most
