@@ -1,6 +1,7 @@
 """The pre-commit recipes of docs/ci.md, run by pre-commit itself in a temporary git repository: a
 staged file with a CB101 stops the commit with the finding in the hook's output, a clean staged file
-passes, and with ``--baseline`` an accepted finding passes too.
+passes, and with ``--baseline`` an accepted finding passes too; the manual hook that writes the
+baseline from the staged files keeps the other files' entries.
 
 The local recipe (``language: system``) runs the commands of this test's environment. The recipe
 pinned to a release runs against a clone of this repository at HEAD (committed work only), tagged
@@ -9,6 +10,7 @@ the way releases are; pre-commit installs the clone with its dependencies from P
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -77,8 +79,8 @@ class Project:
         (self.path / name).write_text(text, encoding="utf-8")
         git(self.path, "add", name)
 
-    def run(self, hook: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "pre_commit", "run", hook, "--color", "never"]
+    def run(self, hook: str, *options: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pre_commit", "run", hook, "--color", "never", *options]
         return subprocess.run(command, cwd=self.path, env=self.env, capture_output=True, text=True)
 
 
@@ -106,7 +108,8 @@ def assert_baseline_accepts_the_legacy_finding(project: Project) -> None:
 
 def test_the_docs_show_a_local_and_a_release_recipe_with_the_baseline() -> None:
     local, release = recipe("local"), recipe("release")
-    assert [hook["id"] for hook in local["repos"][0]["hooks"]] == ["celery-boundary", "celery-boundary-flake8"]
+    assert [hook["id"] for hook in local["repos"][0]["hooks"]] == [
+        "celery-boundary", "celery-boundary-flake8", "celery-boundary-accept"]
     assert all(hook["language"] == "system" for hook in local["repos"][0]["hooks"])
     assert f"--baseline {BASELINE}" in local["repos"][0]["hooks"][0]["entry"]
     (repo,) = release["repos"]
@@ -121,6 +124,20 @@ def test_the_local_recipe(hook: str, tmp_path: Path) -> None:
     assert_hook_judges_staged_files(project, hook)
     if hook == "celery-boundary":
         assert_baseline_accepts_the_legacy_finding(project)
+
+
+def test_the_manual_hook_accepts_the_staged_files_findings_and_keeps_the_others(tmp_path: Path) -> None:
+    project = Project(tmp_path / "project", recipe("local"), environment(tmp_path, checkout_on_path=True))
+    project.stage("celeryconfig.py", PICKLE)
+    assert project.run("celery-boundary").returncode == 1  # a new finding stops the commit
+    accept = project.run("celery-boundary-accept", "--hook-stage", "manual")
+    assert "files were modified by this hook" in accept.stdout, accept.stdout + accept.stderr
+    document = json.loads((project.path / BASELINE).read_text(encoding="utf-8"))
+    assert sorted((e["path"], e["code"]) for e in document["entries"]) == [
+        ("celeryconfig.py", "CB101"), ("legacy.py", "CB101")]  # the unstaged file's entry is kept
+    git(project.path, "add", BASELINE)
+    done = project.run("celery-boundary")
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.slow

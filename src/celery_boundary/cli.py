@@ -3,7 +3,7 @@
 
     celery-boundary check [PATHS] [--format text|json|sarif|github|gitlab|html] [--select/--ignore CODES]
                           [--baseline FILE] [--write-baseline FILE] [--jobs N] [--mypy] [--quiet]
-                          [--statistics] [--show-source]
+                          [--statistics] [--show-source] [--cache-dir DIR] [--no-cache]
     celery-boundary fix [PATHS] [--select/--ignore CODES] [--diff] [--unsafe-fixes]
     celery-boundary graph [PATHS] [--format dot|json|svg|png|html] [-o FILE] [--focus TASK [--depth N]]
                           [--app APP] [--queue QUEUE]
@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary line")
     check.add_argument("--statistics", action="store_true", help="count the findings of each rule (stderr)")
     check.add_argument("--show-source", action="store_true", help="text: show each finding's line and column")
+    check.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help="the warm cache's folder (default: cache-dir in [tool.celery_boundary], else "
+                            ".celery_boundary_cache in the project root)")
+    check.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the cache (every file is read and parsed)")
 
     fix = commands.add_parser("fix", help="apply the libcst fixes (safe ones by default)")
     fix.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
@@ -108,6 +113,7 @@ def _route(args: argparse.Namespace) -> int:
             ignore=parse_codes(args.ignore), exclude=parse_codes(args.exclude), baseline=args.baseline,
             write_baseline=args.write_baseline, output=args.output, config=args.config, jobs=args.jobs,
             mypy=args.mypy, quiet=args.quiet, statistics=args.statistics, show_source=args.show_source,
+            cache_dir=args.cache_dir, no_cache=args.no_cache,
         )
         return run_check(options)
     if args.command == "fix":

@@ -144,3 +144,40 @@ def test_baselined_sarif_and_json_carry_only_new_findings(baselined: Path, capsy
     status, out, _ = run(capsys, "check", "-q", "--format", "json", "--baseline", "baseline.json")
     assert status == 1
     assert [(f["path"], f["code"]) for f in json.loads(out)] == [("app/more.py", "CB201")]
+
+
+def test_writing_from_some_files_keeps_the_other_files_entries(
+    baselined: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pre-commit passes the staged files only: their entries are rewritten, the others' are kept.
+    write(baselined, "app/settings.py", 'task_serializer = "json"\nresult_serializer = "pickle"\n')
+    write(baselined, "app/more.py", "_late.delay()\n")
+    status, out, err = run(capsys, "check", "--write-baseline", "baseline.json", "app/settings.py", "app/more.py")
+    assert (status, out) == (0, "")
+    assert "wrote 5 accepted findings to baseline.json" in err
+    document = json.loads((baselined / "baseline.json").read_text())
+    assert [(e["code"], e["path"], e["line"]) for e in document["entries"]] == [
+        ("CB201", "app/jobs.py", 2), ("CB201", "app/jobs.py", 3), ("CB201", "app/jobs.py", 7),
+        ("CB201", "app/more.py", 1), ("CB101", "app/settings.py", 2),
+    ]
+    assert run(capsys, "check", "-q", "--baseline", "baseline.json") == (0, "", "")
+
+
+def test_writing_from_some_files_drops_the_entries_of_files_gone_or_excluded(
+    baselined: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(baselined, "pyproject.toml", '[tool.celery_boundary]\nexclude = ["settings.py"]\n')
+    os.remove(baselined / "app" / "jobs.py")
+    write(baselined, "app/more.py", "_late.delay()\n")
+    assert run(capsys, "check", "-q", "--write-baseline", "baseline.json", "app/more.py")[0] == 0
+    document = json.loads((baselined / "baseline.json").read_text())
+    assert [e["path"] for e in document["entries"]] == ["app/more.py"]
+
+
+def test_writing_over_a_broken_baseline_from_some_files_replaces_it(
+    baselined: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(baselined, "baseline.json", "{not json")
+    assert run(capsys, "check", "-q", "--write-baseline", "baseline.json", "app/settings.py")[0] == 0
+    document = json.loads((baselined / "baseline.json").read_text())
+    assert [e["path"] for e in document["entries"]] == ["app/settings.py"]

@@ -17,7 +17,7 @@ from typing import Final
 from celery_boundary.analysis.index import ModuleIndex
 from celery_boundary.analysis.schedulers import ExpirySite, combine, deploy_scheduler, expiry_sites, module_scheduler
 from celery_boundary.analysis.symbols import APP, LOCAL
-from celery_boundary.analysis.task_names import module_name, task_names
+from celery_boundary.analysis.task_names import ModuleNames, module_name, task_names
 from celery_boundary.analysis.django_settings import SettingsFacts, settings_facts
 from celery_boundary.analysis.transactions import ViewLaunch, view_launches
 from celery_boundary.analysis.uses import NameRef, Use, module_uses, name_references, schedule_entries
@@ -72,9 +72,10 @@ class ModuleFacts:
     view_launches: tuple[tuple[ViewLaunch, str], ...] = ()
 
 
-def roots_of(paths: Iterable[Path]) -> frozenset[str]:
+def roots_of(paths: Iterable[Path], names: ModuleNames | None = None) -> frozenset[str]:
     """The top-level packages (or modules) of the checked files: where a project task can live."""
-    return frozenset(module_name(path).split(".")[0] for path in paths)
+    names = names or ModuleNames()
+    return frozenset(names(path).split(".")[0] for path in paths)
 
 
 def summarize(index: ModuleIndex, path: Path, shown: str, lines: Sequence[str],
@@ -198,7 +199,10 @@ class Project:
 
     def root(self) -> Path:
         """The repository around the modules (the folder with ``.git``), else their common folder."""
-        common = Path(os.path.commonpath([str(Path(m.path).resolve().parent) for m in self.modules]))
+        # A relative path is as ``check`` shows it: already resolved, relative to the working directory.
+        folders = {os.path.dirname(m.path) or "." if not os.path.isabs(m.path) else str(Path(m.path).resolve().parent)
+                   for m in self.modules}
+        common = Path(os.path.commonpath([str(Path(folder).resolve()) for folder in folders]))
         return next((folder for folder in (common, *common.parents) if (folder / ".git").exists()), common)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -50,15 +51,63 @@ class TaskName:
 @functools.lru_cache(maxsize=4096)
 def module_name(path: Path) -> str:
     """The dotted name Python imports the file as (see the module docstring)."""
-    parts = [] if path.stem == "__init__" else [path.stem]
     try:
         folder = path.resolve().parent
     except (OSError, RuntimeError):  # a link loop (Python 3.11 raises RuntimeError)
         folder = path.absolute().parent
+    return module_in(package_of(folder), path)
+
+
+def package_of(folder: Path) -> tuple[str, ...]:
+    """The package a resolved folder is (outermost first): its chain of ``__init__.py`` folders."""
+    parts = []
     while (folder / "__init__.py").is_file() and folder.name.isidentifier():
         parts.append(folder.name)
         folder = folder.parent
-    return ".".join(reversed(parts)) or path.stem
+    return tuple(reversed(parts))
+
+
+def module_in(package: tuple[str, ...], path: Path) -> str:
+    """The dotted name of the file ``path`` in ``package`` (the package itself for ``__init__.py``)."""
+    return ".".join(package if path.stem == "__init__" else (*package, path.stem)) or path.stem
+
+
+class ModuleNames:
+    """``module_name`` for many files, walking each folder's packages once (thousands of files share
+    a few hundred folders)."""
+
+    def __init__(self) -> None:
+        self._packages: dict[str, tuple[str, ...]] = {}
+        self._names: dict[Path, str] = {}
+        self._cwd = os.getcwd()
+
+    def __call__(self, path: Path) -> str:
+        name = self._names.get(path)
+        if name is None:
+            name = self._names[path] = self._name(path)
+        return name
+
+    def _name(self, path: Path) -> str:
+        if os.path.islink(path):  # the file's own target decides its folder
+            return module_name(path)
+        folder = os.path.join(self._cwd, path.parent)  # not normalised: "link/.." is not "."
+        package = self._packages.get(folder)
+        if package is None:
+            try:
+                real = Path(folder).resolve()
+            except (OSError, RuntimeError):
+                real = Path(folder)
+            package = self._packages[folder] = self._package(real)
+        return module_in(package, path)
+
+    def _package(self, folder: Path) -> tuple[str, ...]:
+        """``package_of(folder)``, each parent folder looked at once."""
+        key = "\0real:" + str(folder)
+        found = self._packages.get(key)
+        if found is None:
+            inside = (folder / "__init__.py").is_file() and folder.name.isidentifier()
+            found = self._packages[key] = (*self._package(folder.parent), folder.name) if inside else ()
+        return found
 
 
 def task_names(index: ModuleIndex, module: str) -> list[TaskName]:

@@ -62,6 +62,9 @@ class Config:
     #: (a path named on the command line is checked); ``[]`` checks them too. Not ``test``: DefectDojo's
     #: ``dojo/test`` is a Django app of the product (its "Test" model).
     test_paths: tuple[str, ...] = ("tests", "t", "examples", "example", "test_*.py", "*_test.py", "conftest.py")
+    #: The folder of `celery-boundary check`'s warm cache, relative to the configuration file's folder
+    #: (default: ``.celery_boundary_cache`` in the project root; ``gate/cache.py``).
+    cache_dir: str | None = None
     #: Where the configuration came from (None: defaults).
     source: str | None = field(default=None, compare=False)
 

@@ -5,13 +5,18 @@ An entry is keyed by code, path, a fingerprint of the offending line's content (
 and an occurrence index among equal fingerprints in that file, never by line number: inserting code
 above a finding does not make it new, and a second identical-looking finding is new.
 Paths are stored relative to the baseline file, so the gate can run from any directory.
+
+A run over some files (pre-commit passes the staged ones) judges only those files: ``--baseline``
+names stale entries of the files it read, and ``--write-baseline`` rewrites their entries and keeps
+the entries of the project's other files (those gone or excluded are dropped) (tests/cli/test_cli_baseline.py,
+tests/test_pre_commit.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -39,19 +44,38 @@ class Entry:
         return (self.code, self.path, self.fingerprint, self.occurrence)
 
 
-def write_baseline(file: Path, findings: Sequence[Finding]) -> int:
-    """Write every finding as accepted; returns how many entries were written."""
-    entries = [
+def write_baseline(file: Path, findings: Sequence[Finding], unread: Collection[str] = ()) -> int:
+    """Write every finding as accepted; returns how many entries the file holds. ``unread``: the
+    project's files this run did not read (as findings spell paths); the entries ``file`` already
+    holds for them are kept. Entries of files that are gone or now excluded are dropped."""
+    kept = [entry for entry in _previous(file) if entry.path in unread] if unread else []
+    written = [
         {"code": code, "path": _stored(path, file), "fingerprint": digest, "occurrence": n,
          "line": finding.line, "message": finding.message}
         for (code, path, digest, n), finding in keyed(findings)
     ]
+    others = [
+        {"code": entry.code, "path": _stored(entry.path, file), "fingerprint": entry.fingerprint,
+         "occurrence": entry.occurrence, "line": entry.line, "message": entry.message}
+        for entry in kept
+    ]
+    entries = sorted([*written, *others], key=lambda entry: str(entry["path"]))  # stable: line order kept
     document = {"tool": "celery-boundary", "version": VERSION, "entries": entries}
     try:
         file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{file}: cannot write the baseline: {exc.strerror or exc}") from None
     return len(entries)
+
+
+def _previous(file: Path) -> list[Entry]:
+    """The entries ``file`` holds now; none when it is missing or not a baseline (it is rewritten)."""
+    if not file.is_file():
+        return []
+    try:
+        return load_baseline(file)
+    except UsageError:
+        return []
 
 
 def load_baseline(file: Path) -> list[Entry]:

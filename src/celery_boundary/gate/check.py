@@ -6,11 +6,13 @@ or ``ConfigError`` and printed by the CLI as one line).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -19,10 +21,13 @@ from celery_boundary.analysis import project
 from celery_boundary.core import config as config_module
 from celery_boundary.gate import baseline as baseline_module
 from celery_boundary.gate import report_html
-from celery_boundary.gate.files import discover, discover_project, display, display_link, read_source, resolved
+from celery_boundary.gate.files import (discover, discover_project, display, display_link, forget_folders,
+                                        read_source, resolved_text)
 from celery_boundary.gate.factory_scan import with_project_factories
-from celery_boundary.gate.engine import (NOT_CHECKED, FileResult, Progress, check_files, facts_of, iter_findings,
-                                         might_apply, not_checked, rule_settings)
+from celery_boundary.gate import cache as cache_module, warm
+from celery_boundary.gate.cache import Cache
+from celery_boundary.gate.engine import (NOT_CHECKED, FileResult, Progress, check_files, iter_findings, not_checked,
+                                         rule_settings)
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.core.findings import Finding, select, with_source
 from celery_boundary.gate.formats import render_text, renderer, wants_colour
@@ -47,10 +52,14 @@ class CheckOptions:
     quiet: bool = False
     statistics: bool = False
     show_source: bool = False
+    #: The warm cache's folder (default: ``cache-dir``, else .celery_boundary_cache in the project root).
+    cache_dir: Path | None = None
+    no_cache: bool = False
 
 
 def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
+    forget_folders()
     render = renderer(options.format)
     chosen = expand(options.select, options.ignore)
     require_mypy(options.select, options.mypy)
@@ -64,13 +73,24 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     # Task factories of the whole project, also when only some files are named (pre-commit).
     # Uses in test suites and examples are not the product's: the project pass reads neither.
     excluded = (*settings.exclude, *options.exclude, *settings.test_paths)
-    others = outside_files(files, settings, excluded)  # walked once: the factory scan and the project pass
-    settings = with_project_factories([*files, *others], settings)
+    others = outside_files(files, settings, excluded, options.paths or (".",))  # factory scan, project pass
+    store = None if options.no_cache else Cache(
+        cache_module.folder_for(settings, project_root(settings), options.cache_dir), project_root(settings), settings)
+    settings = with_project_factories([*files, *others], settings,
+                                      None if store is None else partial(warm.stored_factories, store))
+    # The project's top-level packages, also when pre-commit names some files: a file's facts are
+    # the same whichever files are named.
+    roots = project.roots_of([*files, *others], None if store is None else store.module_names)
+    if store is not None:
+        store.use_effective(settings, roots)
 
     # mypy (seconds) runs in its own process while this one runs the ast rules: both cores busy.
     typed = _start_mypy(files) if options.mypy and files else None
     progress = Progress.maybe(len(files), options.quiet, err)
-    results = check_files(files, settings, chosen, jobs=options.jobs, progress=progress)
+    if store is None:
+        results = check_files(files, settings, chosen, jobs=options.jobs, progress=progress, roots=roots)
+    else:
+        results = warm.check_files(files, settings, chosen, store, jobs=options.jobs, progress=progress, roots=roots)
     if progress:
         progress.close()
     skips = [not_checked(display_link(path), reason) for path, reason in odd] + [
@@ -80,7 +100,8 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
             err.write(f"{skip.path}: skipped, {skip.message.removeprefix('file not checked: ')}\n")
     findings = list(iter_findings(results))
     if checks.PROJECT_CODES & chosen:
-        whole = project.Project(collect_facts(files, results, settings, others))
+        source = warm.FileSource() if store is None else warm.CachedSource(store)
+        whole = project.Project(collect_facts(files, results, settings, others, source, roots))
         checked = {result.path for result in results}
         rules = rule_settings(settings)
         findings = [f for f in checks.check_project(whole, findings, chosen, rules) if f.path in checked]
@@ -89,9 +110,12 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
         findings += select(typed.result(), chosen)
     findings = _with_sources(findings)
     findings.sort()
+    if store is not None:
+        store.save()
 
     if options.write_baseline:
-        count = baseline_module.write_baseline(options.write_baseline, findings)
+        unread = {display(path) for path in others}  # pre-commit names some files: keep the others' entries
+        count = baseline_module.write_baseline(options.write_baseline, findings, unread)
         if not options.quiet:
             err.write(f"celery-boundary: wrote {plural(count, 'accepted finding')} to {options.write_baseline}\n")
         return 0
@@ -124,51 +148,50 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     return 1 if findings else 0
 
 
-def _settings_like(text: str) -> bool:
-    """A module that may configure Django's databases or name the settings module."""
-    return "DATABASES" in text or "DJANGO_SETTINGS_MODULE" in text
-
-
 def collect_facts(
     files: Sequence[Path], results: Sequence[FileResult], settings: config_module.Config,
-    others: Sequence[Path] = (),
+    others: Sequence[Path] = (), source: warm.FileSource | None = None, roots: frozenset[str] | None = None,
 ) -> list[project.ModuleFacts]:
     """Facts of every parsed module, plus those of any other module of the project that mentions a
     public task: files the pre-test skipped, and ``others``, the project's files not named on the
     command line (``outside_files``: pre-commit passes only the staged files, but a task's uses are
     everywhere). When a module names a task in a string (CB205), also every other module that may
-    define a task: the name must be compared with every task of the project."""
+    define a task: the name must be compared with every task of the project. ``source`` reads
+    those files (from the warm cache, or from disk)."""
     facts = [result.facts for result in results if result.facts is not None]
     names = {task.name for module in facts for task in module.tasks}
     named = any(module.name_refs for module in facts)
     # CB206 in views: the settings modules (DATABASES, DJANGO_SETTINGS_MODULE) mention no task.
     views = any(module.view_launches for module in facts)
-    if not names and not named and not views:
+    unparsed = [path for path, result in zip(files, results) if not result.parsed]
+    if not names and not named and not views or not unparsed and not others:
         return facts
     mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b") if names else None
-    unparsed = [path for path, result in zip(files, results) if not result.parsed]
-    roots = project.roots_of([*files, *others])
+    roots = project.roots_of([*files, *others]) if roots is None else roots
     outside = set(others)
+    source = source or warm.FileSource()
     for path in [*unparsed, *others]:
-        text = _text(path)
-        if mentions is not None and mentions.search(text) or named and path in outside and might_apply(
-                text, settings) or views and _settings_like(text):
-            extra = facts_of(path, settings, roots)
+        if mentions is not None and source.mentions(path, mentions) or named and path in outside and source.applies(
+                path, settings) or views and source.settings_like(path):
+            extra = source.facts(path, settings, roots)
             if extra is not None:
                 facts.append(extra)
     return facts
 
 
-def outside_files(files: Sequence[Path], settings: config_module.Config, exclude: Sequence[str]) -> list[Path]:
+def outside_files(files: Sequence[Path], settings: config_module.Config, exclude: Sequence[str],
+                  named: Sequence[str] = ()) -> list[Path]:
     """The project's .py files that were not named (the project: the configuration file's folder, else
-    the repository around the working directory)."""
+    the repository around the working directory). ``named``: the paths given (default ``.``)."""
     root = project_root(settings)
-    checked = {resolved(path) for path in files}
+    if any(os.path.isdir(path) and resolved_text(Path(path)) == str(root) for path in named):
+        return []  # the whole project was named (``check`` from its root): nothing is outside
+    checked = {resolved_text(path) for path in files}
     try:
         every = discover([str(root)], exclude)
     except UsageError:
         return []
-    return [path for path in every if resolved(path) not in checked]
+    return [path for path in every if resolved_text(path) not in checked]
 
 
 def project_root(settings: config_module.Config) -> Path:
@@ -176,13 +199,6 @@ def project_root(settings: config_module.Config) -> Path:
         return Path(settings.source).resolve().parent
     cwd = Path.cwd().resolve()
     return next((folder for folder in (cwd, *cwd.parents) if (folder / ".git").exists()), cwd)
-
-
-def _text(path: Path) -> str:
-    try:
-        return read_source(path).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
 
 
 def warn_missing_app(settings: config_module.Config, err: TextIO) -> None:

@@ -11,12 +11,12 @@ import importlib.util
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Final, TextIO, TypeVar
 
 from celery_boundary import checks
 from celery_boundary.analysis.index import ModuleIndex, build_index
@@ -34,6 +34,10 @@ POOL_THRESHOLD: Final = 500
 #: The gate's own code for a file it did not check (unreadable, not a regular file, not parsable,
 #: too deeply nested): a skip is a finding, so it fails the gate and can be baselined.
 NOT_CHECKED: Final = "CB001"
+#: Why a file that cannot be read or decoded is skipped.
+UNREADABLE: Final = "cannot be read"
+#: Why a file whose rules raised is skipped (its facts are then not taken from the rules' index).
+INTERNAL_ERROR: Final = "internal error in the CB rules"
 
 
 def not_checked(path: str, reason: str, line: int = 1) -> Finding:
@@ -55,13 +59,15 @@ class FileResult:
     parsed: bool = True
 
 
-def check_file(path: Path, config: Config, chosen: frozenset[str], roots: frozenset[str] = frozenset()) -> FileResult:
-    """The findings in one file whose code is in ``chosen`` and that no ``noqa`` silences."""
+def check_file(path: Path, config: Config, chosen: frozenset[str] | None, roots: frozenset[str] = frozenset(),
+               data: bytes | None = None) -> FileResult:
+    """The findings in one file whose code is in ``chosen`` (None: every code, with the module's facts)
+    and that no ``noqa`` silences. ``data``: the file's bytes when already read."""
     shown = display(path)
     try:
-        text = importlib.util.decode_source(read_source(path))
+        text = importlib.util.decode_source(read_source(path) if data is None else data)
     except (OSError, UnicodeDecodeError, SyntaxError) as exc:
-        return FileResult(shown, skipped=f"cannot be read: {getattr(exc, 'strerror', None) or exc}")
+        return FileResult(shown, skipped=f"{UNREADABLE}: {getattr(exc, 'strerror', None) or exc}")
     if not might_apply(text, config):
         return FileResult(shown, parsed=False)  # no rule can match: not even parsed
     tree, problem, where = _parse(text, shown)
@@ -69,7 +75,7 @@ def check_file(path: Path, config: Config, chosen: frozenset[str], roots: frozen
         return FileResult(shown, skipped=problem, skipped_line=where)
     lines = text.splitlines()
     noqa = NoqaMap(text, lines)
-    wanted = bool(checks.PROJECT_CODES & chosen)
+    wanted = chosen is None or bool(checks.PROJECT_CODES & chosen)
     if noqa.skips_file():
         return FileResult(shown, facts=_facts(tree, path, shown, lines, config, noqa, roots=roots) if wanted else None)
     try:
@@ -79,11 +85,12 @@ def check_file(path: Path, config: Config, chosen: frozenset[str], roots: frozen
         facts = _facts(tree, path, shown, lines, config, noqa, roots=roots) if wanted else None
         return FileResult(shown, skipped="too deeply nested for the rules (RecursionError)", facts=facts)
     except Exception as exc:  # never a traceback for one odd file: name it, check the rest
-        return FileResult(shown, skipped=f"internal error in the CB rules ({exc!r}); please report it")
+        return FileResult(shown, skipped=f"{INTERNAL_ERROR} ({exc!r}); please report it")
     facts = _facts(tree, path, shown, lines, config, noqa, index, roots) if wanted else None
     found = [
         replace(finding, path=shown, source_line=lines[finding.line - 1] if 0 < finding.line <= len(lines) else "")
-        for finding in raw if finding.code in chosen and not noqa.silences(finding.code, finding.line)
+        for finding in raw
+        if (chosen is None or finding.code in chosen) and not noqa.silences(finding.code, finding.line)
     ]
     return FileResult(shown, tuple(sorted(found)), facts=facts)
 
@@ -109,10 +116,11 @@ def run_rules(index: ModuleIndex, path: str, config: Config) -> list[Finding]:
     return checks.check_index(index, rule_settings(config), strict=True)  # too deep: CB001, not silence
 
 
-def facts_of(path: Path, config: Config, roots: frozenset[str] = frozenset()) -> project.ModuleFacts | None:
+def facts_of(path: Path, config: Config, roots: frozenset[str] = frozenset(),
+             data: bytes | None = None) -> project.ModuleFacts | None:
     """Parse a file the pre-test skipped, for the project-wide pass only (it may use a task)."""
     try:
-        text = importlib.util.decode_source(read_source(path))
+        text = importlib.util.decode_source(read_source(path) if data is None else data)
     except (OSError, UnicodeDecodeError, SyntaxError):
         return None
     shown = display(path)
@@ -174,15 +182,25 @@ def _facts(tree: ast.Module, path: Path, shown: str, lines: list[str], config: C
 
 def check_files(
     paths: Sequence[Path], config: Config, chosen: frozenset[str], *, jobs: int = 0,
-    progress: Progress | None = None,
+    progress: Progress | None = None, roots: frozenset[str] | None = None,
 ) -> list[FileResult]:
-    """Check every file; ``jobs`` 0 chooses: one process for small trees, one per core otherwise."""
+    """Check every file; ``jobs`` 0 chooses: one process for small trees, one per core otherwise.
+    ``roots``: the project's top-level packages (default: those of ``paths``)."""
+    if roots is None:
+        roots = project.roots_of(paths) if checks.PROJECT_CODES & chosen else frozenset()
+    tick = progress.advance if progress else (lambda: None)
+    return run_each(partial(check_file, config=config, chosen=chosen, roots=roots), paths, jobs, tick)
+
+
+_T = TypeVar("_T")
+
+
+def run_each(work: Callable[[Path], _T], paths: Sequence[Path], jobs: int, tick: Callable[[], None]) -> list[_T]:
+    """``work`` over every path, in order: in this process, or spread over ``jobs`` processes (0:
+    one per core from ``POOL_THRESHOLD`` files on)."""
     cores = os.cpu_count() or 1
     workers = jobs or (cores if len(paths) >= POOL_THRESHOLD else 1)
-    roots = project.roots_of(paths) if checks.PROJECT_CODES & chosen else frozenset()
-    work = partial(check_file, config=config, chosen=chosen, roots=roots)
-    results: list[FileResult] = []
-    tick = progress.advance if progress else (lambda: None)
+    results: list[_T] = []
     if workers <= 1 or len(paths) < 2:
         for path in paths:
             results.append(work(path))

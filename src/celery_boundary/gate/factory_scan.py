@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from celery_boundary.analysis.factories import module_factories, schedule_wrappers
@@ -23,14 +24,19 @@ _HINTS = ("shared_task(", ".task(")
 _SCHEDULE_HINTS = ("add_periodic_task(", "PeriodicTask")
 
 
-def with_project_factories(files: Sequence[Path], config: Config) -> Config:
+def with_project_factories(
+        files: Sequence[Path], config: Config,
+        find: Callable[[Path, Callable[[str], tuple[list[str], list[str]]]], tuple[list[str], list[str]]] | None = None,
+) -> Config:
     """``config`` with the dotted names of the project's task factories added to ``task_decorators``
-    and its schedule wrappers to ``periodic_wrappers``."""
+    and its schedule wrappers to ``periodic_wrappers``. ``find(path, scan)``: the factories and
+    schedule wrappers of one file, ``scan`` applied to its text (the warm cache)."""
     hints = (*_HINTS, *(name.rsplit(".", 1)[-1] + "(" for name in config.task_decorators))
     found: list[str] = []
     wrappers: list[str] = []
     for path in files:
-        factories, schedulers = _factories_in(path, hints, config)
+        factories, schedulers = _factories_in(path, hints, config) if find is None else find(
+            path, partial(_factories_in_text, hints=hints, config=config))
         found += [f"{module_name(path)}.{name}" for name in factories]
         wrappers += [name if name.startswith(".") else f"{module_name(path)}.{name}" for name in schedulers]
     new = [name for name in found if name not in config.task_decorators]
@@ -46,12 +52,17 @@ def _factories_in(path: Path, hints: tuple[str, ...], config: Config) -> tuple[l
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return [], []
+    return _factories_in_text(text, hints, config)
+
+
+def _factories_in_text(text: str, hints: tuple[str, ...], config: Config) -> tuple[list[str], list[str]]:
+    """The task factories and the schedule wrappers the module's text defines."""
     factories = any(hint in text for hint in hints)
     schedulers = any(hint in text for hint in _SCHEDULE_HINTS)
     if not factories and not schedulers:
         return [], []
     try:
-        tree = _parse(text, path)
+        tree = _parse(text)
         if tree is None:
             return [], []
         names = collect_names(tree, frozenset(config.task_decorators))
@@ -61,11 +72,11 @@ def _factories_in(path: Path, hints: tuple[str, ...], config: Config) -> tuple[l
         return [], []  # the rules report the file; the scan only looks for factories
 
 
-def _parse(text: str, path: Path) -> ast.Module | None:
+def _parse(text: str) -> ast.Module | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return ast.parse(text, filename=str(path))
+            return ast.parse(text)
     except (SyntaxError, ValueError):
         from celery_boundary.gate.newer_syntax import parse_newer  # libcst: imported only when needed
 

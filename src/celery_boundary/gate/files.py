@@ -15,12 +15,15 @@ again on the open descriptor (the file may have changed since the walk).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
+from celery_boundary.analysis.task_names import module_name
 from celery_boundary.gate.errors import UsageError
 
 #: Directories never worth reading (flake8's default exclude plus virtualenvs and build output).
@@ -78,33 +81,64 @@ def discover_project(paths: Sequence[str], exclude: Iterable[str] = (),
 
 def _walk(root: Path, patterns: tuple[str, ...], tests: tuple[str, ...] = (),
           left_out: dict[str, int] | None = None) -> tuple[list[Path], dict[Path, str]]:
+    """What ``os.walk`` (top-down, links to folders listed but not entered: a link loop is never
+    entered) finds, in the same order, from ``os.scandir`` entries: a regular file that is no link
+    needs no ``stat`` of its own. Folders and files matching ``tests`` are left out and counted per
+    pattern in ``left_out``."""
     result: list[Path] = []
     skipped: dict[Path, str] = {}
     counts = left_out if left_out is not None else {}
-    # os.walk does not follow links to folders (followlinks=False): a link loop is never entered.
-    for folder, dirs, files in os.walk(root):
+    folders = [str(root)]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:  # os.walk skips a folder it cannot list
+            continue
         base = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not _excluded(base / d, patterns))
-        for name in [d for d in dirs if _matching(base / d, tests)]:
-            dirs.remove(name)
-            pattern = _matching(base / name, tests)
-            inside = len(_walk(base / name, patterns)[0])
-            if pattern is not None and inside:  # a folder of fixtures with no .py file is no test code
-                counts[pattern] = counts.get(pattern, 0) + inside
-        for name in sorted(files):
-            path = base / name
-            if not name.endswith(".py") or _excluded(path, patterns):
+        below = []
+        for entry in entries:
+            if _is_dir(entry):
+                if not _excluded(base / entry.name, patterns) and not entry.is_symlink():
+                    pattern = _matching(base / entry.name, tests) if tests else None
+                    if pattern is None:
+                        below.append(os.path.join(folder, entry.name))
+                        continue
+                    inside = len(_walk(base / entry.name, patterns)[0])
+                    if inside:  # a folder of fixtures with no .py file is no test code
+                        counts[pattern] = counts.get(pattern, 0) + inside
                 continue
-            pattern = _matching(path, tests)
+            if not entry.name.endswith(".py"):
+                continue
+            path = base / entry.name
+            if _excluded(path, patterns):
+                continue
+            pattern = _matching(path, tests) if tests else None
             if pattern is not None:
                 counts[pattern] = counts.get(pattern, 0) + 1
                 continue
-            problem = why_not_regular(path)
+            problem = None if _is_regular(entry) else why_not_regular(path)
             if problem is None:
                 result.append(path)
             else:
                 skipped[path] = problem
+        folders.extend(reversed(below))
     return result, skipped
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_regular(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def why_not_regular(path: Path) -> str | None:
@@ -135,16 +169,48 @@ def read_source(path: Path) -> bytes:
         os.close(descriptor)
 
 
+#: Absolute folder (and file) -> its resolved path, for one run (``forget_folders``): a project's thousands of
+#: files share a few hundred folders, and resolving a path costs a system call per part.
+_FOLDERS: dict[str, str] = {}
+
+
+def forget_folders() -> None:
+    """Start a run: folders, links and ``__init__.py`` files may have changed since the last run in
+    this process (tests/cli/test_cli_cache_property.py runs many)."""
+    _FOLDERS.clear()
+    module_name.cache_clear()
+
+
 def resolved(path: Path) -> Path:
-    """``path.resolve()``, or the absolute path when links loop (Python 3.11 raises RuntimeError)."""
+    """``path.resolve()``, or the absolute path when links loop (Python 3.11 raises RuntimeError).
+    A file that is not a link resolves to its folder's resolved path and its name."""
+    return Path(resolved_text(path))
+
+
+def resolved_text(path: Path) -> str:
+    """``str(resolved(path))``, remembered for the run."""
+    key = os.path.join(os.getcwd(), path)
+    found = _FOLDERS.get(key)
+    if found is None:
+        found = _FOLDERS[key] = _resolve(path)
+    return found
+
+
+def _resolve(path: Path) -> str:
+    name = path.name
+    if name not in ("", ".", "..") and not os.path.islink(path):
+        folder = os.path.join(os.getcwd(), path.parent)  # not normalised: "link/.." is not "."
+        real = _FOLDERS.get(folder)
+        if real is None:
+            try:
+                real = _FOLDERS[folder] = str(Path(folder).resolve())
+            except (OSError, RuntimeError):
+                return os.path.abspath(path)
+        return os.path.join(real, name)
     try:
-        return path.resolve()
+        return str(path.resolve())
     except (OSError, RuntimeError):
-        return Path(os.path.abspath(path))
-
-
-def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
-    return _matching(path, patterns) is not None
+        return os.path.abspath(path)
 
 
 def _matching(path: Path, patterns: Iterable[str]) -> str | None:
@@ -152,6 +218,23 @@ def _matching(path: Path, patterns: Iterable[str]) -> str | None:
     text = path.as_posix()
     text = text[2:] if text.startswith("./") else text
     return next((p for p in patterns if fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(text, p)), None)
+
+
+def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
+    """Whether a pattern matches the path's name or its relative path (``_matching``, one regular
+    expression for them all: it runs for every file and folder of the tree)."""
+    text = path.as_posix()
+    text = text[2:] if text.startswith("./") else text
+    matches = _matcher(patterns)
+    return bool(matches(os.path.normcase(path.name)) or matches(os.path.normcase(text)))
+
+
+@functools.lru_cache(maxsize=16)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """One regular expression for every pattern, as ``fnmatch.fnmatch`` matches each (case folded
+    where the file system folds it)."""
+    joined = "|".join(f"(?:{fnmatch.translate(os.path.normcase(p))})" for p in patterns)
+    return re.compile(joined or "(?!)").match
 
 
 def display_link(path: Path) -> str:
@@ -162,7 +245,20 @@ def display_link(path: Path) -> str:
 
 def display(path: Path) -> str:
     """The path as reports show it: relative to the working directory when inside it, with '/'."""
-    try:
-        return resolved(path).relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    real, here = resolved_text(path), _here()
+    if real == here:
+        return "."
+    prefix = here if here.endswith(os.sep) else here + os.sep
+    if real.startswith(prefix):
+        return real[len(prefix):].replace(os.sep, "/")
+    return path.as_posix()
+
+
+def _here() -> str:
+    """The working directory, resolved (once per run and directory)."""
+    cwd = os.getcwd()
+    key = "\0cwd:" + cwd
+    here = _FOLDERS.get(key)
+    if here is None:
+        here = _FOLDERS[key] = str(Path(cwd).resolve())
+    return here

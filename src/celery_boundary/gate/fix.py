@@ -31,7 +31,7 @@ from celery_boundary.core.findings import Finding
 from celery_boundary.gate.check import collect_facts, outside_files, project_root
 from celery_boundary.gate.engine import check_files, iter_findings
 from celery_boundary.gate.factory_scan import with_project_factories
-from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, read_source
+from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, forget_folders, read_source
 from celery_boundary.gate.rename import Scope, rename_task
 from celery_boundary.gate.selection import expand
 from celery_boundary.gate.summary import plural
@@ -64,6 +64,7 @@ class FixOptions:
 
 def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
+    forget_folders()
     settings = config_module.load(options.config) if options.config else config_module.load(start=Path.cwd())
     wanted = expand(options.select, options.ignore) & FIXABLE
     unsafe = {code for code in wanted if rules.get(code).fix is rules.FixSafety.UNSAFE}
@@ -81,7 +82,7 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     for path, size in large:
         err.write(f"{display(path)}: skipped, {size / 1e6:.1f} MB is more than fix reads "
                   f"({MAX_FIX_BYTES / 1e6:.0f} MB); fix it by hand or split the module\n")
-    results = check_files(files, settings, frozenset(wanted))
+    results = check_files(files, settings, frozenset(wanted), roots=project.roots_of([*files, *others]))
     for result in results:
         if result.skipped:
             err.write(f"{result.path}: skipped, {result.skipped}\n")

@@ -1,0 +1,213 @@
+"""The warm cache of ``check`` (gate/cache.py): where it lives, that a warm run reads only changed
+files and finds what a cold run finds, and that nothing damaged, foreign or stale is trusted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import write
+
+import celery_boundary
+from celery_boundary.cli import main
+from celery_boundary.gate import cache, engine, warm
+
+TASKS = """
+from celery import shared_task
+
+
+@shared_task
+def fetch(x: int) -> list[int]:
+    return [x]
+
+
+@shared_task
+def total(counts: list[int]) -> int:
+    return sum(counts)
+"""
+
+FLOW = """
+from celery import chain
+from shop.jobs import fetch, total
+
+
+def start() -> None:
+    chain(fetch.s(1), total.s()).delay()
+"""
+
+SETTINGS = 'task_serializer = "pickle"\n'
+
+
+@pytest.fixture
+def shop(project: Path) -> Path:
+    write(project, "shop/__init__.py", "")
+    write(project, "shop/jobs.py", TASKS)
+    write(project, "shop/flows.py", FLOW)
+    write(project, "shop/settings.py", SETTINGS)
+    write(project, "shop/util.py", "def helper() -> int:\n    return 1\n")
+    return project
+
+
+def check(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[tuple[str, int, str]]]:
+    status = main(["check", "-q", "--format", "json", *argv])
+    found = json.loads(capsys.readouterr().out)
+    return status, [(f["path"], f["line"], f["code"]) for f in found]
+
+
+def spy(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[Path]:
+    """Record the path of every call of ``module.name``."""
+    calls: list[Path] = []
+    real: Callable[..., Any] = getattr(module, name)
+
+    def recording(path: Path, *args: Any, **kwargs: Any) -> Any:
+        calls.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, recording)
+    return calls
+
+
+EXPECTED = [("shop/jobs.py", 10, "CB202"), ("shop/settings.py", 1, "CB101")]
+
+
+def test_the_cache_lives_in_the_project_root_and_ignores_itself(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check(capsys) == (1, EXPECTED)
+    folder = shop / ".celery_boundary_cache"
+    assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert json.loads((folder / "check.json").read_text())["files"].keys() == {
+        "shop/__init__.py", "shop/jobs.py", "shop/flows.py", "shop/settings.py", "shop/util.py"}
+
+
+def test_a_warm_run_reads_only_the_changed_file_and_finds_the_same(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert check(capsys) == (1, EXPECTED)
+    checked = spy(monkeypatch, warm, "check_file")
+    assert check(capsys) == (1, EXPECTED)
+    assert checked == []
+    write(shop, "shop/flows.py", FLOW + "\n\ndef again() -> None:\n    total.delay([1])\n")
+    assert check(capsys) == (1, [("shop/settings.py", 1, "CB101")])  # total is launched alone now
+    assert checked == [Path("shop/flows.py")]
+
+
+def test_a_one_file_check_takes_the_other_files_facts_from_the_cache(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # files written a moment ago count as settled
+    assert check(capsys) == (1, EXPECTED)
+    read = [spy(monkeypatch, module, "read_source") for module in (cache, warm, engine)]
+    assert check(capsys, "shop/jobs.py") == (1, [("shop/jobs.py", 10, "CB202")])
+    assert read == [[], [], []]  # not even jobs.py: its result is stored
+
+
+def test_the_stat_fast_path_reads_no_file(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # files written a moment ago count as settled
+    assert check(capsys) == (1, EXPECTED)
+    read = spy(monkeypatch, cache, "read_source")
+    assert check(capsys) == (1, EXPECTED)
+    assert read == []
+
+
+def test_a_recent_file_is_hashed_not_trusted_by_its_stat(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert check(capsys) == (1, EXPECTED)
+    settings = shop / "shop" / "settings.py"
+    before = os.stat(settings)
+    settings.write_text(SETTINGS.replace("pickle", "json__"))  # the same size
+    os.utime(settings, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same mtime
+    assert check(capsys) == (1, [("shop/jobs.py", 10, "CB202")])
+
+
+@pytest.mark.parametrize("content", [
+    b"\x00\xffnot json", b"[]", b'{"stamp": "another tool"}', b"{" * 10_000,
+    "damaged entry", "foreign entry",
+])
+def test_a_damaged_or_foreign_cache_is_rebuilt(
+    shop: Path, capsys: pytest.CaptureFixture[str], content: bytes | str
+) -> None:
+    assert check(capsys) == (1, EXPECTED)
+    stored = shop / ".celery_boundary_cache" / "check.json"
+    if isinstance(content, bytes):
+        stored.write_bytes(content)
+    else:
+        document = json.loads(stored.read_text())
+        entry = document["files"]["shop/jobs.py"]
+        if content == "damaged entry":  # a line number that is a string, deep inside the facts
+            entry["check"][1][3][2][0][2] = "10"
+        else:  # another file's result under this file's name
+            entry["check"] = document["files"]["shop/settings.py"]["check"]
+            entry["sha"] = document["files"]["shop/settings.py"]["sha"]
+        stored.write_text(json.dumps(document))
+    assert check(capsys) == (1, EXPECTED)
+    assert check(capsys) == (1, EXPECTED)
+    assert json.loads(stored.read_text())["stamp"] == cache.tool_stamp()
+
+
+def test_another_configuration_or_version_recomputes(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert check(capsys, "--select", "CB301") == (0, [])
+    write(shop, "pyproject.toml", "[tool.celery_boundary]\nmax-task-statements = 0\n")
+    assert check(capsys, "--select", "CB301") == (1, [("shop/jobs.py", 5, "CB301"), ("shop/jobs.py", 10, "CB301")])
+    checked = spy(monkeypatch, warm, "check_file")
+    monkeypatch.setattr(celery_boundary, "__version__", "99.0")
+    assert check(capsys, "--select", "CB301")[0] == 1
+    assert len(checked) == 5
+
+
+def test_no_cache_neither_reads_nor_writes_and_cache_dir_moves_it(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check(capsys, "--no-cache") == (1, EXPECTED)
+    assert not (shop / ".celery_boundary_cache").exists()
+    assert check(capsys, "--cache-dir", "elsewhere") == (1, EXPECTED)
+    assert (shop / "elsewhere" / "check.json").is_file()
+    write(shop, "pyproject.toml", '[tool.celery_boundary]\ncache-dir = "build/cb"\n')
+    assert check(capsys) == (1, EXPECTED)
+    assert (shop / "build" / "cb" / "check.json").is_file()
+    assert not (shop / ".celery_boundary_cache").exists()
+
+
+def test_a_folder_that_cannot_be_written_leaves_the_run_cold(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(shop, "taken", "a file where the folder would be\n")
+    assert check(capsys, "--cache-dir", "taken") == (1, EXPECTED)
+    assert check(capsys, "--cache-dir", "taken/below") == (1, EXPECTED)
+
+
+def test_a_failed_write_leaves_the_previous_file_whole(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert check(capsys) == (1, EXPECTED)
+    stored = shop / ".celery_boundary_cache" / "check.json"
+    before = stored.read_bytes()
+
+    def interrupted(source: str, target: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    write(shop, "shop/util.py", "def helper() -> int:\n    return 2\n")
+    assert check(capsys) == (1, EXPECTED)
+    assert stored.read_bytes() == before
+    assert sorted(p.name for p in stored.parent.iterdir()) == [".gitignore", "check.json"]  # no temporary left
+
+
+def test_concurrent_runs_each_read_a_whole_file(shop: Path) -> None:
+    # Four processes at once, each writing the cache: each reads no file or a whole one, never half.
+    command = [sys.executable, "-m", "celery_boundary.cli", "check", "-q", "--format", "json"]
+    runs = [subprocess.Popen(command, cwd=shop, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(4)]
+    outputs = [run.communicate() for run in runs]
+    assert [run.returncode for run in runs] == [1] * 4, outputs
+    assert all([(f["path"], f["line"], f["code"]) for f in json.loads(out)] == EXPECTED for out, _ in outputs)
+    stored = json.loads((shop / ".celery_boundary_cache" / "check.json").read_text())
+    assert len(stored["files"]) == 5
+    assert sorted(p.name for p in (shop / ".celery_boundary_cache").iterdir()) == [".gitignore", "check.json"]
