@@ -137,3 +137,19 @@ def test_several_serializer_settings_leave_it_unknown(tmp_path: Path) -> None:
     task = _task(document, "b.t")
     assert task["serializer"]["name"] is None and "several values: json, yaml" in task["serializer"]["note"]
     assert task["parameters"][0]["schema"] is None
+
+
+def test_a_task_class_is_a_task_once_registered(tmp_path: Path) -> None:
+    document = _export(tmp_path, {"jobs.py": """
+        from celery import Celery, Task
+        app = Celery("jobs")
+
+        class Base(Task):
+            def run(self, *args): ...
+
+        class Sync(Task):
+            def run(self, when: float) -> None: ...
+
+        app.register_task(Sync())
+        """})
+    assert [task["name"] for task in document["tasks"]] == ["jobs.Sync"]

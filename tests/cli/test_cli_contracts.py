@@ -52,6 +52,7 @@ def _rules(changes: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
      [("PARAM_REMOVED", "note")], 1),  # a message passing it by position gets too many positional arguments
     ("@shared_task\ndef charge(order_id, note=''): ...\n",
      "@shared_task\ndef charge(order_id, *args, **kw): ...\n", [("PARAM_REMOVED", "note")], 0),
+    ("@shared_task\ndef charge(a, **kw): ...\n", "@shared_task\ndef charge(a): ...\n", [("PARAM_REMOVED", "**kw")], 1),
     ("@shared_task\ndef charge(order_id, note): ...\n", "@shared_task\ndef charge(order_id, memo): ...\n",
      [("PARAM_RENAMED", "note")], 1),
     ("@shared_task\ndef charge(a, b): ...\n", "@shared_task\ndef charge(b, a): ...\n",

@@ -72,8 +72,33 @@ class ModuleContracts:
 
 
 def module_contracts(index: ModuleIndex, module: str) -> ModuleContracts:
-    tasks = tuple(_contract(index, task, module) for task in index.tasks.values())
+    registered = _registered_classes(index)
+    tasks = tuple(_contract(index, task, module) for task in index.tasks.values()
+                  if not task.is_class or _is_registered_class(task, registered))
     return ModuleContracts(module, tasks, routes_of(index), serializer_settings(index))
+
+
+def _registered_classes(index: ModuleIndex) -> frozenset[str]:
+    """Classes the module registers: ``app.register_task(Sync())`` / ``app.register_task(Sync)``."""
+    found = set()
+    for site in index.calls:
+        call = site.node
+        assert isinstance(call, ast.Call)
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "register_task" and call.args:
+            first = call.args[0]
+            first = first.func if isinstance(first, ast.Call) else first
+            if isinstance(first, ast.Name):
+                found.add(first.id)
+    return frozenset(found)
+
+
+def _is_registered_class(task: TaskDef, registered: frozenset[str]) -> bool:
+    """A ``Task`` subclass is a task of the registry only once registered (celery 5 registers no class
+    by itself): registered in this module, or a class with ``run`` and a literal ``name`` (registered
+    elsewhere). A base class (``task_cls``, ``base=``) is neither."""
+    if task.name in registered:
+        return True
+    return task.function is not None and text_of(task.options.get("name")) is not None
 
 
 def _contract(index: ModuleIndex, task: TaskDef, module: str) -> TaskContract:

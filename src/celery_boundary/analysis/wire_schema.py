@@ -68,14 +68,14 @@ class _Unresolved(Exception):
 
 def wire_type(annotation: ast.expr | None, names: Names, serializer: str | None) -> WireType:
     """The schema of ``annotation`` under ``serializer`` (None: not statically known)."""
-    if annotation is None:
-        return WireType({}, None)  # no annotation: any value the serializer carries
     if serializer is None:
         return WireType(None, "the task's serializer is not statically known")
     if serializer not in _JSON_LIKE:
         why = "pickle carries Python objects; no schema describes them" if serializer == "pickle" else (
             f"serializer {serializer!r} is not one whose wire format is known")
         return WireType(None, why)
+    if annotation is None:
+        return WireType({})  # no annotation: any value the serializer carries
     try:
         return WireType(_schema(annotation, names, serializer))
     except _Unresolved as exc:

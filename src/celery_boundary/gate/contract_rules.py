@@ -194,11 +194,27 @@ def _compare_parameters(name: str, old: Json, new: Json, where: tuple[str, int])
         yield _param_removed(name, olds[gone], new_absorbs, where)
     for fresh in added:
         yield _param_added(name, news[fresh], old_absorbs, where)
+    yield from _compare_catch_alls(name, old, new_absorbs, where)
     for common in (n for n in olds if n in news):
         before, after = olds[common], news[common]
         yield from _compare_parameter(name, common, before, after, where)
         if common in old_order and common in new_order and old_order.index(common) != new_order.index(common):
             yield _param_moved(name, common, old_order.index(common), new_order.index(common), where)
+
+
+def _compare_catch_alls(task: str, old: Json, new_absorbs: tuple[bool, bool],
+                        where: tuple[str, int]) -> Iterator[Change]:
+    """``*args`` / ``**kwargs`` dropped: queued messages that passed extra arguments no longer bind."""
+    for param in _params(old):
+        kind = param["kind"]
+        if kind == "var_positional" and not new_absorbs[0] or kind == "var_keyword" and not new_absorbs[1]:
+            shown = ("*" if kind == "var_positional" else "**") + str(param["name"])
+            how = "positional" if kind == "var_positional" else "keyword"
+            yield Change(
+                "PARAM_REMOVED", task,
+                BREAKS, f"a message queued with extra {how} arguments (taken by `{shown}` before) raises TypeError "
+                "on the new worker", SAFE, f"an old worker still takes `{shown}`",
+                f"keep `{shown}` until the queues hold no old message", parameter=shown, where=where)
 
 
 def _absorbs(task: Json) -> tuple[bool, bool]:
