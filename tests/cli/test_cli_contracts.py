@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from celery_boundary.cli import main
-from celery_boundary.gate.contract_rules import RULES
+from celery_boundary.gate.contract_changes import RULES
 from cli_helpers import write
 
 HEAD = "from typing import Optional\nfrom celery import shared_task\n\n"

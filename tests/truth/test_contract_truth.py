@@ -17,7 +17,8 @@ import pytest
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
-from celery_boundary.gate.contract_rules import BREAKS, SAFE, compare
+from celery_boundary.gate.contract_changes import BREAKS, SAFE
+from celery_boundary.gate.contract_rules import compare
 from celery_boundary.gate.contracts import export
 
 pytestmark = pytest.mark.worker

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from celery_boundary.core import config as config_module
-from celery_boundary.gate.contract_rules import BREAKS, RULES, WORKERS_FIRST, Change, Json, compare
+from celery_boundary.gate.contract_changes import BREAKS, RULES, WORKERS_FIRST, Change, Json
+from celery_boundary.gate.contract_rules import compare
 from celery_boundary.gate.contracts import FORMAT, VERSION, export
 from celery_boundary.gate.engine import rule_settings
 from celery_boundary.gate.errors import UsageError
