@@ -68,7 +68,8 @@ def _schema(annotation: str, serializer: str | None = "json", imports: str = "")
     ("datetime.datetime", "import datetime", {
         **_MARKER, "properties": {"__type__": {"const": "datetime"}, "__value__": {"type": "string"}}}),
     ("UUID", "from uuid import UUID", {
-        **_MARKER, "properties": {"__type__": {"const": "uuid"}, "__value__": {"type": "string"}}}),
+        **_MARKER, "properties": {"__type__": {"const": "uuid"}, "__value__": {
+            "type": "object", "properties": {"hex": {"type": "string"}}, "required": ["hex"]}}}),
 ])
 def test_json_wire_schema(annotation: str, imports: str, expected: object) -> None:
     assert _schema(annotation, imports=imports) == (expected, None)

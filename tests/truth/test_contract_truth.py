@@ -5,23 +5,32 @@ safe variant (the new parameter with a default, the removed one kept with a defa
 One in-process worker (``celery.contrib.testing.worker.start_worker``, memory transport, solo pool)
 runs the new code; the producer is a second app on the same broker and queue that registers the old
 signatures under the same names (Celery checks arity at send time against the producer's signature).
+The export's JSON Schemas are checked against the bytes kombu's json serializer writes.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import json
 from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+import jsonschema
+import kombu.serialization
 import pytest
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
+from celery_boundary.analysis.symbols import collect_names
+from celery_boundary.analysis.wire_schema import wire_type
+
 from celery_boundary.gate.contract_changes import BREAKS, SAFE
 from celery_boundary.gate.contract_rules import compare
 from celery_boundary.gate.contracts import export
-
-pytestmark = pytest.mark.worker
 
 QUEUE = "truth-contracts"
 OLD = """
@@ -101,6 +110,7 @@ def _outcome(producer: Celery, name: str, *args: object, **kwargs: object) -> ob
     return producer.tasks[name].apply_async(args, kwargs).get(timeout=10, interval=0.005, propagate=False)
 
 
+@pytest.mark.worker
 def test_a_queued_message_without_the_new_required_parameter_fails_as_the_finding_says(
         old_producer: Celery, changes: dict[str, Any]) -> None:
     change = changes["pay.required"]
@@ -111,6 +121,7 @@ def test_a_queued_message_without_the_new_required_parameter_fails_as_the_findin
     assert "missing 1 required positional argument: 'currency'" in str(failure)
 
 
+@pytest.mark.worker
 def test_the_new_parameter_with_a_default_takes_old_messages(old_producer: Celery, changes: dict[str, Any]) -> None:
     change = changes["pay.defaulted"]
     assert (change.rule, change.queued) == ("PARAM_OPTIONAL_ADDED", SAFE)
@@ -118,6 +129,7 @@ def test_the_new_parameter_with_a_default_takes_old_messages(old_producer: Celer
     assert _outcome(old_producer, "pay.defaulted", 7) == "7 EUR"
 
 
+@pytest.mark.worker
 @pytest.mark.parametrize(("how", "args", "kwargs", "says", "python"), [
     ("by keyword", (7,), {"note": "x"}, "unexpected keyword argument 'note'", "unexpected keyword argument 'note'"),
     ("by position", (7, "x"), {}, "too many positional arguments", "takes 1 positional argument but 2 were given"),
@@ -132,9 +144,35 @@ def test_a_queued_message_with_a_removed_parameter_fails_as_the_finding_says(
     assert isinstance(failure, TypeError) and python in str(failure), how
 
 
+@pytest.mark.worker
 def test_the_removed_parameter_kept_with_a_default_takes_old_messages(
         old_producer: Celery, changes: dict[str, Any]) -> None:
     change = changes["pay.kept"]
     assert change.rule == "PARAM_DEFAULT_ADDED" and change.queued == SAFE
     assert _outcome(old_producer, "pay.kept", 7, "x") == "7"
     assert _outcome(old_producer, "pay.kept", 7, note="x") == "7"
+
+
+@pytest.mark.parametrize(("annotation", "imports", "value", "wrong"), [
+    ("int", "", 3, "3"),
+    ("float | None", "", None, "x"),
+    ("tuple[int, str]", "", (1, "a"), (1, 2)),
+    ("dict[int, str]", "", {1: "a"}, {1: 2}),
+    ("list[Decimal]", "from decimal import Decimal", [Decimal("1.5")], ["1.5"]),
+    ("datetime", "from datetime import datetime", datetime(2026, 1, 2, 3, 4), "2026-01-02T03:04:00"),
+    ("UUID", "from uuid import UUID", UUID(int=7), str(UUID(int=7))),
+    ("bytes", "", b"\xff\x00", "AP8="),
+    ("bytes | None", "", b"utf-8 text", 1),
+    ("Literal['a', 2]", "from typing import Literal", 2, 3),
+])
+def test_the_json_schema_describes_what_kombu_puts_on_the_wire(
+        annotation: str, imports: str, value: object, wrong: object) -> None:
+    """The export's schema against the bytes kombu's json serializer (Celery's default) writes."""
+    names = collect_names(ast.parse(imports))
+    schema = wire_type(ast.parse(annotation, mode="eval").body, names, "json").schema
+    assert schema is not None
+    _, _, body = kombu.serialization.dumps(value, serializer="json")
+    jsonschema.validate(json.loads(body), schema)
+    _, _, other = kombu.serialization.dumps(wrong, serializer="json")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(json.loads(other), schema)

@@ -4,7 +4,7 @@ the wire for it under a serializer, for ``celery-boundary contracts export``.
 Only builtin and simple types get a schema; anything else says why not (``unresolved``). What the
 serializers do is in docs/facts (checked on kombu 5.7): under ``json`` a tuple arrives as a list, dict
 keys arrive as strings, and ``datetime`` / ``date`` / ``time`` / ``Decimal`` / ``UUID`` / ``bytes``
-travel as kombu's ``{"__type__": marker, "__value__": text}`` object; ``msgpack`` and ``yaml`` carry
+travel as kombu's ``{"__type__": marker, "__value__": ...}`` object; ``msgpack`` and ``yaml`` carry
 the JSON-like types (msgpack also ``bytes``); ``pickle`` carries Python objects, which no schema
 describes. tests/analysis/test_contracts_export.py pins each mapping.
 """
@@ -143,9 +143,13 @@ def _marker(name: str, serializer: str) -> Schema:
         return {"contentEncoding": "binary"}
     if serializer != "json":
         raise _Unresolved(f"{name.rpartition('.')[2]} under {serializer}: not a type with a known wire form")
-    # kombu.utils.json: {"__type__": marker, "__value__": text}; bytes that are not UTF-8 travel as base64.
+    # kombu.utils.json: {"__type__": marker, "__value__": text}; bytes that are not UTF-8 travel as base64,
+    # a UUID's value is {"hex": "..."} (kombu 5.7; tests/truth/test_contract_truth.py dumps each).
     marker: object = {"enum": ["bytes", "base64"]} if name == "builtins.bytes" else {"const": _KOMBU_MARKERS[name]}
-    return {"type": "object", "properties": {"__type__": marker, "__value__": {"type": "string"}},
+    value: Schema = {"type": "string"}
+    if name == "uuid.UUID":
+        value = {"type": "object", "properties": {"hex": {"type": "string"}}, "required": ["hex"]}
+    return {"type": "object", "properties": {"__type__": marker, "__value__": value},
             "required": ["__type__", "__value__"], "additionalProperties": False}
 
 
