@@ -47,6 +47,9 @@ def removed(order_id, note): ...
 
 @shared_task(name="pay.kept")
 def kept(order_id, note): ...
+
+@shared_task(name="pay.moved")
+def moved(amount, currency): ...
 """
 NEW = """
 from celery import shared_task
@@ -66,6 +69,10 @@ def removed(order_id):
 @shared_task(name="pay.kept")
 def kept(order_id, note=None):
     return str(order_id)
+
+@shared_task(name="pay.moved")
+def moved(currency, amount):
+    return f"{amount} {currency}"
 """
 
 
@@ -97,13 +104,13 @@ def old_producer() -> Iterator[Celery]:
 
 @pytest.fixture(scope="module")
 def changes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The diff of OLD -> NEW, by task name."""
+    """The diff of OLD -> NEW, by task name and parameter."""
     documents = []
     for side, text in (("old", OLD), ("new", NEW)):
         root = tmp_path_factory.mktemp(side)
         (root / "pay.py").write_text(text, encoding="utf-8")
         documents.append(export([root / "pay.py"], root))
-    return {change.task: change for change in compare(*documents)}
+    return {f"{change.task} {change.parameter}": change for change in compare(*documents)}
 
 
 def _outcome(producer: Celery, name: str, *args: object, **kwargs: object) -> object:
@@ -113,7 +120,7 @@ def _outcome(producer: Celery, name: str, *args: object, **kwargs: object) -> ob
 @pytest.mark.worker
 def test_a_queued_message_without_the_new_required_parameter_fails_as_the_finding_says(
         old_producer: Celery, changes: dict[str, Any]) -> None:
-    change = changes["pay.required"]
+    change = changes["pay.required currency"]
     assert (change.rule, change.queued) == ("PARAM_REQUIRED_ADDED", BREAKS)
     assert "raises TypeError on the new worker (missing required argument 'currency')" in change.queued_text
     failure = _outcome(old_producer, "pay.required", 7)
@@ -123,7 +130,7 @@ def test_a_queued_message_without_the_new_required_parameter_fails_as_the_findin
 
 @pytest.mark.worker
 def test_the_new_parameter_with_a_default_takes_old_messages(old_producer: Celery, changes: dict[str, Any]) -> None:
-    change = changes["pay.defaulted"]
+    change = changes["pay.defaulted currency"]
     assert (change.rule, change.queued) == ("PARAM_OPTIONAL_ADDED", SAFE)
     assert "gets its default ('EUR')" in change.queued_text
     assert _outcome(old_producer, "pay.defaulted", 7) == "7 EUR"
@@ -137,7 +144,7 @@ def test_the_new_parameter_with_a_default_takes_old_messages(old_producer: Celer
 def test_a_queued_message_with_a_removed_parameter_fails_as_the_finding_says(
         old_producer: Celery, changes: dict[str, Any], how: str, args: tuple[object, ...],
         kwargs: dict[str, object], says: str, python: str) -> None:
-    change = changes["pay.removed"]
+    change = changes["pay.removed note"]
     assert (change.rule, change.queued) == ("PARAM_REMOVED", BREAKS)
     assert "raises TypeError on the new worker" in change.queued_text and says in change.queued_text, how
     failure = _outcome(old_producer, "pay.removed", *args, **kwargs)
@@ -147,10 +154,20 @@ def test_a_queued_message_with_a_removed_parameter_fails_as_the_finding_says(
 @pytest.mark.worker
 def test_the_removed_parameter_kept_with_a_default_takes_old_messages(
         old_producer: Celery, changes: dict[str, Any]) -> None:
-    change = changes["pay.kept"]
+    change = changes["pay.kept note"]
     assert change.rule == "PARAM_DEFAULT_ADDED" and change.queued == SAFE
     assert _outcome(old_producer, "pay.kept", 7, "x") == "7"
     assert _outcome(old_producer, "pay.kept", 7, note="x") == "7"
+
+
+@pytest.mark.worker
+def test_a_queued_message_with_positional_arguments_binds_a_moved_parameter_silently(
+        old_producer: Celery, changes: dict[str, Any]) -> None:
+    moves = {c.parameter: c for c in changes.values() if c.task == "pay.moved"}
+    assert sorted(moves) == ["amount", "currency"] and moves["amount"].rule == "PARAM_MOVED"
+    assert "no error when the types agree" in moves["amount"].queued_text
+    assert _outcome(old_producer, "pay.moved", "10", "EUR") == "EUR 10"  # amount "EUR", currency "10"
+    assert _outcome(old_producer, "pay.moved", amount="10", currency="EUR") == "10 EUR"  # by keyword: safe
 
 
 @pytest.mark.parametrize(("annotation", "imports", "value", "wrong"), [
