@@ -9,7 +9,7 @@
                           [--app APP] [--queue QUEUE]
     celery-boundary contracts export [PATHS] [-o FILE]
     celery-boundary contracts schema
-    celery-boundary contracts diff OLD NEW | --base REF [PATHS]  [--format text|json|github] [--ignore RULES]
+    celery-boundary contracts diff OLD NEW | --base REF [PATHS]  [--format text|json|github|sarif] [--ignore RULES]
     celery-boundary rules
     celery-boundary rule CODE
 """
@@ -98,7 +98,7 @@ def _add_contracts(commands: argparse._SubParsersAction[_Parser]) -> None:
     diff.add_argument("items", nargs="*", metavar="OLD NEW | PATH",
                       help="two exported documents; with --base, the paths to export (default: .)")
     diff.add_argument("--base", metavar="REF", help="export the old side from this git revision")
-    diff.add_argument("--format", default="text", help="text (default), json or github")
+    diff.add_argument("--format", default="text", help="text (default), json, github or sarif")
     diff.add_argument("--ignore", default="", metavar="RULES", help="do not report these rule ids")
     diff.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the report here, not stdout")
     diff.add_argument("--exclude", default="", metavar="PATTERNS", help="with --base: also skip these patterns")

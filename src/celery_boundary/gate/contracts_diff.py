@@ -1,6 +1,6 @@
 """``celery-boundary contracts diff OLD NEW`` (two exported documents) or ``--base REF [PATH...]`` (the old
 side exported from a git revision without checking it out: ``git archive REF`` into a temporary folder).
-The rules are in ``gate.contract_rules``; formats: text, json, github (workflow commands).
+The rules are in ``gate.contract_rules``; formats: text, json, github (workflow commands), sarif.
 
 Exit codes: 0 no breaking change, 1 a breaking change (not ``--ignore``d), 2 usage error.
 """
@@ -15,17 +15,21 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Any, Final, TextIO
+from urllib.parse import quote
 
+from celery_boundary import __version__
 from celery_boundary.core import config as config_module
+from celery_boundary.gate.catalog import DOCS_URL
 from celery_boundary.gate.contract_changes import BREAKS, RULES, WORKERS_FIRST, Change, Json
 from celery_boundary.gate.contract_rules import compare
 from celery_boundary.gate.contracts import FORMAT, VERSION, export
 from celery_boundary.gate.engine import rule_settings
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.gate.files import discover
+from celery_boundary.gate.sarif import SCHEMA_URI
 
-FORMATS: Final = ("text", "json", "github")
+FORMATS: Final = ("text", "json", "github", "sarif")
 DIFF_FORMAT: Final = "celery-boundary/task-contracts-diff"
 
 
@@ -53,7 +57,8 @@ def run_diff(options: DiffOptions, stdout: TextIO | None = None) -> int:
             raise UsageError("give two contracts documents (OLD NEW), or --base REF with the paths to export")
         old, new = load(Path(options.items[0])), load(Path(options.items[1]))
     changes = [c for c in compare(old, new) if c.rule not in options.ignore]
-    text = {"text": render_text, "json": render_json, "github": render_github}[options.format](changes)
+    renderers = {"text": render_text, "json": render_json, "github": render_github, "sarif": render_sarif}
+    text = renderers[options.format](changes)
     if options.output is None:
         (stdout or sys.stdout).write(text)
     else:
@@ -139,20 +144,46 @@ def render_json(changes: list[Change]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _escape(text: str, property_: bool) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property_ else text
+
+
+def _level(change: Change) -> str:
+    if change.breaking:
+        return "error"
+    return "warning" if WORKERS_FIRST in (change.queued, change.rolling) else "note"
+
+
 def render_github(changes: list[Change]) -> str:
     """GitHub Actions workflow commands: an annotation on the task's line of the new code."""
     lines = []
     for change in changes:
-        level = "error" if change.breaking else "warning" if WORKERS_FIRST in (change.queued, change.rolling) \
-            else "notice"
-        what = f" `{change.parameter}`" if change.parameter else ""
-        message = (f"{change.task}{what}: queued messages: {change.queued_text}. New messages on old workers: "
-                   f"{change.rolling_text}. Evolve: {change.advice}")
-        lines.append(f"::{level} file={_escape(change.where[0], True)},line={change.where[1]},"
-                     f"title={change.rule}::{_escape(message, False)}")
+        lines.append(f"::{_level(change)} file={_escape(change.where[0], True)},line={change.where[1]},"
+                     f"title={change.rule}::{_escape(_sentence(change), False)}")
     return "".join(line + "\n" for line in lines)
 
 
-def _escape(text: str, property_: bool) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return text.replace(":", "%3A").replace(",", "%2C") if property_ else text
+def render_sarif(changes: list[Change]) -> str:
+    """SARIF 2.1.0: every diff rule as a descriptor (help: docs/contracts.md), one result per change."""
+    ids = sorted(RULES)
+    driver = {"name": "celery-boundary contracts", "version": __version__, "semanticVersion": __version__,
+              "informationUri": f"{DOCS_URL}contracts/",
+              "rules": [{"id": rule, "shortDescription": {"text": RULES[rule]}, "helpUri": f"{DOCS_URL}contracts/"}
+                        for rule in ids]}
+    results: list[dict[str, Any]] = [{
+        "ruleId": change.rule, "ruleIndex": ids.index(change.rule), "level": _level(change),
+        "message": {"text": _sentence(change)},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": quote(change.where[0] or ".")},
+                                            "region": {"startLine": max(change.where[1], 1)}}}],
+        "properties": {"task": change.task, "parameter": change.parameter, "queued": change.queued,
+                       "rolling": change.rolling},
+    } for change in changes]
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _sentence(change: Change) -> str:
+    what = f" `{change.parameter}`" if change.parameter else ""
+    return (f"{change.task}{what}: queued messages: {change.queued_text}. New messages on old workers: "
+            f"{change.rolling_text}. Evolve: {change.advice}")
