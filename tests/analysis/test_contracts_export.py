@@ -127,14 +127,16 @@ def test_a_task_contract(tmp_path: Path) -> None:
     assert exact["parameters"][0]["schema"] == {"contentEncoding": "binary"}
     assert exact["queue"] == {"name": "exact", "source": "task_routes"}
     assert _task(document, "shop.tasks.routed")["queue"] == {"name": "shop", "source": "task_routes"}
+    assert _task(document, "shop.sync")["queue"] == {"name": "celery", "source": "default"}
     assert [p["name"] for p in _task(document, "shop.sync")["parameters"]] == ["when"]
     assert [u["dotted"] for u in document["unnamed"]] == ["shop.tasks.unnamed"]
 
 
 def test_several_serializer_settings_leave_it_unknown(tmp_path: Path) -> None:
     document = _export(tmp_path, {
-        "a.py": "task_serializer = 'json'\n",
+        "a.py": "task_serializer = 'json'\nCELERY_TASK_DEFAULT_QUEUE = 'work'\n",
         "b.py": "from celery import shared_task\nCELERY_TASK_SERIALIZER = 'yaml'\n@shared_task\ndef t(x: int): ...\n"})
+    assert _task(document, "b.t")["queue"] == {"name": "work", "source": "default"}
     task = _task(document, "b.t")
     assert task["serializer"]["name"] is None and "several values: json, yaml" in task["serializer"]["note"]
     assert task["parameters"][0]["schema"] is None

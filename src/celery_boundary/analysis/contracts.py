@@ -1,7 +1,7 @@
 """The contract of each task a module defines, for ``celery-boundary contracts export``: its registered
 name (``analysis.task_names``), its parameters as a message binds them, its result, and the options
 that decide how and where its messages travel (``serializer=``, ``pydantic=``, ``queue=``). Also the
-module's literal ``task_serializer`` settings (every spelling Celery 5.7 reads) and ``task_routes``
+module's literal ``task_serializer`` and ``task_default_queue`` settings and ``task_routes``
 (``analysis.graph_settings``), which the project pass applies to tasks of other modules.
 
 The document format is docs/contracts.md; ``gate.contracts`` combines the modules into it.
@@ -25,8 +25,10 @@ VAR_POSITIONAL: Final = "var_positional"
 KEYWORD_ONLY: Final = "keyword_only"
 VAR_KEYWORD: Final = "var_keyword"
 
-#: The setting names under which Celery reads the task serializer (new, Django-namespaced, old).
-_SERIALIZER_SETTINGS: Final = frozenset({"task_serializer", "CELERY_TASK_SERIALIZER"})
+#: The names under which Celery 5.7 reads the two settings (new; Django-namespaced and old).
+SERIALIZER_SETTINGS: Final = frozenset({"task_serializer", "CELERY_TASK_SERIALIZER"})
+DEFAULT_QUEUE_SETTINGS: Final = frozenset({"task_default_queue", "CELERY_TASK_DEFAULT_QUEUE",
+                                           "CELERY_DEFAULT_QUEUE"})
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,16 @@ class ModuleContracts:
     routes: tuple[tuple[str, str], ...]
     #: Literal values of ``task_serializer`` (any spelling) set in the module.
     serializers: tuple[str, ...]
+    #: Literal values of ``task_default_queue`` (any spelling) set in the module.
+    default_queues: tuple[str, ...] = ()
 
 
 def module_contracts(index: ModuleIndex, module: str) -> ModuleContracts:
     registered = _registered_classes(index)
     tasks = tuple(_contract(index, task, module) for task in index.tasks.values()
                   if not task.is_class or _is_registered_class(task, registered))
-    return ModuleContracts(module, tasks, routes_of(index), serializer_settings(index))
+    return ModuleContracts(module, tasks, routes_of(index), setting_values(index, SERIALIZER_SETTINGS),
+                           setting_values(index, DEFAULT_QUEUE_SETTINGS))
 
 
 def _registered_classes(index: ModuleIndex) -> frozenset[str]:
@@ -136,8 +141,8 @@ def parameters_of(function: DefNode, skip_first: bool) -> tuple[Parameter, ...]:
     return tuple(found)
 
 
-def serializer_settings(index: ModuleIndex) -> tuple[str, ...]:
-    """Literal ``task_serializer`` values: assignments (``task_serializer = "json"``,
+def setting_values(index: ModuleIndex, settings: frozenset[str]) -> tuple[str, ...]:
+    """Literal values of a setting: assignments (``task_serializer = "json"``,
     ``app.conf.task_serializer = ...``, ``conf["task_serializer"] = ...``), keywords
     (``Celery(..., task_serializer=)``, ``conf.update(task_serializer=)``) and dict entries."""
     found: list[str] = []
@@ -145,19 +150,19 @@ def serializer_settings(index: ModuleIndex) -> tuple[str, ...]:
         node = site.node
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not site.scopes:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(_target(t) in _SERIALIZER_SETTINGS for t in targets):
+            if any(_target(t) in settings for t in targets):
                 found.extend(_strings(index, node.value))
     for site in index.calls:
         call = site.node
         assert isinstance(call, ast.Call)
         for keyword in call.keywords:
-            if keyword.arg in _SERIALIZER_SETTINGS:
+            if keyword.arg in settings:
                 found.extend(_strings(index, keyword.value))
     for site in index.dicts:
         node = site.node
         assert isinstance(node, ast.Dict)
         for key, value in zip(node.keys, node.values):
-            if key is not None and text_of(key) in _SERIALIZER_SETTINGS:
+            if key is not None and text_of(key) in settings:
                 found.extend(_strings(index, value))
     return tuple(found)
 

@@ -2,8 +2,8 @@
 (the format: docs/contracts.md; its JSON Schema: ``contracts.schema.json`` beside this module).
 
 Each module's tasks come from ``analysis.contracts``; this pass applies what is project-wide: the
-``task_serializer`` setting (one literal value in the project, else Celery's default ``json``, else
-unknown when the project sets several) and the literal ``task_routes``. The document is deterministic:
+``task_serializer`` and ``task_default_queue`` settings (one literal value in the project, else Celery's
+default, else unknown when the project sets several) and the literal ``task_routes``. The document is deterministic:
 tasks sorted by name and path, keys sorted, paths relative to the root given.
 
 Exit codes: 0 the document was written, 2 usage error.
@@ -35,6 +35,8 @@ from celery_boundary.gate.files import discover, display, read_source
 FORMAT: Final = "celery-boundary/task-contracts"
 VERSION: Final = 1
 DEFAULT_SERIALIZER: Final = "json"
+#: Celery's ``task_default_queue`` when the project sets none.
+DEFAULT_QUEUE: Final = "celery"
 #: Words without which a module can define no task nor set a serializer or route.
 _HINTS: Final = ("task", "Task", "serializer", "routes", "ROUTES")
 SCHEMA_FILE: Final = Path(__file__).with_name("contracts.schema.json")
@@ -74,7 +76,10 @@ def render(document: dict[str, object]) -> str:
 def export(files: list[Path], root: Path, decorators: frozenset[str] = frozenset()) -> dict[str, object]:
     """The contracts document of ``files``, paths shown relative to ``root``."""
     modules = [(path, found) for path in files if (found := _module(path, decorators)) is not None]
-    serializer = _project_serializer([m for _, m in modules])
+    serializer = _project_setting(sorted({v for _, m in modules for v in m.serializers}), DEFAULT_SERIALIZER,
+                                  "task_serializer")
+    default_queue = _project_setting(sorted({v for _, m in modules for v in m.default_queues}), DEFAULT_QUEUE,
+                                     "task_default_queue")
     routes = [route for _, m in modules for route in m.routes]
     tasks: list[dict[str, object]] = []
     unnamed: list[dict[str, object]] = []
@@ -85,11 +90,13 @@ def export(files: list[Path], root: Path, decorators: frozenset[str] = frozenset
                 unnamed.append({"dotted": task.dotted, "path": shown, "line": task.line,
                                 "reason": "the name= given to the decorator is computed at run time"})
             else:
-                tasks.append(task_document(task, shown, serializer, routes))
+                tasks.append(task_document(task, shown, serializer, routes, default_queue))
     tasks.sort(key=lambda t: (str(t["name"]), str(t["path"]), int(str(t["line"]))))
     unnamed.sort(key=lambda t: (str(t["path"]), int(str(t["line"]))))
     return {"format": FORMAT, "version": VERSION, "generator": f"celery-boundary {__version__}",
-            "settings": {"task_serializer": _serializer_json(serializer)}, "tasks": tasks, "unnamed": unnamed}
+            "settings": {"task_serializer": _setting_json(serializer),
+                         "task_default_queue": _setting_json(default_queue)},
+            "tasks": tasks, "unnamed": unnamed}
 
 
 def _module(path: Path, decorators: frozenset[str]) -> ModuleContracts | None:
@@ -108,39 +115,40 @@ def _module(path: Path, decorators: frozenset[str]) -> ModuleContracts | None:
         return None
 
 
-#: (serializer name or None when not statically known, where it comes from, a note).
-_Serializer = tuple[str | None, str, str | None]
+#: (a setting's value or None when not statically known, where it comes from, a note).
+_Setting = tuple[str | None, str, str | None]
 
 
-def _project_serializer(modules: list[ModuleContracts]) -> _Serializer:
-    values = sorted({value for m in modules for value in m.serializers})
+def _project_setting(values: list[str], default: str, name: str) -> _Setting:
+    """The project's value of a setting: the one literal value it sets, else Celery's default, else
+    unknown when it sets several (which one wins depends on what the worker imports)."""
     if not values:
-        return DEFAULT_SERIALIZER, "default", None
+        return default, "default", None
     if len(values) == 1:
         return values[0], "settings", None
-    return None, "settings", f"the project sets task_serializer to several values: {', '.join(values)}"
+    return None, "settings", f"the project sets {name} to several values: {', '.join(values)}"
 
 
-def _serializer_json(serializer: _Serializer) -> dict[str, object]:
-    name, source, note = serializer
+def _setting_json(setting: _Setting) -> dict[str, object]:
+    name, source, note = setting
     found: dict[str, object] = {"name": name, "source": source}
     if note is not None:
         found["note"] = note
     return found
 
 
-def task_document(task: TaskContract, path: str, project: _Serializer,
-                  routes: list[tuple[str, str]]) -> dict[str, object]:
+def task_document(task: TaskContract, path: str, project: _Setting, routes: list[tuple[str, str]],
+                  default_queue: _Setting) -> dict[str, object]:
     if task.serializer is not None:
-        serializer: _Serializer = (task.serializer, "task", None) if task.serializer_literal else (
+        serializer: _Setting = (task.serializer, "task", None) if task.serializer_literal else (
             None, "task", f"serializer={task.serializer} is not a literal")
     else:
         serializer = project
     wire = serializer[0]
     document: dict[str, object] = {
         "name": task.name, "implicit_name": task.implicit_name, "dotted": task.dotted, "path": path,
-        "line": task.line, "serializer": _serializer_json(serializer), "pydantic": task.pydantic,
-        "queue": _queue(task, routes),
+        "line": task.line, "serializer": _setting_json(serializer), "pydantic": task.pydantic,
+        "queue": _queue(task, routes, default_queue),
         "result": _typed(task.returns, task, wire),
     }
     if task.parameters is None:
@@ -168,7 +176,7 @@ def _typed(annotation: ast.expr | None, task: TaskContract, serializer: str | No
     return found
 
 
-def _queue(task: TaskContract, routes: list[tuple[str, str]]) -> dict[str, object]:
+def _queue(task: TaskContract, routes: list[tuple[str, str]], default: _Setting) -> dict[str, object]:
     if task.queue is not None:
         if task.queue_literal:
             return {"name": task.queue, "source": "task"}
@@ -176,7 +184,7 @@ def _queue(task: TaskContract, routes: list[tuple[str, str]]) -> dict[str, objec
     routed = route_for(str(task.name), routes)
     if routed is not None:
         return {"name": routed, "source": "task_routes"}
-    return {"name": None, "source": "default"}  # Celery's task_default_queue
+    return _setting_json((default[0], "default", default[2]))  # the worker's task_default_queue
 
 
 def route_for(name: str, routes: list[tuple[str, str]]) -> str | None:
