@@ -100,6 +100,8 @@ def _add_contracts(commands: argparse._SubParsersAction[_Parser]) -> None:
     diff.add_argument("--base", metavar="REF", help="export the old side from this git revision")
     diff.add_argument("--format", default="text", help="text (default), json, github or sarif")
     diff.add_argument("--ignore", default="", metavar="RULES", help="do not report these rule ids")
+    diff.add_argument("--fail-on", default="breaking", metavar="WHAT",
+                      help="breaking (default), or workers-first: also fail when workers must deploy first")
     diff.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the report here, not stdout")
     diff.add_argument("--exclude", default="", metavar="PATTERNS", help="with --base: also skip these patterns")
 
@@ -181,7 +183,7 @@ def _contracts(args: argparse.Namespace) -> int:
 
     return run_diff(DiffOptions(items=tuple(args.items), base=args.base, format=args.format,
                                 ignore=parse_codes(args.ignore), output=args.output,
-                                exclude=parse_codes(args.exclude)))
+                                exclude=parse_codes(args.exclude), fail_on=args.fail_on))
 
 
 if __name__ == "__main__":

@@ -187,3 +187,10 @@ def test_sarif_is_valid_and_levels_follow_the_audiences(project: Path, capsys: p
     assert [(r["ruleId"], r["level"]) for r in run["results"]] == [
         ("PARAM_OPTIONAL_ADDED", "warning"), ("PARAM_REQUIRED_ADDED", "error"), ("TASK_ADDED", "warning")]
     assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} == set(RULES)
+
+
+def test_fail_on_workers_first(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = _diff(project, capsys, "@shared_task\ndef charge(a): ...\n", "@shared_task\ndef charge(a, b=1): ...\n")
+    assert code == 0
+    assert main(["contracts", "diff", "old.json", "new.json", "--fail-on", "workers-first"]) == 1
+    assert main(["contracts", "diff", "old.json", "new.json", "--fail-on", "everything"]) == 2

@@ -2,7 +2,8 @@
 side exported from a git revision without checking it out: ``git archive REF`` into a temporary folder).
 The rules are in ``gate.contract_rules``; formats: text, json, github (workflow commands), sarif.
 
-Exit codes: 0 no breaking change, 1 a breaking change (not ``--ignore``d), 2 usage error.
+Exit codes: 0 no breaking change, 1 a breaking change (not ``--ignore``d; with ``--fail-on workers-first``
+also a change that needs the workers deployed first), 2 usage error.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from celery_boundary.gate.files import discover
 from celery_boundary.gate.sarif import SCHEMA_URI
 
 FORMATS: Final = ("text", "json", "github", "sarif")
+#: ``--fail-on``: what makes the exit code 1.
+FAIL_ON: Final = ("breaking", "workers-first")
 DIFF_FORMAT: Final = "celery-boundary/task-contracts-diff"
 
 
@@ -41,11 +44,14 @@ class DiffOptions:
     ignore: tuple[str, ...] = ()
     output: Path | None = None
     exclude: tuple[str, ...] = ()
+    fail_on: str = "breaking"
 
 
 def run_diff(options: DiffOptions, stdout: TextIO | None = None) -> int:
     if options.format not in FORMATS:
         raise UsageError(f"unknown --format {options.format!r}: choose one of {', '.join(FORMATS)}")
+    if options.fail_on not in FAIL_ON:
+        raise UsageError(f"unknown --fail-on {options.fail_on!r}: choose one of {', '.join(FAIL_ON)}")
     unknown = [rule for rule in options.ignore if rule not in RULES]
     if unknown:
         raise UsageError(f"--ignore: unknown rule {unknown[0]!r} (known: {', '.join(sorted(RULES))})")
@@ -66,7 +72,8 @@ def run_diff(options: DiffOptions, stdout: TextIO | None = None) -> int:
             options.output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"{options.output}: cannot write the report: {exc.strerror or exc}") from None
-    return 1 if any(c.breaking for c in changes) else 0
+    ordered = options.fail_on == "workers-first"
+    return 1 if any(c.breaking or ordered and WORKERS_FIRST in (c.queued, c.rolling) for c in changes) else 0
 
 
 def load(path: Path) -> Json:
