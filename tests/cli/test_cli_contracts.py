@@ -194,3 +194,15 @@ def test_fail_on_workers_first(project: Path, capsys: pytest.CaptureFixture[str]
     assert code == 0
     assert main(["contracts", "diff", "old.json", "new.json", "--fail-on", "workers-first"]) == 1
     assert main(["contracts", "diff", "old.json", "new.json", "--fail-on", "everything"]) == 2
+
+
+def test_a_file_that_does_not_parse_is_listed_and_the_diff_says_so(project: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    _pair(project, "@shared_task\ndef charge(a): ...\n", "@shared_task\ndef charge(a:\n")
+    assert main(["contracts", "export", "new", "-o", "new.json"]) == 0
+    assert main(["contracts", "export", "old", "-o", "old.json"]) == 0
+    [entry] = json.loads((project / "new.json").read_text())["skipped"]
+    assert entry["path"] == "new/shop/tasks.py" and entry["reason"].startswith("cannot parse")
+    capsys.readouterr()
+    assert main(["contracts", "diff", "old.json", "new.json"]) == 1  # the task reads as removed ...
+    assert "the new contracts skipped new/shop/tasks.py: cannot parse" in capsys.readouterr().err  # ... and why

@@ -75,7 +75,14 @@ def render(document: dict[str, object]) -> str:
 
 def export(files: list[Path], root: Path, decorators: frozenset[str] = frozenset()) -> dict[str, object]:
     """The contracts document of ``files``, paths shown relative to ``root``."""
-    modules = [(path, found) for path in files if (found := _module(path, decorators)) is not None]
+    modules: list[tuple[Path, ModuleContracts]] = []
+    skipped: list[dict[str, object]] = []
+    for path in files:
+        found = _module(path, decorators)
+        if isinstance(found, str):
+            skipped.append({"path": _relative(path, root), "reason": found})
+        elif found is not None:
+            modules.append((path, found))
     serializer = _project_setting(sorted({v for _, m in modules for v in m.serializers}), DEFAULT_SERIALIZER,
                                   "task_serializer")
     default_queue = _project_setting(sorted({v for _, m in modules for v in m.default_queues}), DEFAULT_QUEUE,
@@ -96,23 +103,28 @@ def export(files: list[Path], root: Path, decorators: frozenset[str] = frozenset
     return {"format": FORMAT, "version": VERSION, "generator": f"celery-boundary {__version__}",
             "settings": {"task_serializer": _setting_json(serializer),
                          "task_default_queue": _setting_json(default_queue)},
-            "tasks": tasks, "unnamed": unnamed}
+            "tasks": tasks, "unnamed": unnamed, "skipped": sorted(skipped, key=lambda f: str(f["path"]))}
 
 
-def _module(path: Path, decorators: frozenset[str]) -> ModuleContracts | None:
+def _module(path: Path, decorators: frozenset[str]) -> ModuleContracts | str | None:
+    """The module's contracts; None when it can hold no task; why not when it cannot be read (the
+    document lists it: a task missing from it would otherwise read as removed)."""
     try:
         text = importlib.util.decode_source(read_source(path))
-    except (OSError, UnicodeDecodeError, SyntaxError):
-        return None  # ``check`` reports it (CB001)
+    except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+        return f"cannot read: {exc}"
     if not any(hint in text for hint in _HINTS):
         return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
+    except (SyntaxError, ValueError) as exc:
+        return f"cannot parse: {exc}"
+    try:
         return module_contracts(build_index(tree, decorators), module_name(path))
-    except Exception:  # never a traceback for one odd file (check reports what it cannot read)
-        return None
+    except Exception as exc:  # never a traceback for one odd file
+        return f"not understood: {type(exc).__name__}"
 
 
 #: (a setting's value or None when not statically known, where it comes from, a note).

@@ -63,6 +63,10 @@ def run_diff(options: DiffOptions, stdout: TextIO | None = None) -> int:
             raise UsageError("give two contracts documents (OLD NEW), or --base REF with the paths to export")
         old, new = load(Path(options.items[0])), load(Path(options.items[1]))
     changes = [c for c in compare(old, new) if c.rule not in options.ignore]
+    for side, document in (("old", old), ("new", new)):
+        skipped = document.get("skipped")
+        for entry in skipped if isinstance(skipped, list) else []:  # its tasks are missing from that side
+            sys.stderr.write(f"celery-boundary: the {side} contracts skipped {entry['path']}: {entry['reason']}\n")
     renderers = {"text": render_text, "json": render_json, "github": render_github, "sarif": render_sarif}
     text = renderers[options.format](changes)
     if options.output is None:
