@@ -7,6 +7,10 @@
     celery-boundary fix [PATHS] [--select/--ignore CODES] [--diff] [--unsafe-fixes]
     celery-boundary graph [PATHS] [--format dot|json|svg|png|html] [-o FILE] [--focus TASK [--depth N]]
                           [--app APP] [--queue QUEUE]
+    celery-boundary contracts export [PATHS] [-o FILE]
+    celery-boundary contracts schema
+    celery-boundary contracts client CONTRACTS [-o FILE]
+    celery-boundary contracts diff OLD NEW | --base REF [PATHS]  [--format text|json|github|sarif] [--ignore RULES]
     celery-boundary rules
     celery-boundary rule CODE
 """
@@ -80,10 +84,35 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--exclude", default="", metavar="PATTERNS", help="also skip these fnmatch patterns")
     graph.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml or setup.cfg to read")
 
+    _add_contracts(commands)
     commands.add_parser("rules", help="list every rule: code, slug, tools, default, fix")
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", metavar="CODE")
     return parser
+
+
+def _add_contracts(commands: argparse._SubParsersAction[_Parser]) -> None:
+    contracts = commands.add_parser("contracts", help="the tasks' contracts: export them, diff two versions")
+    actions = contracts.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    export = actions.add_parser("export", help="write every task's contract as one JSON document")
+    export.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    export.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the document here, not stdout")
+    export.add_argument("--exclude", default="", metavar="PATTERNS", help="also skip these fnmatch patterns")
+    export.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml or setup.cfg to read")
+    actions.add_parser("schema", help="print the JSON Schema of the exported document")
+    client = actions.add_parser("client", help="write a typed module that sends a document's tasks by name")
+    client.add_argument("contracts", type=Path, metavar="CONTRACTS", help="a document `contracts export` wrote")
+    client.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the module here, not stdout")
+    diff = actions.add_parser("diff", help="classify every change between two contracts (exit 1 if breaking)")
+    diff.add_argument("items", nargs="*", metavar="OLD NEW | PATH",
+                      help="two exported documents; with --base, the paths to export (default: .)")
+    diff.add_argument("--base", metavar="REF", help="export the old side from this git revision")
+    diff.add_argument("--format", default="text", help="text (default), json, github or sarif")
+    diff.add_argument("--ignore", default="", metavar="RULES", help="do not report these rule ids")
+    diff.add_argument("--fail-on", default="breaking", metavar="WHAT",
+                      help="breaking (default), or workers-first: also fail when workers must deploy first")
+    diff.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the report here, not stdout")
+    diff.add_argument("--exclude", default="", metavar="PATTERNS", help="with --base: also skip these patterns")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -133,6 +162,8 @@ def _route(args: argparse.Namespace) -> int:
             paths=tuple(args.paths), format=args.format, output=args.output, focus=args.focus, depth=args.depth,
             app=args.app, queue=args.queue, exclude=parse_codes(args.exclude), config=args.config,
         ))
+    if args.command == "contracts":
+        return _contracts(args)
     from celery_boundary.gate import catalog
 
     if args.command == "rules":
@@ -143,6 +174,30 @@ def _route(args: argparse.Namespace) -> int:
     if page.source:  # the fallback page says itself that it is the registry's summary
         sys.stderr.write(f"({page.rule.code}: from {page.source})\n")
     return 0
+
+
+def _contracts(args: argparse.Namespace) -> int:
+    from celery_boundary.gate.selection import parse_codes
+
+    if args.action == "export":
+        from celery_boundary.gate.contracts import ExportOptions, run_export
+
+        return run_export(ExportOptions(paths=tuple(args.paths), output=args.output,
+                                        exclude=parse_codes(args.exclude), config=args.config))
+    if args.action == "schema":
+        from celery_boundary.gate.contracts import SCHEMA_FILE
+
+        sys.stdout.write(SCHEMA_FILE.read_text(encoding="utf-8"))
+        return 0
+    if args.action == "client":
+        from celery_boundary.gate.contracts_client import ClientOptions, run_client
+
+        return run_client(ClientOptions(contracts=args.contracts, output=args.output))
+    from celery_boundary.gate.contracts_diff import DiffOptions, run_diff
+
+    return run_diff(DiffOptions(items=tuple(args.items), base=args.base, format=args.format,
+                                ignore=parse_codes(args.ignore), output=args.output,
+                                exclude=parse_codes(args.exclude), fail_on=args.fail_on))
 
 
 if __name__ == "__main__":
