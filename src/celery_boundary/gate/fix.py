@@ -13,6 +13,7 @@ than ``MAX_FIX_BYTES``) are named on stderr, one line each, and left as they are
 
 from __future__ import annotations
 
+import ast
 import difflib
 import sys
 from collections import defaultdict
@@ -23,12 +24,13 @@ from typing import TYPE_CHECKING, Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis import project
+from celery_boundary.analysis.index import build_index
 from celery_boundary.checks.canvas import CHAIN_ONLY
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
 from celery_boundary.core.findings import Finding
 from celery_boundary.gate.check import collect_facts, outside_files, project_root
-from celery_boundary.gate.engine import check_files, iter_findings
+from celery_boundary.gate.engine import check_files, iter_findings, rule_settings, run_rules
 from celery_boundary.gate.factory_scan import with_project_factories
 from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, read_source
 from celery_boundary.gate.rename import Scope, rename_task
@@ -100,7 +102,7 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     changes: dict[str, Change] = {}
     fixed = 0
     for shown, found in sorted(by_file.items()):
-        change, count = _fix_file(shown, found, err)
+        change, count = _fix_file(shown, found, err, settings)
         if change is not None:
             changes[shown] = change
             fixed += count
@@ -142,8 +144,10 @@ def _within_size(files: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, in
     return kept, large
 
 
-def _fix_file(shown: str, found: Sequence[Finding], err: TextIO) -> tuple[Change | None, int]:
-    """The file's fixes planned and applied on its current text, or None with one line on stderr."""
+def _fix_file(shown: str, found: Sequence[Finding], err: TextIO,
+              settings: config_module.Config) -> tuple[Change | None, int]:
+    """The file's fixes planned and applied on its current text, or None with one line on stderr; each
+    finding the fixes left as it was is named on stderr with why (``NOT_HANDLED``)."""
     try:
         before = read_source(Path(shown))
     except OSError as exc:
@@ -157,12 +161,47 @@ def _fix_file(shown: str, found: Sequence[Finding], err: TextIO) -> tuple[Change
     for finding in result.deferred:
         err.write(f"{shown}:{finding.line}: {finding.code} not fixed in this run: an earlier fix in this file "
                   "rewrote its lines; run fix again\n")
-    if result.count == 0 or result.after == before:
-        return None, 0
-    if not still_parses(result.after):  # never write code that does not parse: leave the file as it was
+    if result.count and result.after != before and not still_parses(result.after):
+        # never write code that does not parse: leave the file as it was
         err.write(f"{shown}: fix skipped, the result would not parse; please report it\n")
         return None, 0
+    changed = result.count > 0 and result.after != before
+    for line, code in _left_alone(result.after if changed else before, found, result.deferred, settings):
+        err.write(f"{shown}:{line}: {code} not fixed: {NOT_HANDLED[code]}\n")
+    if not changed:
+        return None, 0
     return Change(before, result.after), result.count
+
+
+#: Why a fix leaves a finding of its code as it was: the forms each fix handles (docs/ci.md's table).
+NOT_HANDLED: Final = {
+    **dict.fromkeys(("CB101", "CB102", "CB103"), (
+        "the fix replaces only 'pickle' and its content type; a serializer the project registers itself "
+        "(a signed pickle) is for you to replace with json or to list in trusted_serializers")),
+    "CB401": ("the fix adds an expiry only where the schedule states its period in seconds (a number, a "
+              "timedelta) in the entry itself; add the expiry by hand"),
+    "CB402": "the fix adds minute=0 only to a crontab(...) call written with keywords; add the minute by hand",
+}
+
+
+def _left_alone(text: bytes, found: Sequence[Finding], deferred: Sequence[Finding],
+                settings: config_module.Config) -> list[tuple[int, str]]:
+    """(line in ``text``, code) of each finding of ``found`` that the module's rules still report in
+    ``text`` (its fixed text), the deferred ones aside."""
+    try:
+        index = build_index(ast.parse(text), rule_settings(settings).task_decorators)
+        reported = sorted(run_rules(index, "", settings), key=lambda f: f.line)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    still: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for finding in reported:
+        still[(finding.code, finding.message)].append(finding.line)
+    left = []
+    for finding in sorted(found, key=lambda f: f.line):
+        lines = still[(finding.code, finding.message)]
+        if finding not in deferred and finding.code in NOT_HANDLED and lines:
+            left.append((lines.pop(0), finding.code))
+    return left
 
 
 def _write_bytes(out: TextIO, data: bytes) -> None:
