@@ -40,8 +40,8 @@ def test_the_fixed_file_re_checks_clean_except_what_has_no_mechanical_fix(
 ) -> None:
     place(project, "CB401")
     main(["fix", "-q"])
-    assert "proj/config.py:19: CB401 not fixed: the fix adds an expiry only where the schedule states its " \
-        "period in seconds" in capsys.readouterr().err  # named, with why
+    assert "proj/config.py:19: CB401 not fixed: the fix adds an expiry only to a beat entry or add_periodic_task " \
+        "call that states its period in seconds" in capsys.readouterr().err  # named, with why
     assert main(["check", "-q", "--select", "CB401", "--format", "json"]) == 1
     out = capsys.readouterr().out
     assert out.count('"code": "CB401"') == 1 and '"line": 19' in out  # the crontab entry: a human's call

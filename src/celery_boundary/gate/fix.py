@@ -178,8 +178,9 @@ NOT_HANDLED: Final = {
     **dict.fromkeys(("CB101", "CB102", "CB103"), (
         "the fix replaces only 'pickle' and its content type; a serializer the project registers itself "
         "(a signed pickle) is for you to replace with json or to list in trusted_serializers")),
-    "CB401": ("the fix adds an expiry only where the schedule states its period in seconds (a number, a "
-              "timedelta) in the entry itself; add the expiry by hand"),
+    "CB401": ("the fix adds an expiry only to a beat entry or add_periodic_task call that states its period in "
+              "seconds (a number, a timedelta), not to a crontab, a period computed elsewhere or a "
+              "django-celery-beat row; add the expiry by hand"),
     "CB402": "the fix adds minute=0 only to a crontab(...) call written with keywords; add the minute by hand",
 }
 
