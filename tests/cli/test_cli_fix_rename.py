@@ -185,3 +185,22 @@ def test_refused_when_nothing_says_which_folder_is_on_sys_path(
             "the task under depends on which folder is on sys.path ('tasks.total' or 'nsjobs.tasks.total')"
             ) in capsys.readouterr().err
     assert "def total(" in (project / "nsjobs/tasks.py").read_text()
+
+
+def test_celery_a_task_renamed_in_one_folder_does_not_block_its_namesake_in_another(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # celery's own tree: examples/stamping/tasks.py (a folder of scripts) and t/integration/tasks.py (a
+    # package) each define a chain-only `xsum`; renaming the first left `_xsum` in a module that only
+    # mentions the second's name, which refused the second rename ("'_xsum' is already defined in tasks").
+    write(project, "pyproject.toml", "")
+    write(project, "examples/stamping/tasks.py", LINKED_HERE.replace("total", "xsum"))
+    write(project, "examples/stamping/revoke.py", "from tasks import fetch\n")
+    write(project, "t/__init__.py", "")
+    write(project, "t/integration/__init__.py", "")
+    write(project, "t/integration/tasks.py", LINKED_HERE.replace("total", "xsum"))
+    assert main(["fix"]) == 0
+    assert "not renamed" not in capsys.readouterr().err
+    assert '@shared_task(name="tasks.xsum")\ndef _xsum(' in (project / "examples/stamping/tasks.py").read_text()
+    assert '@shared_task(name="t.integration.tasks.xsum")\ndef _xsum(' in (
+        project / "t/integration/tasks.py").read_text()
