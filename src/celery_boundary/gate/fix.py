@@ -181,7 +181,8 @@ NOT_HANDLED: Final = {
     "CB401": ("the fix adds an expiry only to a beat entry or add_periodic_task call that states its period in "
               "seconds (a number, a timedelta), not to a crontab, a period computed elsewhere or a "
               "django-celery-beat row; add the expiry by hand"),
-    "CB402": "the fix adds minute=0 only to a crontab(...) call written with keywords; add the minute by hand",
+    "CB402": ("the fix adds minute=0 only where the hour is literal hours (hour=3, \"8,20\", \"9-17\"); a crontab "
+              "with only a day or a month, or a computed hour, needs your minute"),
 }
 
 
