@@ -149,7 +149,7 @@ def render(rows: list[dict[str, object]]) -> str:
         return "yes" if value else "**no**"
 
     lines = ["| project | `.py` files | findings before | fixes applied | not fixed (stderr) | parse ok | "
-             "second run unchanged | diff applies | new findings after |",
+             "second run unchanged | `--diff` applies, = fix | new findings after |",
              "| --- | ---: | --- | --- | --- | --- | --- | --- | ---: |"]
     for row in sorted(rows, key=lambda r: str(r["project"])):
         refused = row["refused"]
@@ -160,9 +160,10 @@ def render(rows: list[dict[str, object]]) -> str:
         said = "; ".join(f"{n} x {reason}" for reason, n in sorted(reasons.items())) or "-"
         new = row["new_findings"]
         assert isinstance(new, list)
+        applies = yes(row["diff_applies"] and row["diff_equals_fix"]) if row["changed_files"] else "(empty)"
         lines.append(f"| {row['project']} | {row['py_files']} | {counts(row['before'])} | {counts(row['applied'])} | "
                      f"{said} | {yes(row['parse_ok'])} | {yes(row['second_run_unchanged'])} | "
-                     f"{yes(row['diff_applies'] and row['diff_equals_fix'])} | {len(new)} |")
+                     f"{applies} | {len(new)} |")
     return "\n".join(lines)
 
 
