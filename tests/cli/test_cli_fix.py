@@ -40,10 +40,28 @@ def test_the_fixed_file_re_checks_clean_except_what_has_no_mechanical_fix(
 ) -> None:
     place(project, "CB401")
     main(["fix", "-q"])
-    capsys.readouterr()
+    assert "proj/config.py:19: CB401 not fixed: the fix adds an expiry only to a beat entry or add_periodic_task " \
+        "call that states its period in seconds" in capsys.readouterr().err  # named, with why
     assert main(["check", "-q", "--select", "CB401", "--format", "json"]) == 1
     out = capsys.readouterr().out
     assert out.count('"code": "CB401"') == 1 and '"line": 19' in out  # the crontab entry: a human's call
+
+
+def test_paperless_ngx_signed_pickle_is_named_not_fixed(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A serializer the project registers itself (paperless-ngx's HMAC-signed pickle, registered in
+    # another module) is flagged by its name; the fix rewrites only pickle itself and says so.
+    settings = project / "paperless" / "settings.py"
+    settings.parent.mkdir()
+    text = ('CELERY_RESULT_SERIALIZER = "signed-pickle"\nCELERY_TASK_SERIALIZER = "signed-pickle"\n'
+            'CELERY_ACCEPT_CONTENT = ["application/json", "application/x-signed-pickle"]\n')
+    settings.write_text(text)
+    assert main(["fix", "--unsafe-fixes"]) == 0
+    assert settings.read_text() == text
+    err = capsys.readouterr().err
+    assert [line.split(" not fixed")[0] for line in err.splitlines() if "not fixed" in line] == [
+        "paperless/settings.py:1: CB101", "paperless/settings.py:2: CB101", "paperless/settings.py:3: CB102"]
+    assert "a serializer the project registers itself (a signed pickle) is for you to replace with json or to " \
+        "list in trusted_serializers" in err
 
 
 def test_unsafe_fixes_wait_for_the_flag(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

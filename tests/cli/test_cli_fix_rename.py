@@ -135,3 +135,72 @@ def test_noqa_keeps_the_name(pkg: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "def total(" in (pkg / "pkg/tasks.py").read_text()
     assert "import fetch, total" in (pkg / "pkg/views.py").read_text()
     capsys.readouterr()
+
+
+LINKED_HERE = '''
+from celery import chain, shared_task
+
+
+@shared_task
+def fetch(x: int) -> list[int]:
+    return [x]
+
+
+@shared_task
+def total(counts: list[int]) -> int:
+    return sum(counts)
+
+
+def start():
+    chain(fetch.s(1), total.s()).delay()
+'''
+
+
+@pytest.mark.parametrize(("files", "kept"), [
+    # A namespace package (no __init__.py in nsjobs) that the app includes from the project folder.
+    ({"proj_app.py": 'from celery import Celery\n\napp = Celery("proj", include=["nsjobs.tasks"])\n',
+      "nsjobs/tasks.py": LINKED_HERE}, "nsjobs.tasks.total"),
+    # A folder of scripts (`celery -A tasks worker` run inside it): its modules import each other by stem.
+    ({"pyproject.toml": "", "scripts/tasks.py": LINKED_HERE, "scripts/run.py": "from tasks import fetch\n"},
+     "tasks.total"),
+    # mayan-edms's layout: the project folder has an __init__.py beside manage.py and is on sys.path.
+    ({"__init__.py": "", "manage.py": "", "pkg/__init__.py": "", "pkg/tasks.py": LINKED_HERE}, "pkg.tasks.total"),
+])
+def test_the_name_kept_is_the_one_the_project_imports_the_module_as(
+    project: Path, files: dict[str, str], kept: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for relative, text in files.items():
+        write(project, relative, text)
+    assert main(["fix", "-q"]) == 0
+    tasks = next(project / relative for relative in files if relative.endswith("tasks.py"))
+    assert f'@shared_task(name="{kept}")\ndef _total(' in tasks.read_text(), capsys.readouterr().err
+
+
+def test_refused_when_nothing_says_which_folder_is_on_sys_path(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project, "nsjobs/tasks.py", LINKED_HERE)
+    assert main(["fix"]) == 0
+    assert ("nsjobs/tasks.py:10: CB202 not renamed: nsjobs has no __init__.py, so the name Celery registers "
+            "the task under depends on which folder is on sys.path ('tasks.total' or 'nsjobs.tasks.total')"
+            ) in capsys.readouterr().err
+    assert "def total(" in (project / "nsjobs/tasks.py").read_text()
+
+
+def test_celery_a_task_renamed_in_one_folder_does_not_block_its_namesake_in_another(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # celery's own tree: examples/stamping/tasks.py (a folder of scripts) and t/integration/tasks.py (a
+    # package) each define a chain-only `xsum`; renaming the first left `_xsum` in a module that only
+    # mentions the second's name, which refused the second rename ("'_xsum' is already defined in tasks").
+    write(project, "pyproject.toml", "")
+    write(project, "examples/stamping/tasks.py", LINKED_HERE.replace("total", "xsum"))
+    write(project, "examples/stamping/revoke.py", "from tasks import fetch\n")
+    write(project, "t/__init__.py", "")
+    write(project, "t/integration/__init__.py", "")
+    write(project, "t/integration/tasks.py", LINKED_HERE.replace("total", "xsum"))
+    assert main(["fix"]) == 0
+    assert "not renamed" not in capsys.readouterr().err
+    assert '@shared_task(name="tasks.xsum")\ndef _xsum(' in (project / "examples/stamping/tasks.py").read_text()
+    assert '@shared_task(name="t.integration.tasks.xsum")\ndef _xsum(' in (
+        project / "t/integration/tasks.py").read_text()

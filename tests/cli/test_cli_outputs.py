@@ -112,6 +112,33 @@ def test_patch_takes_the_diff(patched: tuple[str, Path, Path]) -> None:
     assert dry.stdout.count("checking file") == 3
 
 
+def test_a_diff_made_in_a_subdirectory_applies_there_and_from_the_root_with_directory(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Paths are relative to the directory fix runs in, with git's a/ and b/ (ruff's --diff is relative
+    # too, without them): git apply and patch -p1 take it there; from the repository root, git apply
+    # needs --directory (no one set of paths serves both: patch and git apply reject "..").
+    two_fixes_per_file(project / "service")
+    repo = tmp_path_factory.mktemp("repo")
+    shutil.copytree(project / "service", repo / "service")
+    assert git(repo, "init", "-q").returncode == 0
+    monkeypatch.chdir(project / "service")
+    assert main(["fix", "--diff", "--unsafe-fixes"]) == 1
+    diff = capsys.readouterr().out
+    assert "--- a/app/tasks.py\n+++ b/app/tasks.py\n" in diff
+    assert main(["fix", "-q", "--unsafe-fixes"]) == 0
+    assert git(repo / "service", "apply", "--check", "-", stdin=diff).returncode == 0
+    if shutil.which("patch") is not None:
+        dry = subprocess.run(["patch", "-p1", "--dry-run"], cwd=repo / "service", input=diff, capture_output=True,
+                             text=True, check=False)
+        assert dry.returncode == 0, dry.stdout
+    applied = git(repo, "apply", "--directory=service", "-", stdin=diff)
+    assert applied.returncode == 0, applied.stderr
+    for name in ("tasks.py", "flows.py", "settings.py"):
+        assert (repo / "service/app" / name).read_text() == (project / "service/app" / name).read_text(), name
+
+
 # --- check: what it says around the report (the stand-in rules: CB101 on `*serializer = "pickle"`,
 # CB201 on `_private.delay()`) -------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -19,13 +20,13 @@ import pytest
 
 from celery_boundary.analysis.index import build_index
 from celery_boundary.analysis.project import Project, summarize
-from celery_boundary.analysis.task_names import module_name, task_names
+from celery_boundary.analysis.task_names import imported_as, imported_modules, module_name, module_names, task_names
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 _REGISTRY = """
 import importlib, json, os, sys
-sys.path.insert(0, sys.argv[1])
+sys.path[:0] = sys.argv[1].split(os.pathsep)
 from celery import Celery
 first, rest = json.loads(sys.argv[2]), json.loads(sys.argv[3])
 loaded = [importlib.import_module(name) for name in first]
@@ -42,8 +43,11 @@ print(json.dumps(sorted(names)))
 """
 
 
-def registered(root: Path, first: list[str], rest: list[str]) -> set[str]:
-    done = subprocess.run([sys.executable, "-c", _REGISTRY, str(root), json.dumps(first), json.dumps(rest)],
+def registered(root: Path, first: list[str], rest: list[str], *more_roots: Path) -> set[str]:
+    """The tasks of every app the modules create, imported with ``root`` (and ``more_roots``) first on
+    ``sys.path``."""
+    path = os.pathsep.join(map(str, (root, *more_roots)))
+    done = subprocess.run([sys.executable, "-c", _REGISTRY, path, json.dumps(first), json.dumps(rest)],
                           capture_output=True, text=True, cwd=root)
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stdout))
@@ -277,3 +281,60 @@ def test_a_message_under_an_unknown_name_is_discarded_and_its_result_is_not_regi
             app.send_task("core.tags", args=(1,)).get(timeout=10)
     with pytest.raises(NotRegistered):
         app.tasks["core.tags"]
+
+
+def _app(main: str) -> str:
+    return f"""
+        from celery import Celery
+
+        app = Celery("{main}", broker="memory://", set_as_current=False)
+
+
+        @app.task
+        def ping():
+            return "pong"
+    """
+
+
+#: Three layouts where the folder above the tasks module's top package decides the name, each project
+#: in its own folder of the test's tmp_path (one interpreter imports all three).
+LAYOUTS = {
+    # A namespace package (no __init__.py in nsjobs), imported from the project folder.
+    "ns/nsjobs/tasks.py": _app("ns"),
+    "ns/caller.py": "from nsjobs.tasks import ping\n",
+    # A folder of scripts: `celery -A worker_tasks worker` run inside scripts/.
+    "sc/pyproject.toml": "",
+    "sc/scripts/worker_tasks.py": _app("worker_tasks"),
+    "sc/scripts/run.py": "from worker_tasks import ping\n",
+    # A project folder that is itself a package (mayan-edms's __init__.py beside manage.py), named
+    # like an identifier: it is on sys.path, not part of the name.
+    "runs_here/__init__.py": "",
+    "runs_here/manage.py": "",
+    "runs_here/svc/__init__.py": "",
+    "runs_here/svc/jobs.py": _app("svc"),
+}
+
+
+def _imported_as(path: Path, root: Path) -> str | None:
+    imports = {p: imported_modules(ast.parse(p.read_text())) for p in root.rglob("*.py")}
+    return imported_as(path, module_names(path, root), imports)
+
+
+def test_the_folder_on_sys_path_is_read_from_the_projects_imports(tmp_path: Path) -> None:
+    for relative, text in LAYOUTS.items():
+        write(tmp_path, relative, text)
+    ns, sc, runs_here = tmp_path / "ns", tmp_path / "sc", tmp_path / "runs_here"
+    modules = {ns / "nsjobs/tasks.py": _imported_as(ns / "nsjobs/tasks.py", ns),
+               sc / "scripts/worker_tasks.py": _imported_as(sc / "scripts/worker_tasks.py", sc),
+               runs_here / "svc/jobs.py": _imported_as(runs_here / "svc/jobs.py", runs_here)}
+    assert list(modules.values()) == ["nsjobs.tasks", "worker_tasks", "svc.jobs"]
+    assert module_names(ns / "nsjobs/tasks.py", ns) == ("tasks", "nsjobs.tasks")
+    names = set()
+    for path, module in modules.items():
+        assert module is not None
+        index = build_index(ast.parse(path.read_text()))
+        names |= {task.name for task in task_names(index, module)}
+    assert names == registered(ns, [], list(modules.values()), sc / "scripts", runs_here) == {
+        "nsjobs.tasks.ping", "worker_tasks.ping", "svc.jobs.ping"}
+    (ns / "caller.py").unlink()  # nothing says which folder is on sys.path: no name is guessed
+    assert _imported_as(ns / "nsjobs/tasks.py", ns) is None

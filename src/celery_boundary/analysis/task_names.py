@@ -12,11 +12,15 @@
 
 The module name is what Python imports the file as: the stem under every parent folder that is a
 package (has ``__init__.py``), stopping at a folder whose name is not an identifier (``mayan-edms``
-cannot be part of an import path, so the project's packages start below it). Namespace packages (a
-folder without ``__init__.py`` on the way up) are not followed: which folder is on ``sys.path`` is
-not written in the code, and the nearest folder above the last ``__init__.py`` is what a project run
-from its root imports. tests/truth/test_task_names.py compares these names with the keys of
-a real ``app.tasks``.
+cannot be part of an import path, so the project's packages start below it) and at a folder a project
+runs from (``manage.py``, ``pyproject.toml``, ``setup.py`` or ``setup.cfg`` in it: that folder is on
+``sys.path``, so mayan-edms's ``__init__.py`` beside its ``manage.py`` makes no package of it).
+Namespace packages (a folder without ``__init__.py`` on the way up) are not followed by
+``module_name``: the nearest folder above the last ``__init__.py`` is what a project run from its
+root imports. Where that is not certain (``module_names``: a folder without ``__init__.py`` that is
+no such project folder, as a namespace package or a folder of scripts), ``imported_as`` decides by how
+the project's own code imports or names the module, and says nothing when it does not tell.
+tests/truth/test_task_names.py compares these names with the keys of a real ``app.tasks``.
 
 Read by ``analysis.project`` (the project's registered names, CB205) and by ``fix`` (a renamed task
 keeps its registered name).
@@ -27,6 +31,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -48,23 +53,78 @@ class TaskName:
     also: tuple[str, ...] = ()
 
 
+#: Files that mark the folder a project runs from (``python manage.py``, ``celery -A`` from there, an
+#: installed distribution's root): that folder is on ``sys.path``, never part of a module name.
+PROJECT_FILES: Final = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg")
+
+
 @functools.lru_cache(maxsize=4096)
 def module_name(path: Path) -> str:
     """The dotted name Python imports the file as (see the module docstring)."""
+    return module_names(path)[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def module_names(path: Path, root: Path | None = None) -> tuple[str, ...]:
+    """Every dotted name the file may be imported as, ``module_name``'s first: then the longer names it
+    has when a folder without ``__init__.py`` above its top package is a namespace package (one more
+    folder each, up to ``root``, a project folder or a folder whose name is not an identifier)."""
+    parts = [] if path.stem == "__init__" else [path.stem]
     try:
         folder = path.resolve().parent
     except (OSError, RuntimeError):  # a link loop (Python 3.11 raises RuntimeError)
         folder = path.absolute().parent
-    return module_in(package_of(folder), path)
-
-
-def package_of(folder: Path) -> tuple[str, ...]:
-    """The package a resolved folder is (outermost first): its chain of ``__init__.py`` folders."""
-    parts = []
-    while (folder / "__init__.py").is_file() and folder.name.isidentifier():
+    while _is_package(folder):
         parts.append(folder.name)
         folder = folder.parent
-    return tuple(reversed(parts))
+    names = [".".join(reversed(parts)) or path.stem]
+    if root is None:
+        return tuple(names)
+    root = root.resolve()
+    while folder != root and root in folder.parents and folder.name.isidentifier() and not _runs_here(folder):
+        parts.append(folder.name)
+        names.append(".".join(reversed(parts)))
+        folder = folder.parent
+    return tuple(names)
+
+
+def _is_package(folder: Path) -> bool:
+    return (folder / "__init__.py").is_file() and folder.name.isidentifier() and not _runs_here(folder)
+
+
+def _runs_here(folder: Path) -> bool:
+    return any((folder / marker).is_file() for marker in PROJECT_FILES)
+
+
+def imported_as(path: Path, names: tuple[str, ...], imports: Mapping[Path, frozenset[str]]) -> str | None:
+    """Which of ``names`` (``module_names(path, ...)``) the module at ``path`` is imported as: the only
+    one, or the only one that the project's code below the folder it would be imported from imports or
+    names (``imports``: each file's ``imported_modules``); None when the code does not tell."""
+    if len(names) == 1:
+        return names[0]
+    named = []
+    for name in names:
+        folder = path.resolve().parents[name.count(".")]  # the folder on sys.path for this name
+        if any((name in found or any(s.startswith(name + ".") for s in found))
+               for other, found in imports.items() if folder in other.resolve().parents):
+            named.append(name)
+    return named[0] if len(named) == 1 else None
+
+
+def imported_modules(tree: ast.Module) -> frozenset[str]:
+    """The absolute module names a module imports, and its string constants that are dotted names
+    (``include=["proj.tasks"]``, a beat entry's ``"proj.tasks.refresh"``)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "." in node.value and \
+                all(part.isidentifier() for part in node.value.split(".")):
+            found.add(node.value)
+    return frozenset(found)
 
 
 def module_in(package: tuple[str, ...], path: Path) -> str:
@@ -101,11 +161,12 @@ class ModuleNames:
         return module_in(package, path)
 
     def _package(self, folder: Path) -> tuple[str, ...]:
-        """``package_of(folder)``, each parent folder looked at once."""
+        """The package a resolved folder is (outermost first: its chain of ``__init__.py`` folders, as
+        ``module_names`` walks it), each parent folder looked at once."""
         key = "\0real:" + str(folder)
         found = self._packages.get(key)
         if found is None:
-            inside = (folder / "__init__.py").is_file() and folder.name.isidentifier()
+            inside = _is_package(folder)
             found = self._packages[key] = (*self._package(folder.parent), folder.name) if inside else ()
         return found
 

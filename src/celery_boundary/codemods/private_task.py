@@ -52,12 +52,13 @@ class RenameTask(cst.CSTTransformer):
         scope = self.get_metadata(ScopeProvider, node)
         if scope is None:
             return
+        if self.module != self.home:
+            return  # elsewhere only an import binds the name (visit_ImportFrom); ``tasks._xsum`` clashes with nothing
         if self.new in scope.assignments:
             self.refusal = f"{self.new!r} is already defined in {self.module}"
             return
-        if self.module == self.home:
-            for assignment in scope.assignments[self.old]:
-                self.names.update(id(access.node) for access in assignment.references)
+        for assignment in scope.assignments[self.old]:
+            self.names.update(id(access.node) for access in assignment.references)
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         """Record every use of the old name that neither is renamed nor resolves to a binding of this

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
-from celery_boundary.analysis.task_names import module_name
+from celery_boundary.analysis.task_names import module_name, module_names
 from celery_boundary.gate.errors import UsageError
 
 #: Directories never worth reading (flake8's default exclude plus virtualenvs and build output).
@@ -179,6 +179,7 @@ def forget_folders() -> None:
     this process (tests/cli/test_cli_cache_property.py runs many)."""
     _FOLDERS.clear()
     module_name.cache_clear()
+    module_names.cache_clear()
 
 
 def resolved(path: Path) -> Path:

@@ -13,6 +13,7 @@ than ``MAX_FIX_BYTES``) are named on stderr, one line each, and left as they are
 
 from __future__ import annotations
 
+import ast
 import difflib
 import sys
 from collections import defaultdict
@@ -24,12 +25,13 @@ from typing import TYPE_CHECKING, Final, TextIO
 from celery_boundary import checks
 from celery_boundary.analysis import project
 from celery_boundary.analysis.dependencies import celery_floor
+from celery_boundary.analysis.index import build_index
 from celery_boundary.checks.canvas import CHAIN_ONLY
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
 from celery_boundary.core.findings import Finding
 from celery_boundary.gate.check import collect_facts, outside_files, project_root
-from celery_boundary.gate.engine import check_files, iter_findings
+from celery_boundary.gate.engine import check_files, iter_findings, rule_settings, run_rules
 from celery_boundary.gate.factory_scan import with_project_factories
 from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, forget_folders, read_source
 from celery_boundary.gate.rename import Scope, rename_task
@@ -104,7 +106,7 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     # CB206's fix: delay_on_commit only when every celery the project allows has it.
     celery = celery_floor(project_root(settings)) if by_file else None
     for shown, found in sorted(by_file.items()):
-        change, count = _fix_file(shown, found, err, celery)
+        change, count = _fix_file(shown, found, err, settings, celery)
         if change is not None:
             changes[shown] = change
             fixed += count
@@ -147,8 +149,10 @@ def _within_size(files: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, in
 
 
 def _fix_file(shown: str, found: Sequence[Finding], err: TextIO,
-              celery: tuple[int, ...] | None = None) -> tuple[Change | None, int]:
-    """The file's fixes planned and applied on its current text, or None with one line on stderr."""
+              settings: config_module.Config, celery: tuple[int, ...] | None = None) -> tuple[Change | None, int]:
+    """The file's fixes planned and applied on its current text, or None with one line on stderr; each
+    finding the fixes left as it was is named on stderr with why (``NOT_HANDLED``). ``celery``: the
+    lowest Celery the project allows (CB206's fix)."""
     try:
         before = read_source(Path(shown))
     except OSError as exc:
@@ -167,12 +171,51 @@ def _fix_file(shown: str, found: Sequence[Finding], err: TextIO,
     for finding in result.deferred:
         err.write(f"{shown}:{finding.line}: {finding.code} not fixed in this run: an earlier fix in this file "
                   "rewrote its lines; run fix again\n")
-    if result.count == 0 or result.after == before:
-        return None, 0
-    if not still_parses(result.after):  # never write code that does not parse: leave the file as it was
+    if result.count and result.after != before and not still_parses(result.after):
+        # never write code that does not parse: leave the file as it was
         err.write(f"{shown}: fix skipped, the result would not parse; please report it\n")
         return None, 0
+    changed = result.count > 0 and result.after != before
+    for line, code in _left_alone(result.after if changed else before, found, result.deferred, settings):
+        err.write(f"{shown}:{line}: {code} not fixed: {NOT_HANDLED[code]}\n")
+    if not changed:
+        return None, 0
     return Change(before, result.after), result.count
+
+
+#: Why a fix leaves a finding of its code as it was: the forms each fix handles (docs/ci.md's table).
+NOT_HANDLED: Final = {
+    **dict.fromkeys(("CB101", "CB102", "CB103"), (
+        "the fix replaces only 'pickle' and its content type; a serializer the project registers itself "
+        "(a signed pickle) is for you to replace with json or to list in trusted_serializers")),
+    "CB401": ("the fix adds an expiry only to a beat entry or add_periodic_task call that states its period in "
+              "seconds (a number, a timedelta), not to a crontab, a period computed elsewhere or a "
+              "django-celery-beat row; add the expiry by hand"),
+    "CB402": ("the fix adds minute=0 only where the hour is literal hours (hour=3, \"8,20\", \"9-17\"); a crontab "
+              "with only a day or a month, or a computed hour, needs your minute"),
+    "CB206": ("the fix defers only a launch that is a statement of its own (its result unused); a launch whose "
+              "result is kept needs your change, e.g. transaction.on_commit around the code that uses it"),
+}
+
+
+def _left_alone(text: bytes, found: Sequence[Finding], deferred: Sequence[Finding],
+                settings: config_module.Config) -> list[tuple[int, str]]:
+    """(line in ``text``, code) of each finding of ``found`` that the module's rules still report in
+    ``text`` (its fixed text), the deferred ones aside."""
+    try:
+        index = build_index(ast.parse(text), rule_settings(settings).task_decorators)
+        reported = sorted(run_rules(index, "", settings), key=lambda f: f.line)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    still: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for finding in reported:
+        still[(finding.code, finding.message)].append(finding.line)
+    left = []
+    for finding in sorted(found, key=lambda f: f.line):
+        lines = still[(finding.code, finding.message)]
+        if finding not in deferred and finding.code in NOT_HANDLED and lines:
+            left.append((lines.pop(0), finding.code))
+    return left
 
 
 def _write_bytes(out: TextIO, data: bytes) -> None:

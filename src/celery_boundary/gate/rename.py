@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from celery_boundary.analysis import project
 from celery_boundary.analysis.index import build_index
-from celery_boundary.analysis.task_names import module_name, task_names
+from celery_boundary.analysis.task_names import imported_as, imported_modules, module_name, module_names, task_names
 from celery_boundary.core import config as config_module
 from celery_boundary.core.findings import Finding
+from celery_boundary.gate.check import project_root
 from celery_boundary.gate.engine import rule_settings
 from celery_boundary.gate.files import display, read_source
 from celery_boundary.gate.writes import Change, still_parses
@@ -65,14 +66,18 @@ def rename_task(finding: Finding, scope: Scope, pending: Mapping[str, Change], e
     if refusal:
         err.write(f"{where}: {refusal}\n")
         return {}
-    registered = _registered_name(_current(home.path, pending), Path(home.path), task.name, task.line,
-                                  scope.settings)
+    imported, ambiguity = _imported_as(Path(home.path), task.name, scope, pending)
+    if imported is None:
+        err.write(f"{where}: {ambiguity}\n")
+        return {}
+    registered = _registered_name(_current(home.path, pending), imported, task.name, task.line, scope.settings)
     changes: dict[str, Change] = {}
     for shown in sorted(involved | mentioning):
         before = _current(shown, pending)
         try:
             module = cst.parse_module(before)
-            transformer = RenameTask(module_name(Path(shown)), shown.endswith("__init__.py"), home.module,
+            this = imported if shown == home.path else module_name(Path(shown))
+            transformer = RenameTask(this, shown.endswith("__init__.py"), imported,
                                      old, new, frozenset(scope.settings.task_decorators), scope.factories,
                                      registered)
             after = MetadataWrapper(module).visit(transformer).bytes
@@ -89,6 +94,9 @@ def rename_task(finding: Finding, scope: Scope, pending: Mapping[str, Change], e
         if after != before:
             original = pending[shown].before if shown in pending else before
             changes[shown] = Change(original, after)
+    if home.path not in changes:  # never a rename of the uses alone
+        err.write(f"{where}: the fix found no definition to rename in {home.path}; please report it\n")
+        return {}
     return changes
 
 
@@ -134,12 +142,41 @@ def _mentions(scope: Scope, old: str, pending: Mapping[str, Change]) -> tuple[se
     return found, None
 
 
-def _registered_name(source: bytes, path: Path, name: str, line: int, settings: config_module.Config) -> str | None:
-    """The name Celery registers the task defined at ``line`` under (None when not written literally)."""
+def _imported_as(path: Path, name: str, scope: Scope, pending: Mapping[str, Change]) -> tuple[str | None, str]:
+    """(the module name the task's module is imported as, or None with why it is not known). Only a
+    module below a folder without ``__init__.py`` that is no project folder has more than one
+    (``task_names.module_names``); the project's imports and dotted strings then decide."""
+    names = module_names(path, project_root(scope.settings))
+    if len(names) == 1:
+        return names[0], ""
+    imports: dict[Path, frozenset[str]] = {}
+    word = re.compile(rf"\b{re.escape(path.stem)}\b")
+    for other in dict.fromkeys([*scope.files, *scope.every]):
+        try:
+            text = _current(display(other), pending)
+        except OSError:
+            continue
+        if word.search(text.decode("utf-8", "replace")) is None:
+            continue
+        try:
+            imports[other] = imported_modules(ast.parse(text))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    module = imported_as(path, names, imports)
+    if module is not None:
+        return module, ""
+    folder = path.resolve().parents[names[0].count(".")]
+    return None, (f"{display(folder)} has no __init__.py, so the name Celery registers the task under depends on "
+                  f"which folder is on sys.path ({' or '.join(repr(f'{n}.{name}') for n in names)}) and the "
+                  "project's imports do not tell; give the task name=\"...\" yourself and rerun")
+
+
+def _registered_name(source: bytes, module: str, name: str, line: int, settings: config_module.Config) -> str | None:
+    """The name Celery registers the task defined at ``line`` under when its module is imported as
+    ``module`` (None when not written literally)."""
     try:
         tree = ast.parse(source)
         index = build_index(tree, rule_settings(settings).task_decorators)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    module = module_name(path)
     return next((t.name for t in task_names(index, module) if t.binding == name and t.line == line), None)
