@@ -163,8 +163,13 @@ def start():
     # A folder of scripts (`celery -A tasks worker` run inside it): its modules import each other by stem.
     ({"pyproject.toml": "", "scripts/tasks.py": LINKED_HERE, "scripts/run.py": "from tasks import fetch\n"},
      "tasks.total"),
-    # mayan-edms's layout: the project folder has an __init__.py beside manage.py and is on sys.path.
-    ({"__init__.py": "", "manage.py": "", "pkg/__init__.py": "", "pkg/tasks.py": LINKED_HERE}, "pkg.tasks.total"),
+    # mayan-edms's layout: the project folder has an __init__.py beside manage.py and setup.cfg and is
+    # on sys.path.
+    ({"__init__.py": "", "manage.py": "", "setup.cfg": "", "pkg/__init__.py": "", "pkg/tasks.py": LINKED_HERE},
+     "pkg.tasks.total"),
+    # baserow's layout: a package holding a manage.py module is still a package.
+    ({"pyproject.toml": "", "app/__init__.py": "", "app/manage.py": "", "app/tasks.py": LINKED_HERE},
+     "app.tasks.total"),
 ])
 def test_the_name_kept_is_the_one_the_project_imports_the_module_as(
     project: Path, files: dict[str, str], kept: str, capsys: pytest.CaptureFixture[str]
@@ -193,7 +198,7 @@ def test_celery_a_task_renamed_in_one_folder_does_not_block_its_namesake_in_anot
     # celery's own tree: examples/stamping/tasks.py (a folder of scripts) and t/integration/tasks.py (a
     # package) each define a chain-only `xsum`; renaming the first left `_xsum` in a module that only
     # mentions the second's name, which refused the second rename ("'_xsum' is already defined in tasks").
-    write(project, "pyproject.toml", "")
+    write(project, "pyproject.toml", "[tool.celery_boundary]\ntest_paths = []\n")  # celery's own tree: all of it
     write(project, "examples/stamping/tasks.py", LINKED_HERE.replace("total", "xsum"))
     write(project, "examples/stamping/revoke.py", "from tasks import fetch\n")
     write(project, "t/__init__.py", "")

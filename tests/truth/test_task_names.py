@@ -306,10 +306,11 @@ LAYOUTS = {
     "sc/pyproject.toml": "",
     "sc/scripts/worker_tasks.py": _app("worker_tasks"),
     "sc/scripts/run.py": "from worker_tasks import ping\n",
-    # A project folder that is itself a package (mayan-edms's __init__.py beside manage.py), named
-    # like an identifier: it is on sys.path, not part of the name.
+    # A project folder that is itself a package (mayan-edms's __init__.py beside manage.py and
+    # setup.cfg), named like an identifier: it is on sys.path, not part of the name.
     "runs_here/__init__.py": "",
     "runs_here/manage.py": "",
+    "runs_here/setup.cfg": "",
     "runs_here/svc/__init__.py": "",
     "runs_here/svc/jobs.py": _app("svc"),
 }

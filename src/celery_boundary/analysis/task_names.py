@@ -12,9 +12,9 @@
 
 The module name is what Python imports the file as: the stem under every parent folder that is a
 package (has ``__init__.py``), stopping at a folder whose name is not an identifier (``mayan-edms``
-cannot be part of an import path, so the project's packages start below it) and at a folder a project
-runs from (``manage.py``, ``pyproject.toml``, ``setup.py`` or ``setup.cfg`` in it: that folder is on
-``sys.path``, so mayan-edms's ``__init__.py`` beside its ``manage.py`` makes no package of it).
+cannot be part of an import path, so the project's packages start below it) and at a distribution's or
+repository's root (``pyproject.toml``, ``setup.cfg`` or ``.git`` in it: that folder is on ``sys.path``,
+so mayan-edms's ``__init__.py`` beside its ``setup.cfg`` makes no package of it).
 Namespace packages (a folder without ``__init__.py`` on the way up) are not followed by
 ``module_name``: the nearest folder above the last ``__init__.py`` is what a project run from its
 root imports. Where that is not certain (``module_names``: a folder without ``__init__.py`` that is
@@ -53,9 +53,11 @@ class TaskName:
     also: tuple[str, ...] = ()
 
 
-#: Files that mark the folder a project runs from (``python manage.py``, ``celery -A`` from there, an
-#: installed distribution's root): that folder is on ``sys.path``, never part of a module name.
-PROJECT_FILES: Final = ("manage.py", "pyproject.toml", "setup.py", "setup.cfg")
+#: Files that mark a distribution's or repository's root folder (mayan-edms's root holds an
+#: ``__init__.py`` beside its setup.cfg): that folder is on ``sys.path``, never part of a module name.
+#: Not ``manage.py`` or ``setup.py``: a package may hold modules of those names (baserow's
+#: ``baserow/manage.py`` runs as ``baserow.manage``; tests/truth/test_task_names.py).
+PROJECT_FILES: Final = ("pyproject.toml", "setup.cfg", ".git")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -93,7 +95,7 @@ def _is_package(folder: Path) -> bool:
 
 
 def _runs_here(folder: Path) -> bool:
-    return any((folder / marker).is_file() for marker in PROJECT_FILES)
+    return any((folder / marker).exists() for marker in PROJECT_FILES)
 
 
 def imported_as(path: Path, names: tuple[str, ...], imports: Mapping[Path, frozenset[str]]) -> str | None:
