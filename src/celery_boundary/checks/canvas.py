@@ -129,8 +129,9 @@ def _check_canvas_launch(index: ModuleIndex, call: ast.Call, site: Site, variabl
     yield report(call, CANVAS_IN_TASK, (
         f"task {task.name!r} launches a canvas ({how}) inside its body: the task finishes before the "
         "inner canvas does, so whatever is chained after this task runs too early (the nested "
-        "chain race); return the signature from the task, or call self.replace(canvas) in a "
-        "bound task"))
+        "chain race); in a bound task (bind=True) raise self.replace(canvas) so the canvas takes the "
+        "task's place, or launch the canvas from the caller (a signature the task returns is only "
+        "stored as its result, never run)"))
 
 
 # --- CB204 -------------------------------------------------------------------------------------
