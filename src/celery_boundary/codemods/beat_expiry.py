@@ -7,8 +7,9 @@ are dropped instead of piling up. Only where the period is a number of seconds w
 - ``sender.add_periodic_task(N, sig)``: ``expires=N`` (extra keywords become the entry's options).
 
 Under django-celery-beat's ``DatabaseScheduler`` (named in the module, ``analysis.schedulers``, or, when
-the module names none, in the project: ``Project.scheduler``) the key is ``expire_seconds``; an entry flagged although its options hold ``expires`` (which that scheduler
-drops) gets ``expire_seconds`` beside it, with the same value when it is a number.
+the module names none, in the project: ``Project.scheduler``) the key is ``expire_seconds``; an entry
+flagged although its options hold ``expires`` (which that scheduler drops) gets ``expire_seconds``
+beside it, with the same value when it is a number.
 """
 
 from __future__ import annotations
