@@ -161,3 +161,39 @@ def test_a_project_helper_that_passes_its_options_on_is_judged_at_each_call(
     assert [(path, line) for path, line, _ in found] == [("proj/accounts.py", 5), ("proj/views.py", 3)]
     assert found[0][2].startswith("config.schedule_job(...) schedules a periodic task without expiry")
     assert found[1][2].startswith("beat.every(...) schedules a periodic task without expiry")
+
+
+BASE_SETTINGS = 'CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"\n'
+QUEUE_CLASSES = """
+    from proj.celery import app
+
+
+    class Queue:
+        def register(self, task_type):
+            app.conf.beat_schedule.update({
+                task_type.name: {"task": task_type.dotted_path, "schedule": 300},
+            })
+"""
+
+
+def test_an_entry_outside_the_settings_module_is_advised_the_project_scheduler_key(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project, "proj/settings/base.py", BASE_SETTINGS)
+    write(project, "proj/apps/x/classes.py", QUEUE_CLASSES)
+    [(path, line, message)] = cb401(capsys)
+    assert (path, line) == ("proj/apps/x/classes.py", 7)
+    assert message.endswith(
+        "add 'options': {'expire_seconds': <seconds, at most the period>} to the entry (django-celery-beat's "
+        "DatabaseScheduler, configured in the project's settings, drops options['expires'])")
+    assert "'expires': <seconds" not in message and "use expire_seconds instead" not in message
+
+
+def test_fix_gives_an_entry_outside_the_settings_module_the_project_scheduler_key(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project, "proj/settings/base.py", BASE_SETTINGS)
+    write(project, "proj/apps/x/classes.py", QUEUE_CLASSES)
+    main(["fix", "-q", "--select", "CB401"])
+    assert '"options": {"expire_seconds": 300}' in (project / "proj/apps/x/classes.py").read_text()
+    assert cb401(capsys) == []

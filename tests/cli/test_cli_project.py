@@ -161,3 +161,29 @@ def test_named_files_are_judged_with_the_whole_project_as_pre_commit_runs_it(
     assert cb202(capsys, "shop/flows.py") == []  # the finding belongs to a file that was not named
     write(shop, "shop/other.py", "from shop.jobs import total\n\ntotal.delay([1])\n")
     assert cb202(capsys, "shop/jobs.py", "shop/flows.py") == []  # other.py launches it on its own
+
+
+def test_a_task_that_ignores_what_it_receives_is_not_chain_only_across_modules(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project, "shop/__init__.py", "")
+    write(project, "shop/jobs.py", "from celery import shared_task\n\n\n@shared_task\ndef step(x):\n    return x\n\n\n"
+          "@shared_task(bind=True)\ndef finish(self, *_):\n    self.app.log.get_default_logger().info('done')\n")
+    write(project, "shop/flows.py", "from celery import chain\nfrom shop.jobs import finish, step\n\n\n"
+          "def start():\n    step.delay(0)\n    chain(step.s(1), finish.s()).delay()\n")
+    assert cb202(capsys) == []
+
+
+def test_an_error_callback_used_elsewhere_is_worded_as_one(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project, "shop/__init__.py", "")
+    write(project, "shop/jobs.py", "from celery import shared_task\n\n\n@shared_task\ndef step(x):\n    return x\n\n\n"
+          "@shared_task\ndef on_failure(request, exc, traceback):\n    return f'{request.id}: {exc}'\n")
+    write(project, "shop/flows.py", "from shop.jobs import on_failure, step\n\n\n"
+          "def start():\n    step.apply_async((1,), link_error=on_failure.s())\n")
+    assert cb202(capsys) == [(
+        "shop/jobs.py", 10,
+        "task 'on_failure' is used in this project only as an error callback (link_error=, .on_error()) that "
+        "receives the failed task's id, or its request, exception and traceback (shop/flows.py:5), and is never "
+        "launched on its own: make it private (rename it '_on_failure' in every module that references it) so "
+        "that nobody launches it without its input",
+    )]

@@ -88,7 +88,7 @@ def flake8_recursion_limit() -> Iterator[None]:
 
 def canvas_launched_in_a_task(links: int) -> str:
     pipe = " | ".join(["t.s(1)"] * links)
-    return (f"from celery import shared_task\n@shared_task\ndef t(x): pass\n@shared_task\ndef u():\n"
+    return (f"from celery import shared_task\n@shared_task\ndef t(x): return x\n@shared_task\ndef u():\n"
             f"    ({pipe}).delay()\n")
 
 

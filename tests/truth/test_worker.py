@@ -5,6 +5,10 @@ memory transport, ``cache+memory://`` result backend, solo pool). ``echo`` retur
 so each value crosses the serializer twice: as the task's argument and as its result.
 Every row appears; the first two values (and the first vacuous value) of each row are sent, all
 values where the core says the outcome depends on the value.
+
+The same workers run CB203's advice (``Canvas``): a canvas a task returns is stored as its result
+and never sent, while ``self.replace(canvas)`` in a bound task runs the canvas in the task's place,
+so the step chained after the task gets the canvas's result.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from celery import Celery
+from celery import Celery, chain
 from celery.contrib.testing.worker import start_worker
 from celery.exceptions import TimeoutError as CeleryTimeout
 from kombu.exceptions import EncodeError
@@ -34,9 +38,19 @@ UNDECODABLE_WAIT = 1.0
 
 
 @dataclass
+class Canvas:
+    #: What ``record`` saw, in the order the worker ran it (one solo worker: first in, first run).
+    seen: list[str]
+    record: Any
+    returns: Any
+    replaces: Any
+
+
+@dataclass
 class Echo:
     serializer: str
     task: Any
+    canvas: Canvas
 
     def send(self, value: object, timeout: float = 10.0) -> tuple[str, object]:
         """("refused", error) when .delay raises EncodeError, ("lost", None) when no result comes
@@ -70,8 +84,54 @@ def echo(request: pytest.FixtureRequest) -> Iterator[Echo]:
     def echo_task(value: object) -> object:
         return value
 
+    canvas = canvas_tasks(app, serializer)  # registered before the worker starts
     with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=5):
-        yield Echo(serializer, echo_task)
+        yield Echo(serializer, echo_task, canvas)
+
+
+def canvas_tasks(app: Celery, serializer: str) -> Canvas:
+    seen: list[str] = []
+
+    @app.task(name=f"truth.canvas.record.{serializer}")
+    def record(value: str) -> str:
+        seen.append(value)
+        return value
+
+    @app.task(name=f"truth.canvas.returns.{serializer}")
+    def returns() -> object:
+        return chain(record.si("returned 1"), record.si("returned 2"))
+
+    @app.task(name=f"truth.canvas.replaces.{serializer}", bind=True)
+    def replaces(self: Any) -> object:
+        raise self.replace(chain(record.si("inner 1"), record.si("inner 2")))
+
+    return Canvas(seen, record, returns, replaces)
+
+
+def test_a_canvas_a_task_returns_is_stored_as_its_result_and_never_run(echo: Echo) -> None:
+    canvas = echo.canvas
+    canvas.seen.clear()
+    sent = canvas.returns.delay()
+    if echo.serializer == "yaml":  # yaml.safe_dump cannot represent a Signature: the task fails
+        with pytest.raises(EncodeError):
+            sent.get(timeout=10, interval=0.005)
+    else:
+        assert sent.get(timeout=10, interval=0.005)["task"] == "celery.chain"
+    # The worker runs messages in order: had the canvas been sent, it would have run before this.
+    canvas.record.delay("marker").get(timeout=10, interval=0.005)
+    assert canvas.seen == ["marker"]
+
+
+def test_a_replaced_canvas_runs_in_the_task_place_before_the_next_link(echo: Echo) -> None:
+    canvas = echo.canvas
+    canvas.seen.clear()
+    flow = chain(canvas.replaces.si(), canvas.record.s())
+    if echo.serializer == "yaml":  # the chain's own message carries a Signature: not sent at all
+        with pytest.raises(EncodeError):
+            flow.delay()
+        return
+    assert flow.delay().get(timeout=10, interval=0.005) == "inner 2"
+    assert canvas.seen == ["inner 1", "inner 2", "inner 2"]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)

@@ -3,6 +3,9 @@
 Used by CB201-CB204 and CB401. Positions (celery 5.7 semantics):
 - ``receiving``: the signature gets a parent's result (a mutable signature after the first step of
   a chain or ``|``, a chord body, a ``link=`` callback, members of a group in such a position);
+- ``errback``: a mutable error callback (``link_error=``, ``.on_error()``, ``.link_error()``): it gets
+  the failed task's id, or (a function task of more than one parameter) its request, exception and
+  traceback, not a result;
 - ``link``: inside a canvas but not receiving (first step, group member, chord header);
 - ``alone``: launched on its own (``.delay()``, ``.apply_async()``, called, a periodic entry);
 - ``unknown``: any other use (stored, returned, passed on) - rules stay silent.
@@ -18,6 +21,9 @@ from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
 from celery_boundary.analysis.symbols import CANVAS_CALLS, RESULT_CLASSES, SIGNATURE_CALLS, ScopeNode, dotted_name
 
 RECEIVING: Final = "receiving"
+ERRBACK: Final = "errback"
+#: Positions whose task gets input from another task (a result, or a failure).
+RECEIVES: Final = frozenset({RECEIVING, ERRBACK})
 LINK: Final = "link"
 ALONE: Final = "alone"
 UNKNOWN: Final = "unknown"
@@ -136,15 +142,17 @@ def position(index: ModuleIndex, expr: ast.AST, site: Site) -> str:
             return _mutable(expr, RECEIVING)
         # The first step receives only when the whole pipe does (like the first step of a chain).
         outer = position(index, parent, site)
-        return _mutable(expr, RECEIVING) if outer == RECEIVING else LINK
+        return _mutable(expr, outer) if outer in RECEIVES else LINK
     if isinstance(parent, ast.Assign) and parent.value is expr and len(parent.targets) == 1 and isinstance(
             parent.targets[0], ast.Name):
         return _variable_launch(index, parent.targets[0].id, site)
     if isinstance(parent, ast.keyword):
         call = index.parent(parent)
         if isinstance(call, ast.Call):
-            if parent.arg in ("link", "link_error"):
+            if parent.arg == "link":
                 return _mutable(expr, RECEIVING)
+            if parent.arg == "link_error":
+                return _mutable(expr, ERRBACK)
             resolved = index.resolve(call.func, site)
             if resolved == "celery.chord":
                 return _mutable(expr, RECEIVING) if parent.arg == "body" else LINK
@@ -168,8 +176,10 @@ def _position_in_call(index: ModuleIndex, expr: ast.AST, call: ast.Call, site: S
         if func.attr in _CLONING:
             return position(index, call, site)
         return UNKNOWN
-    if isinstance(func, ast.Attribute) and func.attr in ("link", "link_error", "on_error"):
+    if isinstance(func, ast.Attribute) and func.attr == "link":
         return _mutable(expr, RECEIVING)
+    if isinstance(func, ast.Attribute) and func.attr in ("link_error", "on_error"):
+        return _mutable(expr, ERRBACK)
     if isinstance(func, ast.Attribute) and func.attr == "add_periodic_task":
         return ALONE
     resolved = index.resolve(func, site)
@@ -210,7 +220,7 @@ def _variable_launch(index: ModuleIndex, variable: str, site: Site) -> str:
 def _first_step(index: ModuleIndex, canvas: ast.AST, site: Site) -> str:
     """The first step of a chain receives only when the chain itself does."""
     outer = position(index, canvas, site)
-    return RECEIVING if outer == RECEIVING else LINK
+    return outer if outer in RECEIVES else LINK
 
 
 def _group_member(index: ModuleIndex, group: ast.AST, expr: ast.AST, site: Site) -> str:
@@ -219,7 +229,7 @@ def _group_member(index: ModuleIndex, group: ast.AST, expr: ast.AST, site: Site)
     outer = position(index, group, site)
     if outer == ALONE:
         return ALONE
-    return _mutable(expr, RECEIVING) if outer == RECEIVING else LINK
+    return _mutable(expr, outer) if outer in RECEIVES else LINK
 
 
 def _position_in_container(index: ModuleIndex, expr: ast.AST, container: ast.AST, site: Site) -> str:
@@ -247,8 +257,8 @@ def _position_in_container(index: ModuleIndex, expr: ast.AST, container: ast.AST
 
 
 def _mutable(expr: ast.AST, where: str) -> str:
-    """An immutable signature (``.si()``) ignores the parent's result: not receiving."""
-    if where == RECEIVING and isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+    """An immutable signature (``.si()``) ignores the parent's result (or failure): not receiving."""
+    if where in RECEIVES and isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
         if expr.func.attr == "si":
             return LINK
     return where

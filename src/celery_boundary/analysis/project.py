@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from celery_boundary.analysis.index import ModuleIndex
+from celery_boundary.analysis.task_input import ignores_input
 from celery_boundary.analysis.schedulers import ExpirySite, combine, deploy_scheduler, expiry_sites, module_scheduler
 from celery_boundary.analysis.symbols import APP, LOCAL
 from celery_boundary.analysis.task_names import ModuleNames, module_name, task_names
@@ -37,6 +38,10 @@ class TaskFacts:
     silenced: bool = False
     #: The last line of the definition (a CB203 inside the body is about this task).
     end_line: int = 0
+    #: The task never reads the result a receiving link, or the failure an error callback, is handed
+    #: (``analysis.task_input``): no CB202 for such a use.
+    ignores_result: bool = False
+    ignores_failure: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,7 @@ def summarize(index: ModuleIndex, path: Path, shown: str, lines: Sequence[str],
         TaskFacts(f"{module}.{task.name}", task.name, getattr(task.node, "lineno", 1),
                   getattr(task.node, "col_offset", 0) + 1, _line(lines, getattr(task.node, "lineno", 1)),
                   task.task_name, silenced(getattr(task.node, "lineno", 1)),
-                  _end_line(task.node))
+                  _end_line(task.node), ignores_input(task), ignores_input(task, errback=True))
         for task in index.tasks.values() if not task.private and not task.is_class
     )
     is_package = path.name == "__init__.py"

@@ -6,7 +6,8 @@ A use is a reference to a task with what the module does with it (``kind``):
 
 - ``alone`` (``LAUNCH``): launched on its own now (``.delay()``, ``.apply_async()``, called,
   ``add_periodic_task``'s signature);
-- ``receiving`` / ``link``: a canvas member that does or does not get a parent's result
+- ``receiving`` / ``errback`` / ``link``: a canvas member that gets a parent's result, an error
+  callback that gets a failed task's request (or id), or a member that gets neither
   (``analysis.canvas`` says which position is which);
 - ``named``: a string in the module names the task (a beat entry, ``send_task``): launched on its own
   by name;
@@ -33,13 +34,14 @@ from celery_boundary.analysis.symbols import APP, LOCAL, SIGNATURE_CALLS, ScopeN
 
 LAUNCH: Final = cv.ALONE
 RECEIVING: Final = cv.RECEIVING
+ERRBACK: Final = cv.ERRBACK
 LINK: Final = cv.LINK
 NAMED: Final = "named"
 OTHER: Final = cv.UNKNOWN
 #: Kinds after which nothing is chained: the task runs on its own.
 ON_ITS_OWN: Final = frozenset({LAUNCH, NAMED})
 #: Kinds of a canvas member.
-CANVAS_ONLY: Final = frozenset({RECEIVING, LINK})
+CANVAS_ONLY: Final = frozenset({RECEIVING, ERRBACK, LINK})
 #: Attributes whose reading neither launches nor passes the task on (``t.app.conf``, ``t.request``):
 #: no use. ``t.name`` is the task's registered name: a name reference (``NAMED``).
 NEUTRAL_ATTRIBUTES: Final = frozenset({"app", "request", "backend", "__name__", "__doc__", "__module__",
@@ -275,12 +277,12 @@ def _variable_use(index: ModuleIndex, variable: str, site: Site, signature: ast.
             if isinstance(node.ctx, ast.Store):
                 continue
             where = cv.position(index, node, site)
-            if where == RECEIVING and signature.func.attr == "si":  # type: ignore[attr-defined]
+            if where in cv.RECEIVES and signature.func.attr == "si":  # type: ignore[attr-defined]
                 where = LINK
             kinds.append(where)
     if not kinds or any(k not in CANVAS_ONLY for k in kinds):
         return OTHER
-    return RECEIVING if RECEIVING in kinds else LINK
+    return next((kind for kind in (RECEIVING, ERRBACK) if kind in kinds), LINK)
 
 
 def named_by_strings(index: ModuleIndex, task: TaskDef) -> bool:

@@ -1,5 +1,6 @@
-"""CB201 private task launched directly, CB202 public task used only as a receiving canvas link,
-CB203 canvas launched inside a task body, CB204 blocking on a result inside a task body.
+"""CB201 private task launched directly, CB202 public task used only as a receiving canvas link or
+error callback whose input it reads, CB203 canvas launched inside a task body, CB204 blocking on a
+result inside a task body.
 
 ``check`` judges one module from its own uses of its tasks (``analysis.uses``); ``check_project``
 corrects CB202 and CB203 with what the other modules do (``analysis.project``).
@@ -8,12 +9,13 @@ corrects CB202 and CB203 with what the other modules do (``analysis.project``).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Final
 
 from celery_boundary.analysis import canvas as cv
 from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.project import Project
+from celery_boundary.analysis.task_input import ignores_input
 from celery_boundary.analysis.uses import CANVAS_ONLY, ON_ITS_OWN, local_kinds, module_uses
 from celery_boundary.analysis.index import ModuleIndex, Site, TaskDef
 from celery_boundary.analysis.symbols import LOCAL, last_name
@@ -127,8 +129,9 @@ def _check_canvas_launch(index: ModuleIndex, call: ast.Call, site: Site, variabl
     yield report(call, CANVAS_IN_TASK, (
         f"task {task.name!r} launches a canvas ({how}) inside its body: the task finishes before the "
         "inner canvas does, so whatever is chained after this task runs too early (the nested "
-        "chain race); return the signature from the task, or call self.replace(canvas) in a "
-        "bound task"))
+        "chain race); in a bound task (bind=True) raise self.replace(canvas) so the canvas takes the "
+        "task's place, or launch the canvas from the caller (a signature the task returns is only "
+        "stored as its result, never run)"))
 
 
 # --- CB204 -------------------------------------------------------------------------------------
@@ -160,20 +163,38 @@ def _check_blocking(index: ModuleIndex, call: ast.Call, site: Site, variables: _
 def _check_chain_only(index: ModuleIndex, uses: dict[str, list[str]]) -> Iterator[Finding]:
     for name, kinds in uses.items():
         task = index.tasks[name]
-        if task.private or cv.RECEIVING not in kinds or any(k not in CANVAS_ONLY for k in kinds):
+        if task.private or not cv.RECEIVES & set(kinds) or any(k not in CANVAS_ONLY for k in kinds):
             continue
-        yield report(task.node, CHAIN_ONLY, _chain_only_message(name, "module"))
+        if _ignores_what_it_receives(task, kinds):
+            continue  # ``def finish(self, *_)``: runs the same launched on its own
+        yield report(task.node, CHAIN_ONLY, _chain_only_message(name, "module", kinds))
 
 
-def _chain_only_message(name: str, scope: str, places: Sequence[str] = ()) -> str:
-    """CB202's message, about one module or the whole project (then with the uses it saw)."""
+def _ignores_what_it_receives(task: TaskDef, kinds: Iterable[str]) -> bool:
+    """Each kind of input the uses hand the task (a result, a failure) is one it never reads."""
+    received = set(kinds) & cv.RECEIVES
+    return all(ignores_input(task, errback=kind == cv.ERRBACK) for kind in received)
+
+
+def _chain_only_message(name: str, scope: str, kinds: Iterable[str], places: Sequence[str] = ()) -> str:
+    """CB202's message, about one module or the whole project (then with the uses it saw), worded by
+    what the task receives: a result (a receiving link) or a failure (an error callback)."""
     where = ""
     if places:
         where = " (" + ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "") + ")"
     everywhere = " in every module that references it" if scope == "project" else ""
-    return (f"task {name!r} is used in this {scope} only as a canvas link that receives another task's "
-            f"result{where}, and is never launched on its own: make it private (rename it '_{name}'"
-            f"{everywhere}) so that nobody launches it without its input")
+    received = set(kinds)
+    if cv.RECEIVING not in received:
+        use = ("an error callback (link_error=, .on_error()) that receives the failed task's id, or its "
+               "request, exception and traceback")
+    elif cv.ERRBACK in received:
+        use = ("a canvas link that receives another task's result, or an error callback (link_error=, "
+               ".on_error()) that receives a failed task's id or request")
+    else:
+        use = "a canvas link that receives another task's result"
+    return (f"task {name!r} is used in this {scope} only as {use}{where}, and is never launched on its "
+            f"own: make it private (rename it '_{name}'{everywhere}) so that nobody launches it without "
+            "its input")
 
 
 # --- across modules -----------------------------------------------------------------------------
@@ -208,14 +229,16 @@ def _chain_only_across(project: Project, findings: list[Finding], chosen: frozen
                 withdrawn.add((home.path, task.line))
             continue
         kinds = project.kinds(dotted)
-        if not elsewhere or not kinds <= CANVAS_ONLY or cv.RECEIVING not in kinds:
+        if not elsewhere or not kinds <= CANVAS_ONLY or not kinds & cv.RECEIVES:
             continue
-        if task.silenced or named or home.module in naming_modules:
+        ignored = {cv.RECEIVING: task.ignores_result, cv.ERRBACK: task.ignores_failure}
+        if task.silenced or all(ignored[kind] for kind in kinds & cv.RECEIVES) or named or (
+                home.module in naming_modules):
             continue
-        # The evidence: the uses that receive another task's result (a link that receives none is no reason).
-        places = sorted({f"{module.path}:{use.line}" for module, use in elsewhere if use.kind == cv.RECEIVING})
+        # The evidence: the uses that receive a result or a failure (a link that receives none is no reason).
+        places = sorted({f"{module.path}:{use.line}" for module, use in elsewhere if use.kind in cv.RECEIVES})
         added.append(Finding(home.path, task.line, task.column, CHAIN_ONLY,
-                             _chain_only_message(task.name, "project", places), task.source_line))
+                             _chain_only_message(task.name, "project", kinds, places), task.source_line))
     kept = [f for f in findings if not (f.code == CHAIN_ONLY and (f.path, f.line) in withdrawn)]
     return kept + (added if CHAIN_ONLY in chosen else [])
 

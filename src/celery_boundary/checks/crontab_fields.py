@@ -4,7 +4,8 @@ hour (or a day or a month) and no minute.
 celery's ``crontab`` and django-celery-beat's ``CrontabSchedule`` default ``minute`` to ``"*"``: a
 ``crontab(hour=3)`` fires at every minute of 3 o'clock, 60 runs where one was meant
 (tests/truth/test_crontab_hours.py replays a day with celery 5.7's ``is_due``; test_beat_expiry.py
-reads the model's default).
+reads the model's default). A crontab only compared (in a comparison or an ``assert``) is never
+scheduled and is not reported.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def check(index: ModuleIndex, code: str) -> Iterator[Finding]:
         if fields is None or "minute" in fields or None in fields:
             continue
         given = [name for name in COARSE if name in fields]
-        if not given:
+        if not given or _only_compared(index, call):
             continue
         shown = ", ".join(f"{name}={ast.unparse(value)}" for name, value in fields.items()
                           if name in given and value is not None)
@@ -46,6 +47,22 @@ def check(index: ModuleIndex, code: str) -> Iterator[Finding]:
         yield report(call, code, (
             f"crontab({shown}) has no minute: minute defaults to '*', so it fires {span}; add "
             "minute=0 to run once at the start of the hour (or the minute you mean)"))
+
+
+def _only_compared(index: ModuleIndex, call: ast.Call) -> bool:
+    """The crontab is an operand of a comparison or the test of an ``assert``
+    (``assert crontab.from_string("0 * * * SUN") == crontab(day_of_week="SUN")``): it is compared,
+    never handed to a scheduler, so how often it fires does not matter."""
+    node: ast.AST = call
+    while True:
+        parent = index.parent(node)
+        if parent is None or isinstance(parent, ast.stmt) and not isinstance(parent, ast.Assert):
+            return False
+        if isinstance(parent, (ast.Compare, ast.Assert)):
+            return True
+        if isinstance(parent, (ast.Lambda, ast.IfExp, ast.BoolOp)):
+            return False
+        node = parent
 
 
 def _fields(index: ModuleIndex, call: ast.Call, site: Site) -> dict[str | None, ast.expr | None] | None:

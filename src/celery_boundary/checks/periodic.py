@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from celery_boundary.analysis.call_shapes import can_be_celery
@@ -318,10 +318,28 @@ def _option(scheduler: str | None) -> str:
     return EXPIRE_SECONDS if scheduler == DATABASE else EXPIRES
 
 
-def _db_note(scheduler: str | None) -> str:
+def _db_note(scheduler: str | None, where: str = "here") -> str:
     if scheduler == DATABASE:
-        return " (django-celery-beat's DatabaseScheduler, configured here, drops options['expires'])"
+        return f" (django-celery-beat's DatabaseScheduler, configured {where}, drops options['expires'])"
     return "; under django-celery-beat's DatabaseScheduler use expire_seconds instead"
+
+
+def _advice(scheduler: str | None) -> tuple[str, str]:
+    """The two spellings of the advice in a message: an entry's options key and a keyword."""
+    return f"{{{_option(scheduler)!r}: <seconds", f"pass {_option(scheduler)}=<seconds"
+
+
+def for_project_scheduler(message: str, scheduler: str | None) -> str:
+    """A message written in a module that names no scheduler (advice ``expires``, with the note that
+    DatabaseScheduler wants ``expire_seconds``), rewritten for the scheduler the project runs: under
+    DatabaseScheduler, ``expire_seconds`` directly, as in a module that configures it."""
+    note = _db_note(None)
+    if scheduler != DATABASE or not message.endswith(note):
+        return message
+    body = message[:-len(note)]
+    for unknown, database in zip(_advice(None), _advice(DATABASE)):
+        body = body.replace(unknown, database)
+    return body + _db_note(DATABASE, "in the project's settings")
 
 
 def scheduler_message(site: ExpirySite, scheduler: str, expiring: Iterable[str]) -> str | None:
@@ -346,7 +364,8 @@ def check_project(project: Project, findings: list[Finding], chosen: frozenset[s
     """CB401 findings about beat entries whose task sets ``expires`` on its decorator in another module
     go away: beat sends through the registered task, whose options apply (celery 5.7
     ``beat.Scheduler.apply_async``, ``app/base.py`` ``_get_exec_options``). Entries in modules that
-    do not name the scheduler are judged by the one the project runs (``Project.scheduler``)."""
+    do not name the scheduler are judged by the one the project runs (``Project.scheduler``), and
+    their findings advise its expiry key (``for_project_scheduler``)."""
     expiring = project.expiring()
     covered = {(module.path, line) for module in project.modules
                for line, task in module.beat_entries if task in expiring}
@@ -354,6 +373,9 @@ def check_project(project: Project, findings: list[Finding], chosen: frozenset[s
     scheduler = project.scheduler() if CODE in chosen else None
     if scheduler is None:
         return kept
+    unconfigured = {module.path for module in project.modules if module.scheduler is None}
+    kept = [replace(f, message=for_project_scheduler(f.message, scheduler))
+            if f.code == CODE and f.path in unconfigured else f for f in kept]
     reported = {(f.path, f.line) for f in kept if f.code == CODE}
     for module in project.modules:
         if module.scheduler is not None:

@@ -17,11 +17,14 @@ class FixTransformer(cst.CSTTransformer):
 
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
-    def __init__(self, lines: dict[str, frozenset[int]], celery: tuple[int, ...] | None = None) -> None:
+    def __init__(self, lines: dict[str, frozenset[int]], celery: tuple[int, ...] | None = None,
+                 scheduler: str | None = None) -> None:
         super().__init__()
         self.lines = lines  # code -> 1-based lines with a finding
         #: The oldest celery the project allows (``analysis.dependencies``), None when unknown.
         self.celery = celery
+        #: The beat scheduler the project runs (``analysis.project.Project.scheduler``), None when unknown.
+        self.scheduler = scheduler
         self.changed = 0
 
     def statement_lines(self, node: cst.CSTNode) -> range:

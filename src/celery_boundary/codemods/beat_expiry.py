@@ -6,9 +6,10 @@ are dropped instead of piling up. Only where the period is a number of seconds w
   ``"options"`` dict literal); ``dict(task=..., schedule=N)``: ``options={"expires": N}``;
 - ``sender.add_periodic_task(N, sig)``: ``expires=N`` (extra keywords become the entry's options).
 
-Under django-celery-beat's ``DatabaseScheduler`` (named in the module: ``analysis.schedulers``) the key
-is ``expire_seconds``; an entry flagged although its options hold ``expires`` (which that scheduler
-drops) gets ``expire_seconds`` beside it, with the same value when it is a number.
+Under django-celery-beat's ``DatabaseScheduler`` (named in the module, ``analysis.schedulers``, or, when
+the module names none, in the project: ``Project.scheduler``) the key is ``expire_seconds``; an entry
+flagged although its options hold ``expires`` (which that scheduler drops) gets ``expire_seconds``
+beside it, with the same value when it is a number.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class BeatExpiry(FixTransformer):
             tree = ast.parse(node.code)
         except (SyntaxError, ValueError):
             return
-        if module_scheduler(build_index(tree)) == DATABASE:
+        # The module's own setting first; a module that names none runs under the project's.
+        if (module_scheduler(build_index(tree)) or self.scheduler) == DATABASE:
             self.key = EXPIRE_SECONDS
 
     def leave_Dict(self, original: cst.Dict, updated: cst.Dict) -> cst.BaseExpression:

@@ -31,8 +31,9 @@ _RENAMED: Final = {"delay": "delay_on_commit", "apply_async": "apply_async_on_co
 
 
 class TransactionLaunch(FixTransformer):
-    def __init__(self, lines: dict[str, frozenset[int]], celery: tuple[int, ...] | None = None) -> None:
-        super().__init__(lines, celery)
+    def __init__(self, lines: dict[str, frozenset[int]], celery: tuple[int, ...] | None = None,
+                 scheduler: str | None = None) -> None:
+        super().__init__(lines, celery, scheduler)
         self.needs: set[str] = set()
 
     def visit_Module(self, node: cst.Module) -> bool:

@@ -90,11 +90,13 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
             err.write(f"{result.path}: skipped, {result.skipped}\n")
     findings = list(iter_findings(results))
     facts: list[project.ModuleFacts] = []
+    scheduler = None
     if checks.PROJECT_CODES & wanted:
         facts = collect_facts(files, results, settings, others)
         checked = {result.path for result in results}
-        findings = [f for f in checks.check_project(project.Project(facts), findings, frozenset(wanted))
-                    if f.path in checked]
+        whole = project.Project(facts)
+        findings = [f for f in checks.check_project(whole, findings, frozenset(wanted)) if f.path in checked]
+        scheduler = whole.scheduler()
     held_back = [f for f in findings if f.code not in applied]
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -106,7 +108,7 @@ def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | 
     # CB206's fix: delay_on_commit only when every celery the project allows has it.
     celery = celery_floor(project_root(settings)) if by_file else None
     for shown, found in sorted(by_file.items()):
-        change, count = _fix_file(shown, found, err, settings, celery)
+        change, count = _fix_file(shown, found, err, settings, celery, scheduler)
         if change is not None:
             changes[shown] = change
             fixed += count
@@ -148,11 +150,11 @@ def _within_size(files: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, in
     return kept, large
 
 
-def _fix_file(shown: str, found: Sequence[Finding], err: TextIO,
-              settings: config_module.Config, celery: tuple[int, ...] | None = None) -> tuple[Change | None, int]:
+def _fix_file(shown: str, found: Sequence[Finding], err: TextIO, settings: config_module.Config,
+              celery: tuple[int, ...] | None = None, scheduler: str | None = None) -> tuple[Change | None, int]:
     """The file's fixes planned and applied on its current text, or None with one line on stderr; each
     finding the fixes left as it was is named on stderr with why (``NOT_HANDLED``). ``celery``: the
-    lowest Celery the project allows (CB206's fix)."""
+    lowest Celery the project allows (CB206's fix); ``scheduler``: the project's beat scheduler (CB401's)."""
     try:
         before = read_source(Path(shown))
     except OSError as exc:
@@ -164,7 +166,7 @@ def _fix_file(shown: str, found: Sequence[Finding], err: TextIO,
                   "Python your project runs on\n")
         return None, 0
     try:
-        result = fix_source(before, found, celery)
+        result = fix_source(before, found, celery, scheduler)
     except (RecursionError, MemoryError) as exc:  # valid code nested deeper than libcst's stack
         err.write(f"{shown}: fix skipped, too deeply nested for the fixer ({type(exc).__name__})\n")
         return None, 0
@@ -238,7 +240,8 @@ class FixedSource:
     deferred: tuple[Finding, ...] = ()
 
 
-def fix_source(source: bytes, findings: Sequence[Finding], celery: tuple[int, ...] | None = None) -> FixedSource:
+def fix_source(source: bytes, findings: Sequence[Finding], celery: tuple[int, ...] | None = None,
+               scheduler: str | None = None) -> FixedSource:
     """Apply every implemented fix for ``findings`` (all in this file) to ``source``.
 
     Each codemod runs on the text the previous ones left, so the lines the findings name (computed
@@ -264,7 +267,8 @@ def fix_source(source: bytes, findings: Sequence[Finding], celery: tuple[int, ..
                 lines[finding.code].add(line)
         if not lines:
             continue
-        transformer = transformer_class({code: frozenset(numbers) for code, numbers in lines.items()}, celery)
+        transformer = transformer_class({code: frozenset(numbers) for code, numbers in lines.items()}, celery,
+                                        scheduler)
         before = module.code
         module = MetadataWrapper(module).visit(transformer)
         count += transformer.changed

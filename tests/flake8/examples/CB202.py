@@ -56,6 +56,32 @@ def pipeline(url, xs):
     return fetch.s(url) | _private_link.s() | scheduled.s()
 
 
+@shared_task(bind=True)
+def finish(self, *_):
+    self.app.log.get_default_logger().info("pipeline done")  # ignores what it receives
+
+
+@shared_task
+def close(_, batch):
+    return batch  # its first parameter, the parent's result, is "_"
+
+
+@shared_task
+def on_failure(request, exc, traceback):  # CB202
+    return f"{request.id}: {exc}"  # an error callback that reads the failed task's request
+
+
+@shared_task(bind=True)
+def log_failure(self, task_id):
+    return self.name  # an error callback that never reads the failed task's id
+
+
+def with_callbacks(x):
+    chain(fetch.s(x), finish.s(), close.s(x)).delay()
+    fetch.apply_async((x,), link_error=on_failure.s())
+    fetch.s(x).on_error(log_failure.s()).delay()
+
+
 def via_variable(x):
     step = enrich.s()
     return chain(fetch.s(x), step)

@@ -36,3 +36,15 @@ def forwards(apps, schema_editor):
 
 def not_celery(scheduler):
     scheduler.crontab(hour=3)
+
+
+def test_parsed_crontab_equals_the_built_one():
+    # compared, never scheduled: how often it would fire does not matter
+    assert crontab.from_string("* * * * SUN") == crontab(day_of_week="SUN")
+    assert crontab(hour=3)
+    return crontab(hour=4) != crontab(minute=0, hour=4)
+
+
+def compared_then_scheduled(app, entry):
+    if entry == crontab(hour=2):
+        app.add_periodic_task(crontab(hour=2) if entry else None, entry)  # CB402
