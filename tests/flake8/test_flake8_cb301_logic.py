@@ -25,7 +25,8 @@ def message_of(task: str) -> str:
 
 
 @pytest.mark.parametrize("task", ["thin", "send_smtp", "post_webhook", "reindex_all", "rebuild_search",
-                                  "report_queue_sizes", "refresh_account", "nightly"])
+                                  "report_queue_sizes", "refresh_account", "nightly",
+                                  "build_export"])
 def test_plumbing_weighs_nothing(task: str) -> None:
     assert WEIGHTS[task].score == 0, WEIGHTS[task]
 
@@ -109,11 +110,29 @@ else:
     job.finished_at = timezone.now()
     job.progress = 100
 job.save(update_fields=["status", "message", "last_error", "finished_at", "progress"])
-Installation.objects.filter(pk=job_id).update(status="failed", error="", finished_at=None)
+ImportJob.objects.filter(pk=job_id).update(status="failed", error="", finished_at=None)
 ''')
     assert (found.fields_set, found.records, found.queries) == (0, 0, 0), found
-    # a domain state set on a domain row still counts (examples/CB301.py expire_orders: 3 fields)
+    bundle = weigh('''
+bundle = Bundle.objects.get(pk=job_id)
+bundle.status = Bundle.Status.PROCESSING
+bundle.built_at = None
+try:
+    services.build(bundle)
+    bundle.status = Bundle.Status.READY
+    bundle.built_at = timezone.now()
+except OSError as exc:
+    bundle.status = Bundle.Status.FAILED
+    bundle.last_error = str(exc)
+''')
+    assert bundle.fields_set == 0, bundle
+    # a domain state set on a domain row still counts, a run state too when nothing tracks a run
+    # (examples/CB301.py expire_orders: 3 fields)
     assert weigh("order = Order.objects.get(pk=job_id)\norder.status = 'expired'\norder.total = 0\n").fields_set == 2
+    assert weigh("payment = Payment.objects.get(pk=job_id)\npayment.status = PaymentStatus.FAILED\n"
+                 "payment.failed_at = timezone.now()\n").fields_set == 2
+    assert weigh("Engagement.objects.filter(target_end__lte=job_id).update(status='Completed', active=False)"
+                 ).fields_set == 2
 
 
 def test_text_and_request_bodies_for_an_http_api_are_transport() -> None:

@@ -15,7 +15,10 @@ Plumbing is not counted however long it is: calls into services with the task's 
 retries, ``try`` / ``except`` / logging / metrics, locks and transactions, loops that only dispatch
 or re-queue, function-local imports, docstrings, and transport code whose objects can be named
 (SMTP, MIME messages, HTTP clients and their responses, locks). A guard (an ``if`` without ``else``
-that only returns, raises, continues, logs or retries) is plumbing too. (docs/validation.md, CB301.)
+that only returns, raises, continues, logs or retries) is plumbing too, and so are joins of text or
+paths, string building, the task's own job record (its status, error, progress and timestamps), an
+API request's body, branches on option flags and settings that only choose what to call, and batches
+picked by id (docs/rules/CB301.md; docs/validation.md, CB301).
 """
 
 from __future__ import annotations
@@ -97,8 +100,10 @@ _RUN_STATES = frozenset({"PENDING", "QUEUED", "STARTED", "RUNNING", "PROCESSING"
                          "SUCCEEDED", "SUCCESSFUL", "DONE", "COMPLETE", "COMPLETED", "FINISHED", "READY",
                          "FAILED", "FAILURE", "ERROR", "ERRORED", "CANCELLED", "CANCELED", "ABORTED",
                          "TIMEOUT", "TIMED_OUT", "BUILDING", "BUILT"})
-#: Words in a local's name that make it the task's own job record.
-_JOB_WORDS = ("job", "task_result", "taskresult", "run_record")
+#: Words in a local's, a model's or a status enum's name that make a row the task's own job record.
+_JOB_WORDS = ("job", "taskresult", "task_result", "taskrun", "task_run")
+#: Run states that say the run is under way: set together with an outcome, they track a run.
+_UNDER_WAY = frozenset({"PENDING", "QUEUED", "STARTED", "RUNNING", "PROCESSING", "IN_PROGRESS", "BUILDING"})
 #: Fields of a job record that report the run: status, error, progress and timestamps.
 _BOOKKEEPING = frozenset({"status", "state", "message", "status_message", "last_error", "error", "errors",
                           "error_message", "traceback", "progress", "percent", "percentage"})
@@ -247,7 +252,8 @@ class _Reader(ast.NodeVisitor):
         elif self._builds_record(node, names, last):
             self.found.records += 1
         elif last == "update" and len(names) > 1:  # ``qs.update(status=..., expired_at=...)``
-            own_run = any(k.arg in {"status", "state"} and _run_state(k.value) for k in node.keywords)
+            receiver = [n.lower() for n in names[:-1]]
+            own_run = receiver[0] in self.plain.jobs or any(w in n for n in receiver for w in _JOB_WORDS)
             self.found.fields_set += sum(1 for k in node.keywords if k.arg is not None
                                          and not (own_run and _reports_run(k.arg)))
         self.visit(node.func)
@@ -439,6 +445,7 @@ class _Plain:
 
 def _plain_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> _Plain:
     plain = _Plain()
+    states: dict[str, set[str]] = {}
     args = function.args
     for arg, default in zip(reversed(args.args + args.posonlyargs), reversed(args.defaults)):
         if isinstance(default, ast.Constant) and isinstance(default.value, bool):
@@ -459,7 +466,10 @@ def _plain_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> _Plain:
         for target, value in binds:
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and \
                     target.attr in {"status", "state"} and _run_state(value):
-                plain.jobs.add(target.value.id)
+                states.setdefault(target.value.id, set()).add(_dotted(value)[-1].upper() if not isinstance(
+                    value, ast.Constant) else str(value.value).upper())
+                if any(w in n.lower() for n in _dotted(value)[:-1] for w in _JOB_WORDS):
+                    plain.jobs.add(target.value.id)  # ``row.status = JobStatus.FAILED``
             if not isinstance(target, ast.Name):
                 continue
             if any(word in target.id.lower() for word in _JOB_WORDS):
@@ -469,6 +479,8 @@ def _plain_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> _Plain:
             source = " ".join(_dotted(value.func if isinstance(value, ast.Call) else value)).lower()
             if isinstance(value, (ast.Call, ast.Attribute)) and ("settings" in source or "config" in source):
                 plain.config.add(target.id)
+    # ``bundle.status = Status.PROCESSING`` ... ``bundle.status = Status.READY``: a run tracked on its row
+    plain.jobs.update(name for name, seen in states.items() if seen & _UNDER_WAY and seen - _UNDER_WAY)
     return plain
 
 
