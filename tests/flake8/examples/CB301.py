@@ -159,6 +159,36 @@ def nightly(account_id):
     logger.info("nightly done for %s", account_id)
 
 
+@shared_task
+def build_export(export_id, *, notify=True, compress=False):
+    """The task's own job record (status, error, timestamps), joined text, option flags and a settings
+    row that choose what to call, a request body for an HTTP API."""
+    export = services.export(export_id)
+    export.status = services.ExportStatus.PROCESSING
+    export.started_at = timezone.now()
+    export.save(update_fields=["status", "started_at"])
+    config = services.ExportSettings.objects.get()
+    try:
+        path = services.write_archive(export)
+        if compress and config.allow_compression:
+            services.compress(path)
+    except OSError as exc:
+        export.status = services.ExportStatus.FAILED
+        export.last_error = {"type": type(exc).__name__, "text": str(exc), "path": str(export.path)}
+        export.save(update_fields=["status", "last_error"])
+        raise
+    export.status = services.ExportStatus.READY
+    export.finished_at = timezone.now()
+    export.save(update_fields=["status", "finished_at"])
+    names = ", ".join(str(d.id) for d in export.documents.all())
+    text = f"Export {export.name} is ready.\n"
+    for owner in export.owners:
+        text += f"Owner: {owner.email}\n"
+    if notify and settings.EXPORT_NOTIFY:
+        httpx.post(settings.CHAT_HOOK, json={"text": text, "channel": "exports", "ids": names})
+        logger.info("exported %s", names)
+
+
 # -- business logic: reported ------------------------------------------------------------------
 
 
