@@ -3,13 +3,14 @@
 A registered model instance travels as its label and primary key,
 ``{"__type__": "cb:django.model", "__value__": {"model": "articles.Article", "pk": 3}}``. The
 worker receives a lazy stand-in for the instance (``lazy_rows.LazyRow``, a Django
-``SimpleLazyObject`` whose ``__class__`` is the model) that fetches the row through the model's default manager the first time the task uses it: the task
-sees the row as it is then, not a copy from send time (which is what pickle delivers), and a row
-that is gone raises ``ModelRowMissing`` inside the task, where ``autoretry_for`` and ``throws`` see
-it. (Fetching while the message is decoded would raise before the task runs: Celery 5.7 then turns
-it into kombu's ``DecodeError``, records no result and never calls the task;
-tests/truth/test_django_models.py pins both.) Costs: one query per model argument the task uses, and
-the row must be committed before the task runs (``delay_on_commit``). See docs/runtime.md.
+``SimpleLazyObject`` whose ``__class__`` is the model) that fetches the row through the model's
+default manager the first time the task uses it: the task sees the row as it is then, not a copy
+from send time (which is what pickle delivers), and a row that is gone raises ``ModelRowMissing``
+inside the task, where ``autoretry_for`` and ``throws`` see it (tests/truth/test_django_models.py).
+Fetching while the message is decoded would raise before the task runs: Celery 5.7.0 turns that into
+kombu's ``DecodeError``, records no result and never calls the task (measured with the same worker).
+Costs: one query per model argument the task uses, and the row must be committed before the task
+runs (``delay_on_commit``). See docs/runtime.md.
 
 Importing this module imports neither Django nor kombu: ``register_models`` imports both.
 """
