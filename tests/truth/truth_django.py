@@ -1,4 +1,8 @@
-"""Django, configured minimally for the truth tests: one app (truthapp), in-memory sqlite, two rows."""
+"""Django, configured minimally for the truth tests: one app (truthapp), in-memory sqlite, two rows.
+
+The in-memory database is sqlite's shared-cache form, so the in-process worker's thread (which opens
+its own connection) sees the rows the test thread writes (tests/truth/test_django_models.py).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ def configure() -> None:
     if not settings.configured:
         settings.configure(
             INSTALLED_APPS=["truthapp"],
-            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "file:truthdb?mode=memory&cache=shared"}},
             USE_I18N=True,
             DEFAULT_AUTO_FIELD="django.db.models.AutoField",
         )

@@ -5,6 +5,8 @@ What counts as a registration of ``T``:
 
 - a direct call: ``kombu.utils.json.register_type(T, marker, encoder, decoder)``, or
   ``celery_boundary.runtime.register_preserializer(T, ...)`` (call and class-decorator forms);
+- ``celery_boundary.runtime.register_models()`` (every Django model: ``django.db.models.Model`` and
+  its subclasses, which arrive as themselves) or ``register_models(A, B)`` (those models);
 - a loop over a literal tuple or list: ``for cls in (A, B): register_type(cls, ...)``;
 - a call of a *registration helper*: a function, a method, a class's ``__call__`` or a decorator whose
   body registers one of its own parameters (directly or through another helper, to any depth):
@@ -31,6 +33,7 @@ from celery_boundary.core.records import field, mutable_record, record
 
 REGISTER_TYPE: Final = fn.KOMBU_REGISTER_TYPE
 PRESERIALIZER: Final = frozenset({fn.REGISTER_PRESERIALIZER, "celery_boundary.runtime.register.register_preserializer"})
+REGISTER_MODELS: Final = frozenset({fn.REGISTER_MODELS, "celery_boundary.runtime.models.register_models"})
 #: How deep the reading of encoders and decoders follows the project functions they call.
 _MAX_CALL_DEPTH: Final = 4
 #: Calls that look a class up by name (the decoder half of "keeps subclasses").
@@ -200,6 +203,7 @@ class _Reader:
             for call, loop in _calls_with_loops(names.module.tree):
                 if id(call) not in inner:
                     here.extend(self._from_call(call, loop, names))
+                    here.extend(_models_registered(call, names))
             for cls in _classes(names.module.tree):
                 here.extend(self._from_decorators(cls, names))
             found.extend(sorted(here, key=lambda entry: entry.line))  # stable: a loop keeps its order
@@ -394,6 +398,20 @@ class _Reader:
 
 
 # --- small readers -------------------------------------------------------------------------------
+
+
+def _models_registered(call: ast.Call, names: _ModuleNames) -> Iterator[Found]:
+    """``register_models()`` registers ``django.db.models.Model``; ``register_models(A, B)``, A and B.
+    Either way a subclass arrives as itself: the reference names the instance's own model."""
+    callee = names.resolve(call.func) if isinstance(call.func, (ast.Name, ast.Attribute)) else None
+    if callee not in REGISTER_MODELS:
+        return
+    listed = [names.resolve(arg) for arg in call.args if isinstance(arg, (ast.Name, ast.Attribute))]
+    if len(listed) != len(call.args):
+        return  # ``register_models(*models)``: which models is not known here
+    for registered in listed or [fn.DJANGO_MODEL]:
+        if registered is not None:
+            yield Found(registered, "preserializer", True, names.module.path, call.lineno, "register_models")
 
 
 def _names_of(module: Module) -> _ModuleNames:

@@ -8,6 +8,8 @@ from celery_boundary.core.registry import Registration
 from celery_boundary.core.shapes import Instance, Trait
 
 FIX_PRESERIALIZER = "register a preserializer (celery_boundary.runtime.register_preserializer)"
+FIX_MODELS = "register models by reference (celery_boundary.runtime.register_models())"
+FIX_QUERYSET = "pass a list of primary keys (list(qs.values_list('pk', flat=True)))"
 KOMBU_JSON_TYPES = frozenset({fn.DATETIME, fn.DATE, fn.TIME, fn.DECIMAL, fn.UUID})
 
 
@@ -29,6 +31,43 @@ def model_label(inst: Instance) -> str:
     return f"app_label.{inst.name}"
 
 
+def by_pk(inst: Instance) -> str:
+    """Send a model instance as what identifies its row."""
+    return (
+        f"pass obj.pk and the model label ({model_label(inst)!r}); load it in the task with "
+        "apps.get_model(label).objects.get(pk=pk)"
+    )
+
+
+def why_snapshot(inst: Instance, ser: serializers.Serializer) -> tuple[str, str]:
+    """(what ``ser``, which carries it, makes of a model instance or a QuerySet, what to do).
+
+    What pickle does is pinned by tests/truth/test_django_models.py: an instance arrives with its
+    field values from send time; a QuerySet is evaluated when it is pickled and arrives with those
+    rows (iterating it and ``count()`` give them; ``.all()`` / ``.filter()`` on it query again).
+    """
+    if ser.known:
+        how = f"{ser.name} copies"
+        queryset_how = f"{ser.name} evaluates the QuerySet when it is sent and carries its rows"
+    else:
+        how = f"the custom serializer {ser.name!r} can only write a copy of"
+        queryset_how = (
+            f"the custom serializer {ser.name!r} can at best carry its rows as they were when it was sent "
+            "(pickle evaluates it)"
+        )
+    if inst.is_a(fn.DJANGO_QUERYSET):
+        return (
+            f"{queryset_how}: iterating it or count() in the task gives those rows, not the rows "
+            "when the task runs",
+            f"{FIX_QUERYSET} and query in the task",
+        )
+    return (
+        f"{how} the instance's field values when it is sent; the task acts on that copy, not on the row as "
+        "it is when the task runs (a save() in the task writes the old values back)",
+        f"{by_pk(inst)}, or send it with json and {FIX_MODELS}",
+    )
+
+
 def preserializer_fix(ser: serializers.Serializer) -> str:
     """kombu's type registry serves json only: elsewhere, registering changes nothing."""
     if ser.honours_register_type:
@@ -42,16 +81,11 @@ def why_not(inst: Instance, ser: serializers.Serializer, registered: Registratio
     name = ser.name
     register = preserializer_fix(ser) if registered is None else "send it with json, where it is registered"
     if inst.is_a(fn.DJANGO_MODEL):
-        return (
-            f"a Django model instance is a database row, not data {name} can carry",
-            f"pass obj.pk and the model label ({model_label(inst)!r}); load it in the task with "
-            "apps.get_model(label).objects.get(pk=pk)",
-        )
+        by_reference = f", or {FIX_MODELS}" if ser.honours_register_type else ""
+        return (f"a Django model instance is a database row, not data {name} can carry", by_pk(inst) + by_reference)
     if inst.is_a(fn.DJANGO_QUERYSET):
-        return (
-            f"a QuerySet is a lazy database query, not data {name} can carry",
-            "pass a list of primary keys (list(qs.values_list('pk', flat=True)))",
-        )
+        # kombu's encoders do not evaluate it: .delay() raises EncodeError (tests/truth/test_django_models.py)
+        return (f"a QuerySet is a lazy database query, not data {name} can carry", FIX_QUERYSET)
     if inst.is_a(fn.PYDANTIC_BASE_MODEL):
         return (
             f"a pydantic model is not {name} data",

@@ -91,6 +91,12 @@ RULES: Final[tuple[Rule, ...]] = (
         (Tool.MYPY, Tool.CLI),
     ),
     Rule(
+        "celery-model-instance",
+        "model-instance-snapshot",
+        "A Django model instance or QuerySet is sent as a copy of the row from send time",
+        (Tool.MYPY, Tool.CLI),
+    ),
+    Rule(
         "celery-internal",
         "internal-error",
         "celery-boundary failed on this code; please report it",

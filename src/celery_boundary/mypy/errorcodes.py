@@ -1,5 +1,5 @@
 """The mypy error codes of celery-boundary: celery-unserializable, celery-lossy, celery-canvas,
-celery-unknown-task, celery-internal.
+celery-unknown-task, celery-model-instance, celery-internal.
 
 Defined once at module level so that ``# type: ignore[celery-lossy]`` and
 ``disable_error_code = celery-lossy`` work (mypy 1.20 / 2.4). Their records live in core/rules.py.
@@ -22,3 +22,4 @@ LOSSY: Final = ErrorCode("celery-lossy", rules.get("celery-lossy").summary, "Cel
 INTERNAL: Final = ErrorCode("celery-internal", rules.get("celery-internal").summary, "Celery")
 CANVAS: Final = ErrorCode("celery-canvas", rules.get("celery-canvas").summary, "Celery")
 UNKNOWN_TASK: Final = ErrorCode("celery-unknown-task", rules.get("celery-unknown-task").summary, "Celery")
+MODEL_INSTANCE: Final = ErrorCode("celery-model-instance", rules.get("celery-model-instance").summary, "Celery")

@@ -1,4 +1,5 @@
-"""Judge values that cross the task boundary and report celery-unserializable / celery-lossy.
+"""Judge values that cross the task boundary and report celery-unserializable / celery-lossy /
+celery-model-instance.
 
 Each argument's type as inferred at the call site (and each task's return annotation) is
 translated into a core Shape and judged for the serializer in effect. A lossy verdict is reported
@@ -22,11 +23,13 @@ from mypy.subtypes import is_subtype
 from mypy.types import AnyType, Instance, LiteralType, NoneType, Type, TypeOfAny, UnionType, get_proper_type
 
 from celery_boundary.core import fullnames as fn
+from celery_boundary.core import serializers
 from celery_boundary.core.records import record
 from celery_boundary.core.registry import Registry
 from celery_boundary.core.shapes import AnyShape, Shape, describe
 from celery_boundary.core.verdicts import Outcome, Problem, Verdict, judge
 from celery_boundary.mypy import errorcodes
+from celery_boundary.mypy.hooks.model_instances import find_snapshot
 from celery_boundary.mypy.hooks.registrations import registered_classes
 from celery_boundary.mypy.hooks.shapes_to_types import type_of
 from celery_boundary.mypy.hooks.types_to_shapes import shape_of
@@ -68,10 +71,26 @@ def check_argument(
     if is_plain_scalar(sent):
         return  # ids, names, counts: most arguments; every known serializer carries them exactly
     settings, verdict = _assess(settings, sent, crossing.serializer)
+    head = f'"{crossing.task}" argument "{crossing.param}" ({verdict.judged})'
+    if verdict.outcome is not Outcome.NOT_CARRIED:
+        _report_snapshot(api, verdict, head, sent, context)
     if crossing.unserializable_only and verdict.outcome is not Outcome.NOT_CARRIED:
         return
-    head = f'"{crossing.task}" argument "{crossing.param}" ({verdict.judged})'
     _report(api, settings, lookup, verdict, head, crossing.expected, context)
+
+
+def _report_snapshot(api: CheckerPluginInterface, verdict: Verdict, head: str, sent: Type, context: Context) -> None:
+    """celery-model-instance: pickle and custom serializers carry a model instance as a copy."""
+    serializer = serializers.lookup(verdict.serializer)
+    if serializer is not serializers.PICKLE and serializer.known:
+        return  # json, msgpack and yaml refuse model instances and QuerySets: celery-unserializable
+    found = find_snapshot(sent, serializer)
+    if found is not None:
+        message = (
+            f"{head} arrives as a copy from send time with the {verdict.serializer} serializer: "
+            f"{found.located}{found.reason}. Fix: {found.fix}"
+        )
+        api.fail(message, context, code=errorcodes.MODEL_INSTANCE)
 
 
 def check_return(

@@ -19,7 +19,8 @@ from mypy.types import Instance, TupleType, Type, TypedDictType, UnionType, get_
 from celery_boundary.core.registry import Registration
 from celery_boundary.mypy.metadata import METADATA, PRESERIALIZER
 from celery_boundary.analysis.registrations import PRESERIALIZER as PRESERIALIZER_NAMES
-from celery_boundary.analysis.registrations import REGISTER_TYPE
+from celery_boundary.analysis.registrations import REGISTER_MODELS, REGISTER_TYPE
+from celery_boundary.core import fullnames as fn
 
 MAX_DEPTH: Final = 24
 
@@ -49,6 +50,8 @@ def _from_statement(stmt: Statement, path: str) -> list[Registration]:
 
 def _from_call(call: CallExpr, path: str) -> list[Registration]:
     callee = _fullname(call.callee)
+    if callee in REGISTER_MODELS:
+        return _models(call, path)
     if not call.args or callee is None:
         return []
     target = _fullname(call.args[0])
@@ -61,6 +64,16 @@ def _from_call(call: CallExpr, path: str) -> list[Registration]:
         keeps = _flag(call, "include_subclasses")
         return [Registration(target, "preserializer", keeps, None, f"register_preserializer at {path}:{call.line}")]
     return []
+
+
+def _models(call: CallExpr, path: str) -> list[Registration]:
+    """``register_models()``: every Django model; ``register_models(A, B)``: those. Subclasses arrive
+    as themselves (the reference names the instance's own model)."""
+    listed = [_fullname(arg) for arg in call.args]
+    if any(name is None for name in listed):
+        return []  # ``register_models(*models)``: which models is not known here
+    origin = f"register_models at {path}:{call.line}"
+    return [Registration(name, "preserializer", True, None, origin) for name in listed or [fn.DJANGO_MODEL] if name]
 
 
 def _fullname(expr: Expression) -> str | None:
