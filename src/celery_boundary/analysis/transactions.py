@@ -13,6 +13,12 @@ The *transaction around* a launch is read lexically, from the launch outwards to
 - a receiver of ``pre_save`` / ``post_save`` / ``m2m_changed`` / ``pre_delete`` / ``post_delete``
   (``@receiver(signal, ...)``, ``@receiver([a, b], ...)``, ``signal.connect(function)`` in the module).
 
+Which of those the rule reports (``checks.transactions``): ``with`` / ``@atomic`` only after a write
+(``written_before``); ``pre_delete`` / ``post_delete`` / ``m2m_changed`` receivers always; a
+``save()`` / ``delete()`` override and a ``pre_save`` / ``post_save`` receiver (``caller_dependent``)
+only under ATOMIC_REQUESTS. A launch counts only when the module imports celery or the launched name
+is a task of the module, the app, or a name imported from a ``tasks`` module (``launches``).
+
 A lambda or a nested function between the launch and the transaction ends the walk: its body runs
 when it is called, which is what ``transaction.on_commit(lambda: ...)`` defers.
 
@@ -209,8 +215,8 @@ def written_before(index: ModuleIndex, launch: Launch, scope: ast.AST) -> bool:
 def _calls(scope: ast.AST) -> list[ast.Call]:
     """The calls in ``scope``'s body, not those of nested functions or lambdas (run later)."""
     found: list[ast.Call] = []
-    stack: list[ast.AST] = list(scope.body) if isinstance(scope, (ast.With, ast.AsyncWith, ast.FunctionDef,
-                                                    ast.AsyncFunctionDef)) else [scope]
+    bodied = (ast.With, ast.AsyncWith, ast.FunctionDef, ast.AsyncFunctionDef)
+    stack: list[ast.AST] = list(scope.body) if isinstance(scope, bodied) else [scope]
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):

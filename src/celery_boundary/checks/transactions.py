@@ -1,13 +1,16 @@
-"""CB206 a task launched inside a database transaction: the message leaves at once, the rows it is
-about only at the commit, so a fast worker reads no row or the old one
+"""CB206 a Celery task launched inside a database transaction that wrote before it: the message leaves
+at once, the rows only at the commit, so a fast worker reads no row or the old one
 (tests/truth/test_transaction_launch.py).
 
-``check`` reports the transactions one module shows (``analysis.transactions``: ``with atomic()``,
-``@atomic``, a model's ``save()`` / ``delete()``, a model-signal receiver); ``check_project`` adds the
-launches in views when the settings the project runs with set ``ATOMIC_REQUESTS`` on a database
-(``Project.atomic_requests``). Not reported: ``delay_on_commit`` / ``apply_async_on_commit`` (but inside
-``atomic(using="other")``: they wait for the default database only), and a launch inside a lambda or
-function (``transaction.on_commit(lambda: t.delay(pk))``).
+``check`` reports what one module shows (``analysis.transactions``): a launch inside ``with atomic()`` /
+``@atomic`` after a write (``written_before``), or in a ``pre_delete`` / ``post_delete`` /
+``m2m_changed`` receiver (Django's own atomic block). ``check_project`` adds the launches inside a
+transaction only when the caller holds one - in a view after a write, in a model's ``save()`` /
+``delete()`` override, in a ``pre_save`` / ``post_save`` receiver - when the settings the project runs
+with set ``ATOMIC_REQUESTS`` on a database (``Project.atomic_requests``), and drops every CB206 finding
+when no module of the project imports celery. Not reported: ``delay_on_commit`` /
+``apply_async_on_commit`` (but inside ``atomic(using="other")``: they wait for the default database
+only), and a launch inside a lambda or function (``transaction.on_commit(lambda: t.delay(pk))``).
 """
 
 from __future__ import annotations
@@ -42,13 +45,13 @@ CODES: Final = (CODE,)
 PROJECT_CODES: Final = (CODE,)
 
 
-
 def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     for launch in launches(index):
         around = transaction_around(index, launch)
         if around is None or launch.method in ON_COMMIT and not around.using or caller_dependent(around):
             continue
-        if around.kind in (WITH, DECORATOR) and (around.scope is None or not written_before(index, launch, around.scope)):
+        if around.kind in (WITH, DECORATOR) and (
+                around.scope is None or not written_before(index, launch, around.scope)):
             continue
         yield report(launch.node, CODE, message(launch.how, launch.method, where(around), around.using))
 
