@@ -23,7 +23,9 @@ def notify(pk):
     return pk
 """
 VIEWS = """
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.decorators import method_decorator
 from django.views import View
 from rest_framework.viewsets import ModelViewSet
@@ -32,7 +34,14 @@ from shop.tasks import notify
 
 
 def publish(request, pk):
+    Article.objects.filter(pk=pk).update(published=True)
     notify.delay(pk)  # view
+
+
+def show(request, pk):
+    if not request.user.has_perm("shop.view_article"):
+        raise PermissionError(pk)
+    notify.delay(pk)  # reads only: nothing a worker could miss
 
 
 @transaction.non_atomic_requests
@@ -46,6 +55,7 @@ async def stream(request):
 
 class ArticleViewSet(ModelViewSet):
     def perform_create(self, serializer):
+        serializer.save()
         notify.apply_async((serializer.instance.pk,))  # view
 
 
@@ -65,11 +75,29 @@ def later(request, pk):
 
 def explicit(request, pk):
     with transaction.atomic():
+        Article.objects.create(pk=pk)
         notify.delay(pk)  # with
 
 
 def quiet(request, pk):
+    Article.objects.create(pk=pk)
     notify.delay(pk)  # noqa: CB206
+
+
+class Article(models.Model):
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        notify.delay(self.pk)  # view
+
+
+@receiver(post_save, sender=Article)
+def saved(sender, instance, **kwargs):
+    notify.delay(instance.pk)  # view
+
+
+@receiver(post_delete, sender=Article)
+def deleted(sender, instance, **kwargs):
+    notify.delay(instance.pk)  # with
 """
 MANAGE = 'import os\n\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.production")\n'
 ATOMIC = 'DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "ATOMIC_REQUESTS": True}}\n'
@@ -103,6 +131,8 @@ def test_views_are_reported_under_atomic_requests_of_the_settings_run(
     views = [str(f["message"]) for f in found if f["line"] in marked(project, "view")]
     assert all("because DATABASES sets ATOMIC_REQUESTS (shop/settings/base.py:1)" in m for m in views)
     assert any("in the view ArticleViewSet.perform_create" in m for m in views)
+    assert any("in Article.save() (line" in m and "no transaction of its own" in m for m in views)
+    assert any("in the post_save receiver saved()" in m for m in views)
 
 
 @pytest.mark.parametrize("settings", [
@@ -115,3 +145,31 @@ def test_views_are_not_reported_without_atomic_requests(project: Path, capsys: p
                                                         settings: dict[str, str]) -> None:
     found = findings(project, settings, capsys)
     assert {int(str(f["line"])) for f in found} == marked(project, "with")
+
+
+DISPATCHER = """
+from django.db import transaction
+
+from shop.tasks import notify
+
+
+def publish(pk):
+    with transaction.atomic():
+        Article.objects.create(pk=pk)
+        notify.delay(pk)
+"""
+
+
+def test_no_celery_anywhere_no_finding(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A project with a dispatcher of its own (its `task` decorator, its `.delay()` through Postgres)
+    # and no celery import anywhere sends no Celery task.
+    write(project, "shop/__init__.py", "")
+    write(project, "shop/dispatch.py", "def task(queue):\n    return lambda function: function\n")
+    write(project, "shop/tasks.py", "from shop.dispatch import task\n\n\n@task(queue='default')\n"
+                                    "def notify(pk):\n    return pk\n")
+    write(project, "shop/jobs.py", DISPATCHER)
+    main(["check", "-q", "--select", "CB206", "--format", "json"])
+    assert json.loads(capsys.readouterr().out) == []
+    write(project, "shop/worker.py", "from celery import Celery\n\napp = Celery('shop')\n")
+    main(["check", "-q", "--select", "CB206", "--format", "json"])
+    assert [f["line"] for f in json.loads(capsys.readouterr().out)] == [9]

@@ -6,8 +6,10 @@ row is missing, the updated row has its old title. ``delay_on_commit`` / ``apply
 send nothing before the commit and the worker reads the committed rows - of the default database:
 inside ``atomic(using="archive")`` ``delay_on_commit`` sends at once, ``transaction.on_commit(...,
 using="archive")`` waits. ``post_delete`` runs inside
-Django's own atomic block, ``post_save`` (a plain ``save()``) inside none. The checker reports exactly
-the launches that lost the race.
+Django's own atomic block, ``post_save`` (a plain ``save()``) inside none: the checker reports a
+``post_delete`` receiver from one module and a ``post_save`` receiver (or a ``save()`` override) only
+when the project sets ATOMIC_REQUESTS (tests/cli/test_cli_transactions.py). The checker reports exactly
+the launches that lost the race (each after a write in its transaction).
 """
 
 from __future__ import annotations

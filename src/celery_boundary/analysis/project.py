@@ -20,7 +20,7 @@ from celery_boundary.analysis.schedulers import ExpirySite, combine, deploy_sche
 from celery_boundary.analysis.symbols import APP, LOCAL
 from celery_boundary.analysis.task_names import ModuleNames, module_name, task_names
 from celery_boundary.analysis.django_settings import SettingsFacts, settings_facts
-from celery_boundary.analysis.transactions import ViewLaunch, view_launches
+from celery_boundary.analysis.transactions import ViewLaunch, imports_celery, view_launches
 from celery_boundary.analysis.uses import NameRef, Use, module_uses, name_references, schedule_entries
 
 _DOTTED: Final = re.compile(r"[A-Za-z_][\w.]*")
@@ -75,6 +75,8 @@ class ModuleFacts:
     #: Launches in views with no transaction of their own, with their source line (CB206 when the
     #: project's settings set ATOMIC_REQUESTS).
     view_launches: tuple[tuple[ViewLaunch, str], ...] = ()
+    #: The module imports celery (CB206: a project that imports it nowhere sends no Celery task).
+    imports_celery: bool = False
 
 
 def roots_of(paths: Iterable[Path], names: ModuleNames | None = None) -> frozenset[str]:
@@ -114,7 +116,8 @@ def summarize(index: ModuleIndex, path: Path, shown: str, lines: Sequence[str],
     return ModuleFacts(shown, module, tasks, tuple(uses), strings, expiring, tuple(entries),
                        registered, all(task.name is not None for task in named), tuple(name_references(index)),
                        module_scheduler(index), sites, _settings(index, module, is_package),
-                       tuple((launch, _line(lines, launch.line)) for launch in view_launches(index)))
+                       tuple((launch, _line(lines, launch.line)) for launch in view_launches(index)),
+                       imports_celery(index))
 
 
 def _settings(index: ModuleIndex, module: str, is_package: bool) -> SettingsFacts:

@@ -13,6 +13,12 @@ The *transaction around* a launch is read lexically, from the launch outwards to
 - a receiver of ``pre_save`` / ``post_save`` / ``m2m_changed`` / ``pre_delete`` / ``post_delete``
   (``@receiver(signal, ...)``, ``@receiver([a, b], ...)``, ``signal.connect(function)`` in the module).
 
+Which of those the rule reports (``checks.transactions``): ``with`` / ``@atomic`` only after a write
+(``written_before``); ``pre_delete`` / ``post_delete`` / ``m2m_changed`` receivers always; a
+``save()`` / ``delete()`` override and a ``pre_save`` / ``post_save`` receiver (``caller_dependent``)
+only under ATOMIC_REQUESTS. A launch counts only when the module imports celery or the launched name
+is a task of the module, the app, or a name imported from a ``tasks`` module (``launches``).
+
 A lambda or a nested function between the launch and the transaction ends the walk: its body runs
 when it is called, which is what ``transaction.on_commit(lambda: ...)`` defers.
 
@@ -28,13 +34,13 @@ and not one marked ``@transaction.non_atomic_requests`` (on the function, on the
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Union
 
 from celery_boundary.analysis import canvas as cv
 from celery_boundary.analysis.call_shapes import can_be_celery
 from celery_boundary.analysis.index import ModuleIndex, Site
-from celery_boundary.analysis.symbols import dotted_name, last_name
+from celery_boundary.analysis.symbols import APP, dotted_name, last_name
 
 ATOMIC: Final = "django.db.transaction.atomic"
 NON_ATOMIC: Final = "non_atomic_requests"
@@ -88,6 +94,8 @@ class Around:
     function: str = ""
     #: The database of an ``atomic(using=...)`` other than ``"default"``, as written, or "".
     using: str = ""
+    #: The ``with`` statement or the function the transaction covers (``written_before``).
+    scope: ast.AST | None = field(default=None, compare=False)
 
 
 def launches(index: ModuleIndex) -> list[Launch]:
@@ -98,12 +106,15 @@ def launches(index: ModuleIndex) -> list[Launch]:
         return memo
     found: list[Launch] = []
     index.memo["launches"] = found
+    celery = imports_celery(index)
     for site in index.calls:
         call = site.node
         assert isinstance(call, ast.Call)
         func = call.func
         if isinstance(func, ast.Attribute):
             if func.attr not in _METHODS or not can_be_celery(call) or cv.is_pool(index, func.value, site):
+                continue
+            if not celery and not _names_a_task(index, func.value, site):
                 continue
             receiver = dotted_name(func.value) or _short(func.value)
             found.append(Launch(call, site, f"{receiver}.{func.attr}()", func.attr))
@@ -112,6 +123,36 @@ def launches(index: ModuleIndex) -> list[Launch]:
             if how is not None:
                 found.append(Launch(call, site, how, "canvas"))
     return found
+
+
+def imports_celery(index: ModuleIndex) -> bool:
+    """The module imports ``celery`` (or a ``celery.`` module) anywhere in its text."""
+    memo = index.memo.get("imports_celery")
+    if isinstance(memo, bool):
+        return memo
+    found = any(
+        isinstance(node, ast.Import) and any(a.name.split(".")[0] == "celery" for a in node.names)
+        or isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "celery"
+        for node in ast.walk(index.tree))
+    index.memo["imports_celery"] = found
+    return found
+
+
+def _names_a_task(index: ModuleIndex, receiver: ast.expr, site: Site) -> bool:
+    """In a module that imports no celery: the launched name is a task the module defines, or is
+    imported from a module named ``tasks`` (``from news.tasks import index``, ``from . import
+    tasks``): Celery's ``autodiscover_tasks`` convention, the only per-module sign that a name
+    imported from elsewhere is a Celery task."""
+    root = receiver
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if index.task_of(receiver, site) is not None or index.task_of(root, site) is not None:
+        return True
+    resolved = index.names.resolve(receiver) or ""
+    if resolved.startswith(APP):
+        return True
+    return "tasks" in resolved.lstrip(".").split(".")[:-1] or (
+        isinstance(receiver, ast.Attribute) and (index.names.resolve(receiver.value) or "").endswith("tasks"))
 
 
 def _short(expr: ast.expr) -> str:
@@ -131,10 +172,79 @@ def transaction_around(index: ModuleIndex, launch: Launch) -> Around | None:
             for item in parent.items:
                 if is_atomic(index, item.context_expr):
                     return Around(WITH, parent.lineno, f"with {_unparse(item.context_expr)}",
-                                  using=database_of(item.context_expr))
+                                  using=database_of(item.context_expr), scope=parent)
         if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return _function_transaction(index, parent)
         node = parent
+
+
+#: ORM and DB-API methods that write: a model's, a queryset's, a form's or a serializer's ``save``,
+#: the queryset writes, ``cursor.execute``.
+WRITES: Final = frozenset({"save", "create", "update", "delete", "bulk_create", "bulk_update", "get_or_create",
+                           "update_or_create", "execute", "executemany", "callproc"})
+#: A related manager's writes (``article.tags.add(tag)``): counted only on an attribute
+#: (``obj.tags``), not on a plain name (``seen.add(x)`` is a set).
+RELATED_WRITES: Final = frozenset({"add", "set", "remove", "clear"})
+
+
+def written_before(index: ModuleIndex, launch: Launch, scope: ast.AST) -> bool:
+    """Whether the transaction (the ``with`` block or function ``scope``) may have written before the
+    launch: a write call (``WRITES``, ``RELATED_WRITES`` on an attribute) that precedes the launch
+    in the scope's text, or anywhere in a loop holding the launch (the next turn follows it), or a
+    call of a function of this module whose own text writes (one level). Calls of anything else
+    (a helper imported from another module, a method) count as reading: the rule reads one module,
+    and a view that checks permissions before launching writes nothing a worker could miss."""
+    position = (launch.node.lineno, launch.node.col_offset)
+    loops: list[ast.AST] = []
+    node: ast.AST = launch.node
+    while node is not scope:
+        parent = index.parent(node)
+        if parent is None:
+            break
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)):
+            loops.append(parent)
+        node = parent
+    for call in _calls(scope):
+        if call is launch.node or not _writes(index, call, depth=1):
+            continue
+        if (call.lineno, call.col_offset) < position or any(_inside(index, call, loop) for loop in loops):
+            return True
+    return False
+
+
+def _calls(scope: ast.AST) -> list[ast.Call]:
+    """The calls in ``scope``'s body, not those of nested functions or lambdas (run later)."""
+    found: list[ast.Call] = []
+    bodied = (ast.With, ast.AsyncWith, ast.FunctionDef, ast.AsyncFunctionDef)
+    stack: list[ast.AST] = list(scope.body) if isinstance(scope, bodied) else [scope]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Call):
+            found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _writes(index: ModuleIndex, call: ast.Call, depth: int) -> bool:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in WRITES or func.attr in RELATED_WRITES and isinstance(func.value, ast.Attribute)
+    if isinstance(func, ast.Name) and depth > 0:
+        helper = next((s for s in index.tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and s.name == func.id), None)
+        return helper is not None and any(_writes(index, c, depth - 1) for c in _calls(helper))
+    return False
+
+
+def _inside(index: ModuleIndex, node: ast.AST, ancestor: ast.AST) -> bool:
+    while node is not ancestor:
+        parent = index.parent(node)
+        if parent is None:
+            return False
+        node = parent
+    return True
 
 
 def enclosing_function(index: ModuleIndex, node: ast.AST) -> _Def | None:
@@ -185,7 +295,7 @@ def _function_transaction(index: ModuleIndex, function: _Def) -> Around | None:
     for decorator in function.decorator_list:
         if is_atomic(index, decorator):
             return Around(DECORATOR, decorator.lineno, f"@{_unparse(decorator)}", function.name,
-                          database_of(decorator))
+                          database_of(decorator), function)
     signal = _received_signal(index, function)
     if signal is not None:
         return Around(RECEIVER, function.lineno, signal, function.name)
@@ -265,10 +375,11 @@ def view_around(index: ModuleIndex, launch: Launch) -> Around | None:
         if not _is_view_class(index, owner) or _non_atomic(owner) or any(
                 _non_atomic(s) for s in owner.body if isinstance(s, ast.FunctionDef) and s.name == "dispatch"):
             return None
-        return Around(VIEW, function.lineno, f"{owner.name}.{function.name}", f"{owner.name}.{function.name}")
+        return Around(VIEW, function.lineno, f"{owner.name}.{function.name}", f"{owner.name}.{function.name}",
+                      scope=function)
     parameters = [*function.args.posonlyargs, *function.args.args]
     if parameters and parameters[0].arg == "request":
-        return Around(VIEW, function.lineno, function.name, function.name)
+        return Around(VIEW, function.lineno, function.name, function.name, scope=function)
     return None
 
 
@@ -297,28 +408,48 @@ def _unparse(expr: ast.expr) -> str:
 
 @dataclass(frozen=True)
 class ViewLaunch:
-    """A launch in a view with no transaction of its own around it: inside one when the project's
-    settings set ``ATOMIC_REQUESTS`` (the project-wide half of CB206)."""
+    """A launch inside a transaction only when its caller holds one (the project-wide half of CB206,
+    reported when the project's settings set ``ATOMIC_REQUESTS``): in a view with no transaction of
+    its own, after a write (``kind`` ``view``); in a model's ``save()`` / ``delete()`` override
+    (``save``) or a ``pre_save`` / ``post_save`` receiver (``receiver``), which Django runs in no
+    transaction of its own."""
 
     line: int
     #: 1-based.
     column: int
     how: str
     method: str
-    #: The view (``publish`` or ``ArticleViewSet.perform_create``) and the line of its ``def``.
+    #: The view (``publish`` or ``ArticleViewSet.perform_create``), the override
+    #: (``Article.save()``) or the signal (``post_save``), and the line of its ``def``.
     view: str
     view_line: int
+    kind: str = VIEW
+    #: The receiver's function name (``kind`` ``receiver``), or "".
+    function: str = ""
+
+
+def caller_dependent(around: Around) -> bool:
+    """A ``save()`` / ``delete()`` override or a ``pre_save`` / ``post_save`` receiver: Django runs
+    ``Model.save()`` in no transaction of its own (tests/truth/test_transaction_launch.py), so these
+    are inside one only when their caller holds one."""
+    return around.kind == SAVE or around.kind == RECEIVER and around.text in SAVE_SIGNALS
 
 
 def view_launches(index: ModuleIndex) -> tuple[ViewLaunch, ...]:
-    """The module's launches in views that no transaction of their own surrounds."""
+    """The module's launches inside a transaction only when the caller holds one (``ViewLaunch``)."""
     found = []
     for launch in launches(index):
-        if launch.method in ON_COMMIT or transaction_around(index, launch) is not None:
+        if launch.method in ON_COMMIT:
+            continue
+        call = launch.node
+        around = transaction_around(index, launch)
+        if around is not None:
+            if caller_dependent(around):
+                found.append(ViewLaunch(call.lineno, call.col_offset + 1, launch.how, launch.method, around.text,
+                                        around.line, around.kind, around.function))
             continue
         view = view_around(index, launch)
-        if view is not None:
-            call = launch.node
+        if view is not None and view.scope is not None and written_before(index, launch, view.scope):
             found.append(ViewLaunch(call.lineno, call.col_offset + 1, launch.how, launch.method, view.text,
                                     view.line))
     return tuple(found)

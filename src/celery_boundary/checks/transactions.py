@@ -1,13 +1,16 @@
-"""CB206 a task launched inside a database transaction: the message leaves at once, the rows it is
-about only at the commit, so a fast worker reads no row or the old one
+"""CB206 a Celery task launched inside a database transaction that wrote before it: the message leaves
+at once, the rows only at the commit, so a fast worker reads no row or the old one
 (tests/truth/test_transaction_launch.py).
 
-``check`` reports the transactions one module shows (``analysis.transactions``: ``with atomic()``,
-``@atomic``, a model's ``save()`` / ``delete()``, a model-signal receiver); ``check_project`` adds the
-launches in views when the settings the project runs with set ``ATOMIC_REQUESTS`` on a database
-(``Project.atomic_requests``). Not reported: ``delay_on_commit`` / ``apply_async_on_commit`` (but inside
-``atomic(using="other")``: they wait for the default database only), and a launch inside a lambda or
-function (``transaction.on_commit(lambda: t.delay(pk))``).
+``check`` reports what one module shows (``analysis.transactions``): a launch inside ``with atomic()`` /
+``@atomic`` after a write (``written_before``), or in a ``pre_delete`` / ``post_delete`` /
+``m2m_changed`` receiver (Django's own atomic block). ``check_project`` adds the launches inside a
+transaction only when the caller holds one - in a view after a write, in a model's ``save()`` /
+``delete()`` override, in a ``pre_save`` / ``post_save`` receiver - when the settings the project runs
+with set ``ATOMIC_REQUESTS`` on a database (``Project.atomic_requests``), and drops every CB206 finding
+when no module of the project imports celery. Not reported: ``delay_on_commit`` /
+``apply_async_on_commit`` (but inside ``atomic(using="other")``: they wait for the default database
+only), and a launch inside a lambda or function (``transaction.on_commit(lambda: t.delay(pk))``).
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ from celery_boundary.analysis.transactions import (
     RECEIVER,
     SAVE,
     WITH,
+    VIEW,
     Around,
+    ViewLaunch,
+    caller_dependent,
     launches,
     transaction_around,
+    written_before,
 )
 from celery_boundary.core.findings import Finding
 from celery_boundary.checks.common import RuleSettings, report
@@ -37,14 +44,16 @@ CODES: Final = (CODE,)
 #: The codes whose findings ``check_project`` adds (launches in views under ATOMIC_REQUESTS).
 PROJECT_CODES: Final = (CODE,)
 
-_CALLERS = "its caller's transaction (an atomic block, ATOMIC_REQUESTS, the admin's change form)"
-
 
 def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
     for launch in launches(index):
         around = transaction_around(index, launch)
-        if around is not None and (launch.method not in ON_COMMIT or around.using):
-            yield report(launch.node, CODE, message(launch.how, launch.method, where(around), around.using))
+        if around is None or launch.method in ON_COMMIT and not around.using or caller_dependent(around):
+            continue
+        if around.kind in (WITH, DECORATOR) and (
+                around.scope is None or not written_before(index, launch, around.scope)):
+            continue
+        yield report(launch.node, CODE, message(launch.how, launch.method, where(around), around.using))
 
 
 def where(around: Around) -> str:
@@ -53,13 +62,9 @@ def where(around: Around) -> str:
         return f"inside `{around.text}` (line {around.line})"
     if around.kind == DECORATOR:
         return f"in {around.function}(), decorated {around.text} (line {around.line})"
-    if around.kind == SAVE:
-        return f"in {around.text} (line {around.line}), which runs inside {_CALLERS}"
-    assert around.kind == RECEIVER
-    signal = around.text
-    inside = ("which Django sends inside its own atomic block" if signal in ALWAYS_ATOMIC_SIGNALS
-              else f"which runs inside {_CALLERS}")
-    return f"in the {signal} receiver {around.function}() (line {around.line}), {inside}"
+    assert around.kind == RECEIVER and around.text in ALWAYS_ATOMIC_SIGNALS
+    return (f"in the {around.text} receiver {around.function}() (line {around.line}), which Django sends "
+            "inside its own atomic block")
 
 
 def message(how: str, method: str, place: str, using: str = "") -> str:
@@ -77,12 +82,27 @@ def message(how: str, method: str, place: str, using: str = "") -> str:
             f"the commit and find no row, or the old data; {fix}")
 
 
+def _caller_place(launch: ViewLaunch, evidence: str) -> str:
+    if launch.kind == VIEW:
+        return (f"in the view {launch.view} (line {launch.view_line}) after a write, which Django runs inside "
+                f"a transaction because {evidence}")
+    if launch.kind == SAVE:
+        what = f"in {launch.view} (line {launch.view_line})"
+    else:
+        what = f"in the {launch.view} receiver {launch.function}() (line {launch.view_line})"
+    return (f"{what}, which Django runs in no transaction of its own but inside its caller's: every save or delete "
+            f"from a view runs in one because {evidence}")
+
+
 def check_project(project: Project, findings: list[Finding], chosen: frozenset[str]) -> list[Finding]:
     """Launches in views (``analysis.transactions.view_around``) become findings when the project's
     settings set ``ATOMIC_REQUESTS``: Django wraps every such view in ``transaction.atomic`` (5.2,
     ``BaseHandler.make_view_atomic``)."""
     if CODE not in chosen:
         return findings
+    if not any(module.imports_celery for module in project.modules):
+        # No module imports celery: every ``.delay()`` is some other library's (a dispatcher of its own).
+        return [f for f in findings if f.code != CODE]
     atomic = project.atomic_requests()
     if atomic is None:
         return findings
@@ -93,8 +113,7 @@ def check_project(project: Project, findings: list[Finding], chosen: frozenset[s
         for launch, source in module.view_launches:
             if (module.path, launch.line, launch.column) in reported:
                 continue
-            place = (f"in the view {launch.view} (line {launch.view_line}), which Django runs inside a "
-                     f"transaction because DATABASES sets ATOMIC_REQUESTS ({path}:{line})")
+            place = _caller_place(launch, f"DATABASES sets ATOMIC_REQUESTS ({path}:{line})")
             added.append(Finding(module.path, launch.line, launch.column, CODE,
                                  message(launch.how, launch.method, place), source))
     return findings + added

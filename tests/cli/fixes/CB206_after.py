@@ -20,14 +20,16 @@ def publish(article, readers):
 
 
 class Article(models.Model):
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        transaction.on_commit(functools.partial(
-            index_article.delay, self.pk,
-        ))
+    def publish(self, *args, **kwargs):
+        with atomic():
+            self.save(*args, **kwargs)
+            transaction.on_commit(functools.partial(
+                index_article.delay, self.pk,
+            ))
 
 
 @atomic(using="archive")
 def archive(article):
+    article.save(using="archive")
     transaction.on_commit(functools.partial(index_article.delay, article.pk), using="archive")
     transaction.on_commit(functools.partial(notify.delay, article.pk), using="archive")

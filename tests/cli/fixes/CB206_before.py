@@ -18,14 +18,16 @@ def publish(article, readers):
 
 
 class Article(models.Model):
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        index_article.delay(
-            self.pk,
-        )
+    def publish(self, *args, **kwargs):
+        with atomic():
+            self.save(*args, **kwargs)
+            index_article.delay(
+                self.pk,
+            )
 
 
 @atomic(using="archive")
 def archive(article):
+    article.save(using="archive")
     index_article.delay(article.pk)
     notify.delay_on_commit(article.pk)

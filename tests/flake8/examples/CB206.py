@@ -4,7 +4,7 @@ from multiprocessing.pool import ThreadPool
 
 from celery import chain, current_app, shared_task
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.db.transaction import atomic
 from django.dispatch import receiver
@@ -50,6 +50,7 @@ def archive(article):
 
 @atomic(using="archive")
 def archive_quietly(article):
+    article.tags.add(1)
     return notify.apply_async((article.pk,))  # CB206
 
 
@@ -58,10 +59,10 @@ class Article(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        index_article.delay(self.pk)  # CB206
+        index_article.delay(self.pk)  # only inside its caller's transaction: `check` with ATOMIC_REQUESTS
 
     def delete(self, *args, **kwargs):
-        notify.delay(self.pk)  # CB206
+        notify.delay(self.pk)
         return super().delete(*args, **kwargs)
 
 
@@ -72,7 +73,7 @@ class ArticleForm:
 
 @receiver(post_save, sender=Article)
 def on_saved(sender, instance, **kwargs):
-    index_article.delay(instance.pk)  # CB206
+    index_article.delay(instance.pk)  # a plain save() holds no transaction
 
 
 @receiver([post_delete], sender=Article)
@@ -95,7 +96,33 @@ def view(request, pk):
 class ImportViewSet:
     @method_decorator(atomic)
     def load_dump(self, request):
+        # Nothing written before the launch: the data travels in the message.
+        return notify.delay(request.data)
+
+    @method_decorator(atomic)
+    def restore(self, request):
+        _store(request.data)
         return notify.delay(request.user.pk)  # CB206
+
+
+def _store(rows):
+    with connection.cursor() as cursor:
+        cursor.executemany("insert into dump values (%s)", rows)
+
+
+@transaction.atomic
+def retitle(request, pk):
+    article = Article.objects.select_for_update().get(pk=pk)
+    if not request.user.has_perm("news.change_article", article):
+        raise PermissionError(pk)
+    notify.delay(article.pk)  # reads and checks only: nothing a worker could miss
+
+
+def reindex(articles):
+    with transaction.atomic():
+        for article in articles:
+            index_article.delay(article.pk)  # CB206: the previous turn saved
+            Article.objects.filter(pk=article.pk).update(title=article.title)
 
 
 def replicated(ids):
@@ -105,5 +132,6 @@ def replicated(ids):
 
 @transaction.atomic(using="archive")
 def archive_elsewhere(article):
+    article.save(using="archive")
     index_article.delay_on_commit(article.pk)  # CB206
     transaction.on_commit(functools.partial(index_article.delay, article.pk), using="archive")
