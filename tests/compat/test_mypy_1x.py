@@ -32,7 +32,7 @@ def test_plugin_suite_passes_on_mypy_1x(tmp_path: Path) -> None:
     assert version.stdout.startswith("mypy 1.20.2"), version.stdout
     env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     run = subprocess.run(
-        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/mypy"],
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "pt"), "tests/mypy"],
         cwd=ROOT,
         env=env,
         capture_output=True,

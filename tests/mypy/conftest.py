@@ -4,8 +4,10 @@ the ``dmypy_runs`` fixture for the daemon tests."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +26,12 @@ def pytest_configure(config: pytest.Config) -> None:
     option = config.option
     if getattr(option, "mypy_ini_file", None) is None and getattr(option, "mypy_pyproject_toml_file", None) is None:
         option.mypy_ini_file = str(HERE / "mypy.ini")
+    # pytest-mypy-plugins keeps its cases and mypy's cache under the system temporary directory by
+    # default (/tmp/.mypy_cache[/<xdist worker>]), shared by every run on the machine; this run gets
+    # a directory of its own, removed at the end.
+    if getattr(option, "mypy_testing_base", None) == tempfile.gettempdir():
+        option.mypy_testing_base = tempfile.mkdtemp(prefix="celery-boundary-mypy-cases-")
+        config.add_cleanup(lambda: shutil.rmtree(option.mypy_testing_base, ignore_errors=True))
 
 
 def _dmypy_runs(root: Path, *edits: Callable[[], object]) -> Runs:
