@@ -173,3 +173,30 @@ def test_no_celery_anywhere_no_finding(project: Path, capsys: pytest.CaptureFixt
     write(project, "shop/worker.py", "from celery import Celery\n\napp = Celery('shop')\n")
     main(["check", "-q", "--select", "CB206", "--format", "json"])
     assert [f["line"] for f in json.loads(capsys.readouterr().out)] == [9]
+
+
+DELETED = """
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from shop.tasks import notify
+
+
+@receiver(post_delete, sender=Article)
+def deleted(sender, instance, **kwargs):
+    notify.delay(instance.pk)
+"""
+
+
+def test_a_delete_receiver_is_told_the_row_is_gone_after_the_commit(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # bookwyrm's shape: a post_delete receiver launches a task that looks the deleted row up again; after
+    # the commit it is gone, so deferring the launch alone does not help.
+    write(project, "shop/__init__.py", "")
+    write(project, "shop/tasks.py", TASKS)
+    write(project, "shop/signals.py", DELETED)
+    main(["check", "-q", "--select", "CB206", "--format", "json"])
+    (finding,) = json.loads(capsys.readouterr().out)
+    assert "post_delete receiver deleted()" in finding["message"]
+    assert finding["message"].endswith("send the data it needs in the message")

@@ -39,6 +39,8 @@ from celery_boundary.core.findings import Finding
 from celery_boundary.checks.common import RuleSettings, report
 
 CODE: Final = "CB206"
+#: Receivers of these run inside the deletion's transaction, and the row is gone after its commit.
+DELETE_SIGNALS: Final = frozenset({"pre_delete", "post_delete"})
 #: The codes this group reports.
 CODES: Final = (CODE,)
 #: The codes whose findings ``check_project`` adds (launches in views under ATOMIC_REQUESTS).
@@ -53,7 +55,11 @@ def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
         if around.kind in (WITH, DECORATOR) and (
                 around.scope is None or not written_before(index, launch, around.scope)):
             continue
-        yield report(launch.node, CODE, message(launch.how, launch.method, where(around), around.using))
+        text = message(launch.how, launch.method, where(around), around.using)
+        if around.kind == RECEIVER and around.text in DELETE_SIGNALS:
+            text += ("; after the commit the deleted row is gone: a task that reads it finds nothing either way, "
+                     "so send the data it needs in the message")
+        yield report(launch.node, CODE, text)
 
 
 def where(around: Around) -> str:
