@@ -29,6 +29,7 @@ from celery_boundary.gate.cache import Cache
 from celery_boundary.gate.engine import (NOT_CHECKED, FileResult, Progress, check_files, iter_findings, not_checked,
                                          rule_settings)
 from celery_boundary.gate.errors import UsageError
+from celery_boundary.gate.writes import emit
 from celery_boundary.core.findings import Finding, select, with_source
 from celery_boundary.gate.formats import render_text, renderer, wants_colour
 from celery_boundary.gate.mypy_merge import run_mypy  # imports mypy only when run
@@ -130,15 +131,15 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
 
     if options.format == "text":
         colour = options.output is None and wants_colour(out)
-        _emit(render_text(findings, show_source=options.show_source, colour=colour), options.output, out)
+        emit(render_text(findings, show_source=options.show_source, colour=colour), options.output, out, "report")
     elif options.format == "html":  # the report with the baseline's status and the launch graph
         kept = set(findings)
-        _emit(report_html.render_report(report_html.Report(
+        emit(report_html.render_report(report_html.Report(
             findings, [f for f in every if f not in kept], options.baseline if accepted is not None else None, stale,
             len(files) + len(odd), report_html.graph_page(files, every, rule_settings(settings).task_decorators),
-        )), options.output, out)
+        )), options.output, out, "report")
     else:
-        _emit(render(findings), options.output, out)
+        emit(render(findings), options.output, out, "report")
     if options.statistics:
         err.write(statistics(findings))
     if not options.quiet:
@@ -253,13 +254,3 @@ def _report_stale(stale: Sequence[baseline_module.Entry], file: Path | None, err
     )
     for entry in stale:
         err.write(f"  {entry.path}:{entry.line}: {entry.code} {entry.message}\n")
-
-
-def _emit(text: str, output: Path | None, out: TextIO) -> None:
-    if output is None:
-        out.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{output}: cannot write the report: {exc.strerror or exc}") from None

@@ -28,7 +28,7 @@ from celery_boundary.analysis.task_names import module_name
 from celery_boundary.analysis.wire_schema import WireType, wire_type
 from celery_boundary.core import config as config_module
 from celery_boundary.gate.engine import rule_settings
-from celery_boundary.gate.errors import UsageError
+from celery_boundary.gate.writes import emit
 from celery_boundary.gate.files import discover, display, read_source
 
 #: The document's ``format`` and ``version`` (a reader refuses other versions).
@@ -59,14 +59,7 @@ def run_export(options: ExportOptions, stdout: TextIO | None = None) -> int:
 
 
 def write_document(document: dict[str, object], output: Path | None, out: TextIO) -> None:
-    text = render(document)
-    if output is None:
-        out.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{output}: cannot write the contracts: {exc.strerror or exc}") from None
+    emit(render(document), output, out, "contracts")
 
 
 def render(document: dict[str, object]) -> str:

@@ -23,6 +23,7 @@ from celery_boundary.core.findings import Finding
 from celery_boundary.gate.check import collect_facts, outside_files
 from celery_boundary.gate.engine import check_files, iter_findings, rule_settings
 from celery_boundary.gate.errors import UsageError
+from celery_boundary.gate.writes import emit
 from celery_boundary.gate.factory_scan import with_project_factories
 from celery_boundary.gate.files import discover
 from celery_boundary.gate.graph_files import module_graphs
@@ -56,11 +57,11 @@ def run_graph(options: GraphOptions, stdout: TextIO | None = None) -> int:
         raise UsageError("--depth needs --focus and a number >= 0")
     graph = build(options)
     if options.format == "json":
-        _write(render_json(graph), options.output, out)
+        emit(render_json(graph), options.output, out, "graph")
     elif options.format == "dot":
-        _write(render_dot(graph), options.output, out)
+        emit(render_dot(graph), options.output, out, "graph")
     elif options.format == "html":
-        _write(render_html(graph), options.output, out)
+        emit(render_html(graph), options.output, out, "graph")
     else:
         data = render_image(render_dot(graph), options.format)
         _write_bytes(data, options.output, getattr(out, "buffer", None))
@@ -101,16 +102,6 @@ def project_findings(files: list[Path], settings: config_module.Config, exclude:
 
 def render_json(graph: graph_project.Graph) -> str:
     return json.dumps(graph.as_json(), indent=2, sort_keys=True) + "\n"
-
-
-def _write(text: str, output: Path | None, out: TextIO) -> None:
-    if output is None:
-        out.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{output}: cannot write the graph: {exc.strerror or exc}") from None
 
 
 def _write_bytes(data: bytes, output: Path | None, out: BinaryIO | None) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import TextIO
 
 from celery_boundary.gate.errors import UsageError
 
@@ -33,6 +34,18 @@ class Change:
 
     before: bytes
     after: bytes
+
+
+def emit(text: str, output: Path | None, out: TextIO, what: str) -> None:
+    """A report to ``out``, or to the file ``output`` (``-o``); a file that cannot be written is one
+    line naming it and ``what`` it was to hold."""
+    if output is None:
+        out.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write the {what}: {exc.strerror or exc}") from None
 
 
 def write_all(changes: Mapping[str, Change]) -> None:
