@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass
 from typing import Final
 
-from celery_boundary.analysis.graph_settings import routes_of, text_of
+from celery_boundary.analysis.graph_settings import routes_of, setting_expressions, text_of
 from celery_boundary.analysis.index import DefNode, ModuleIndex, TaskDef
 from celery_boundary.analysis.symbols import Names
 from celery_boundary.analysis.task_names import registered_name
@@ -146,35 +146,9 @@ def setting_values(index: ModuleIndex, settings: frozenset[str]) -> tuple[str, .
     ``app.conf.task_serializer = ...``, ``conf["task_serializer"] = ...``), keywords
     (``Celery(..., task_serializer=)``, ``conf.update(task_serializer=)``) and dict entries."""
     found: list[str] = []
-    for site in index.assigns:
-        node = site.node
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not site.scopes:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(_target(t) in settings for t in targets):
-                found.extend(_strings(index, node.value))
-    for site in index.calls:
-        call = site.node
-        assert isinstance(call, ast.Call)
-        for keyword in call.keywords:
-            if keyword.arg in settings:
-                found.extend(_strings(index, keyword.value))
-    for site in index.dicts:
-        node = site.node
-        assert isinstance(node, ast.Dict)
-        for key, value in zip(node.keys, node.values):
-            if key is not None and text_of(key) in settings:
-                found.extend(_strings(index, value))
+    for value in setting_expressions(index, settings, module_level=True):
+        found.extend(_strings(index, value))
     return tuple(found)
-
-
-def _target(target: ast.expr) -> str | None:
-    if isinstance(target, ast.Name):
-        return target.id
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    if isinstance(target, ast.Subscript):
-        return text_of(target.slice)
-    return None
 
 
 def _strings(index: ModuleIndex, expr: ast.expr) -> list[str]:

@@ -44,21 +44,7 @@ def routes_of(index: ModuleIndex) -> tuple[tuple[str, str], ...]:
     """Literal ``task_routes`` (a setting, a keyword of ``Celery(...)`` / ``conf.update(...)``, a key of
     a dict passed to ``conf.update``): each name or glob with the queue it routes to. Celery's
     ``MapRoute`` takes a dict of options (``{"queue": "q"}``) or a queue name as the value."""
-    values: list[ast.expr] = []
-    for site in index.assigns:
-        node = site.node
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(_target_name(t) in _ROUTE_SETTINGS for t in targets):
-                values.append(node.value)
-    for site in index.calls:
-        call = site.node
-        assert isinstance(call, ast.Call)
-        values.extend(k.value for k in call.keywords if k.arg in _ROUTE_SETTINGS)
-    for site in index.dicts:
-        node = site.node
-        assert isinstance(node, ast.Dict)
-        values.extend(v for k, v in zip(node.keys, node.values) if text_of(k) in _ROUTE_SETTINGS)
+    values = setting_expressions(index, _ROUTE_SETTINGS)
     found: list[tuple[str, str]] = []
     for value in values:
         for table in members_of(value) if isinstance(value, (ast.List, ast.Tuple)) else [value]:
@@ -70,6 +56,31 @@ def routes_of(index: ModuleIndex) -> tuple[tuple[str, str], ...]:
                 if pattern is not None and queue is not None:
                     found.append((pattern, queue))
     return tuple(found)
+
+
+def setting_expressions(index: ModuleIndex, names: frozenset[str] | set[str],
+                        module_level: bool = False) -> list[ast.expr]:
+    """The expressions a module gives the settings ``names``: assignments (``task_routes = ...``,
+    ``app.conf.task_routes = ...``, ``conf["task_routes"] = ...``; only at module level when
+    ``module_level``), keywords (``Celery(..., task_routes=)``, ``conf.update(task_routes=)``) and
+    dict entries (a dict passed to ``conf.update``)."""
+    values: list[ast.expr] = []
+    for site in index.assigns:
+        node = site.node
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not (
+                module_level and site.scopes):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(_target_name(t) in names for t in targets):
+                values.append(node.value)
+    for site in index.calls:
+        call = site.node
+        assert isinstance(call, ast.Call)
+        values.extend(k.value for k in call.keywords if k.arg in names)
+    for site in index.dicts:
+        node = site.node
+        assert isinstance(node, ast.Dict)
+        values.extend(v for k, v in zip(node.keys, node.values) if k is not None and text_of(k) in names)
+    return values
 
 
 def _target_name(target: ast.expr) -> str | None:
