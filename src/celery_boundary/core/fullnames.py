@@ -170,6 +170,9 @@ DJANGO_PROMISE: Final = "django.utils.functional.Promise"
 # --- celery and kombu ------------------------------------------------------------------------
 CELERY_APP: Final = "celery.app.base.Celery"
 CELERY_TASK: Final = "celery.app.task.Task"
+#: The task class of a Django project's app (Celery 5.4+ fix-up): ``delay_on_commit``.
+DJANGO_TASK: Final = "celery.contrib.django.task.DjangoTask"
+DJANGO_TASK_MODULE: Final = "celery.contrib.django.task"
 CELERY_SHARED_TASK: Final = "celery.app.shared_task"
 KOMBU_REGISTER_TYPE: Final = "kombu.utils.json.register_type"
 REGISTER_PRESERIALIZER: Final = "celery_boundary.runtime.register_preserializer"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, Final, TypeAlias
 
-from mypy.nodes import MypyFile, TypeInfo
+from mypy.nodes import Import, ImportAll, ImportFrom, MypyFile, TypeInfo
 from mypy.options import Options
 from mypy.plugin import (
     ClassDefContext,
@@ -97,6 +97,7 @@ class CeleryBoundaryPlugin(Plugin):
         # Registered classes read from source are named by their import path, which may be a re-export
         # (``from pydantic import BaseModel``): each is looked up once mypy has loaded its module.
         self._unresolved = {entry.fullname for entry in self.settings.registry.entries}
+        self._django_task = any(self.settings.django_task(app.fullname) for app in self.settings.app.apps)
 
     # --- lookups -----------------------------------------------------------------------------
     def lookup_info(self, fullname: str) -> TypeInfo | None:
@@ -151,6 +152,9 @@ class CeleryBoundaryPlugin(Plugin):
         self._method_sig_hooks.forget()
         self._function_hooks.forget()
         self._last_local = None
+        if self._django_task and _imports_celery(file):
+            # DjangoTask's stub, so that a Django project's tasks can be typed as it (Settings.django_task).
+            return [(10, fn.DJANGO_TASK_MODULE, -1)]
         return []
 
     def get_method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
@@ -354,3 +358,16 @@ class CeleryBoundaryPlugin(Plugin):
         self, rewrite: Callable[[MethodSigContext, str, Lookup], FunctionLike], method: str, ctx: MethodSigContext
     ) -> FunctionLike:
         return self.guard.call(ctx.default_signature, ctx.api, ctx.context, rewrite, ctx, method, self.lookup_info)
+
+
+def _imports_celery(file: MypyFile) -> bool:
+    for node in file.imports:
+        if isinstance(node, Import):
+            names = [name for name, _ in node.ids]
+        elif isinstance(node, (ImportFrom, ImportAll)):
+            names = [node.id]
+        else:
+            continue
+        if any(name == "celery" or name.startswith("celery.") for name in names):
+            return True
+    return False

@@ -27,7 +27,7 @@ def define_task(ctx: FunctionContext | MethodContext, settings: Settings, lookup
     if factory and isinstance(ctx, FunctionContext):
         result = apply_task_options(ctx, lookup)
     else:
-        result = restore_task(ctx, lookup)
+        result = restore_task(ctx, lookup, settings.django_task)
     task = get_proper_type(result)
     if isinstance(task, Instance):  # a task this hook just built (the options form gives a callable)
         sig = task_signature(task, lookup)

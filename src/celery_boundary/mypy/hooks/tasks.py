@@ -92,15 +92,21 @@ def open_signature(ctx: FunctionSigContext | MethodSigContext) -> FunctionLike:
     )
 
 
-def restore_task(ctx: FunctionContext | MethodContext, lookup: LookupInfo) -> Type:
-    """The type of ``app.task(...)`` / ``shared_task(...)`` (a task, or the options factory)."""
-    base = _default_base(ctx, lookup)
+def restore_task(
+    ctx: FunctionContext | MethodContext, lookup: LookupInfo, django_task: Callable[[str | None], bool] = lambda app: False
+) -> Type:
+    """The type of ``app.task(...)`` / ``shared_task(...)`` (a task, or the options factory).
+
+    ``django_task(app)``: whether the tasks of app variable ``app`` (None: ``shared_task``) are
+    Celery's ``DjangoTask`` (Settings.django_task)."""
+    app = app_of(ctx.context) if isinstance(ctx, MethodContext) else None
+    base = _default_base(ctx, lookup, django_task(app))
     positional = ctx.args[0] if ctx.args else []
     keywords = dict(zip(ctx.arg_names[1], ctx.args[1])) if len(ctx.args) > 1 else {}
     keyword_types = dict(zip(ctx.arg_names[1], ctx.arg_types[1])) if len(ctx.arg_types) > 1 else {}
     options = read_options(keywords, keyword_types, base)
     if isinstance(ctx, MethodContext):
-        options = replace(options, app=app_of(ctx.context))
+        options = replace(options, app=app)
     if options.base is None:
         return ctx.default_return_type
     if len(positional) == 1:  # @app.task, or app.task(fun, name=...)
@@ -239,15 +245,17 @@ def _is_true(expr: Expression | None) -> bool:
     return isinstance(expr, NameExpr) and expr.fullname == "builtins.True"
 
 
-def _default_base(ctx: FunctionContext | MethodContext, lookup: LookupInfo) -> TypeInfo | None:
-    """``Celery(task_cls=X)`` is ``Celery[X]`` in celery-types; ``shared_task`` uses Task."""
+def _default_base(ctx: FunctionContext | MethodContext, lookup: LookupInfo, django_task: bool) -> TypeInfo | None:
+    """``Celery(task_cls=X)`` is ``Celery[X]`` in celery-types; ``shared_task`` uses Task; a Django
+    project's app (``django_task``) uses ``DjangoTask`` where celery-types has it."""
+    default = (lookup(fn.DJANGO_TASK) if django_task else None) or lookup(fn.CELERY_TASK)
     if isinstance(ctx, MethodContext):
         app = get_proper_type(ctx.type)
         if isinstance(app, Instance) and app.args:
             task_cls = get_proper_type(app.args[0])
             if isinstance(task_cls, Instance) and task_cls.type.has_base(fn.CELERY_TASK):
-                return task_cls.type
-    return lookup(fn.CELERY_TASK)
+                return default if task_cls.type.fullname == fn.CELERY_TASK else task_cls.type
+    return default
 
 
 # --- reading a task back at a call site ------------------------------------------------------

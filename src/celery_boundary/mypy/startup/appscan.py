@@ -35,6 +35,8 @@ TASK_KEYS: Final = ("task_serializer", "CELERY_TASK_SERIALIZER")
 RESULT_KEYS: Final = ("result_serializer", "CELERY_RESULT_SERIALIZER")
 #: Bound on how many project modules are followed from the app module.
 MAX_MODULES: Final = 64
+#: ``config_from_object`` targets that are Django's settings.
+DJANGO_SETTINGS_OBJECTS: Final = ("django.conf:settings", "django.conf.settings")
 #: The serializer name used when the source does not say which one runs (a value read from the
 #: environment, a settings module that cannot be found, discovered apps that disagree). The core
 #: treats any name it does not know as a custom serializer: *unknown* verdicts, so silence.
@@ -49,6 +51,10 @@ class AppVariable:
     fullname: str
     task_serializer: str | None = None
     result_serializer: str | None = None
+    #: Its module is a Django project's app module (it sets ``DJANGO_SETTINGS_MODULE`` or reads
+    #: ``django.conf:settings``) and ``Celery(...)`` names no ``task_cls``: Celery's Django fix-up
+    #: makes its task class ``DjangoTask`` (Celery 5.4+), which has ``delay_on_commit``.
+    django_task: bool = False
 
 
 @mutable_record
@@ -190,16 +196,26 @@ def _read_app_variables(
     """
     name, _, chosen = module.partition(":")
     variables = [var for var in reader.app_settings if not chosen or var == chosen]
+    django = reader.django_settings is not None or any(
+        source in DJANGO_SETTINGS_OBJECTS for source, _ in reader.config_sources
+    )
     if len(reader.app_settings) <= 1:
         facts.task_serializer = reader.settings.get("task")
         facts.result_serializer = reader.settings.get("result")
-        facts.apps = [AppVariable(f"{name}.{var}", facts.task_serializer, facts.result_serializer) for var in variables]
+        facts.apps = [
+            AppVariable(
+                f"{name}.{var}", facts.task_serializer, facts.result_serializer, django and var not in reader.task_cls
+            )
+            for var in variables
+        ]
         return
     for var in variables:
         settings = reader.app_settings[var]
         for source_module, namespace in reader.app_config_sources.get(var, []):
             _read_config_module(facts, reader, source_module, namespace, roots, digest, sources, settings)
-        facts.apps.append(AppVariable(f"{name}.{var}", settings.get("task"), settings.get("result")))
+        facts.apps.append(
+            AppVariable(f"{name}.{var}", settings.get("task"), settings.get("result"), django and var not in reader.task_cls)
+        )
     facts.task_serializer = agreed([app.task_serializer for app in facts.apps])
     facts.result_serializer = agreed([app.result_serializer for app in facts.apps])
 
@@ -245,7 +261,7 @@ def facts_to_json(facts: AppFacts) -> dict[str, Any]:
         "fingerprint": facts.fingerprint,
         "files": facts.files,
         "discovered": facts.discovered,
-        "apps": [[app.fullname, app.task_serializer, app.result_serializer] for app in facts.apps],
+        "apps": [[app.fullname, app.task_serializer, app.result_serializer, app.django_task] for app in facts.apps],
     }
 
 
@@ -266,7 +282,10 @@ def facts_from_json(data: Any) -> AppFacts:
         str(data["fingerprint"]),
         [str(path) for path in data["files"]],
         [str(name) for name in data["discovered"]],
-        [AppVariable(str(name), optional(task), optional(result)) for name, task, result in data["apps"]],
+        [
+            AppVariable(str(name), optional(task), optional(result), bool(django))
+            for name, task, result, django in data["apps"]
+        ],
     )
 
 
@@ -286,7 +305,7 @@ def _read_config_module(
     With a namespace Celery reads ``CELERY_TASK_SERIALIZER`` first, then the bare key (celery 5.7).
     """
     settings = reader.settings if settings is None else settings
-    if module == "django.conf:settings" or module == "django.conf.settings":
+    if module in DJANGO_SETTINGS_OBJECTS:
         module = reader.django_settings or ""
     path = find_module(module.split(":")[0], roots, sources.is_file) if module else None
     if path is None:
@@ -364,6 +383,8 @@ class _ModuleReader(ast.NodeVisitor):
         #: on each (``config_from_object`` targets apart: read after the visit).
         self.app_settings: dict[str, dict[str, str]] = {}
         self.app_config_sources: dict[str, list[tuple[str, str | None]]] = {}
+        #: App variables whose ``Celery(...)`` names a ``task_cls`` (the Django fix-up keeps it).
+        self.task_cls: set[str] = set()
         self._top_level: set[int] = set()
 
     def visit_Module(self, node: ast.Module) -> None:
@@ -430,6 +451,8 @@ class _ModuleReader(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
+            if _is_django_settings_key(target) and isinstance(node.value, ast.Constant):
+                self.django_settings = str(node.value.value)  # os.environ["DJANGO_SETTINGS_MODULE"] = "..."
             if isinstance(target, ast.Attribute) and _is_conf(target.value):
                 self._setting(target.attr, node.value, self.app_settings.get(_app_name(target.value)))
         if len(node.targets) == 1:
@@ -447,6 +470,8 @@ class _ModuleReader(ast.NodeVisitor):
             return
         callee = self.resolve(value.func)
         if callee is not None and callee.endswith("Celery"):
+            if any(keyword.arg == "task_cls" for keyword in value.keywords):
+                self.task_cls.add(target.id)
             settings = self.app_settings[target.id] = {}
             self._read_settings(value.keywords, settings, module=False)
 
@@ -479,6 +504,14 @@ class _ModuleReader(ast.NodeVisitor):
             owner = self.resolve(expr.value)
             return None if owner is None else f"{owner}.{expr.attr}"
         return None
+
+
+def _is_django_settings_key(target: ast.expr) -> bool:
+    return (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.slice, ast.Constant)
+        and target.slice.value == "DJANGO_SETTINGS_MODULE"
+    )
 
 
 def _is_conf(expr: ast.expr) -> bool:

@@ -95,6 +95,14 @@ class Settings:
     def celery_version(self) -> tuple[int, int]:
         return parse_version(self.versions.get("celery", ""))
 
+    def django_task(self, app: str | None) -> bool:
+        """Tasks of app variable ``app`` (None: ``shared_task``, every app) are Celery's ``DjangoTask``:
+        the apps are Django projects' with no ``task_cls`` and Celery is 5.4+ (tests/mypy/test_django_tasks.yml)."""
+        if self.celery_version < (5, 4) or not self.app.apps:
+            return False
+        chosen = [found for found in self.app.apps if app is None or found.fullname == app]
+        return bool(chosen) and all(found.django_task for found in chosen)
+
     def config_data(self) -> dict[str, Any]:
         cfg = self.config
         return {
