@@ -163,6 +163,7 @@ def test_a_project_helper_that_passes_its_options_on_is_judged_at_each_call(
     assert found[1][2].startswith("beat.every(...) schedules a periodic task without expiry")
 
 
+CELERY_APP = "from celery import Celery\n\napp = Celery('proj')\n"
 BASE_SETTINGS = 'CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"\n'
 QUEUE_CLASSES = """
     from proj.celery import app
@@ -180,6 +181,7 @@ def test_an_entry_outside_the_settings_module_is_advised_the_project_scheduler_k
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(project, "proj/settings/base.py", BASE_SETTINGS)
+    write(project, "proj/celery.py", CELERY_APP)
     write(project, "proj/apps/x/classes.py", QUEUE_CLASSES)
     [(path, line, message)] = cb401(capsys)
     assert (path, line) == ("proj/apps/x/classes.py", 7)
@@ -193,7 +195,32 @@ def test_fix_gives_an_entry_outside_the_settings_module_the_project_scheduler_ke
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(project, "proj/settings/base.py", BASE_SETTINGS)
+    write(project, "proj/celery.py", CELERY_APP)
     write(project, "proj/apps/x/classes.py", QUEUE_CLASSES)
     main(["fix", "-q", "--select", "CB401"])
     assert '"options": {"expire_seconds": 300}' in (project / "proj/apps/x/classes.py").read_text()
     assert cb401(capsys) == []
+
+
+AWX_SETTINGS = """
+from datetime import timedelta
+
+CELERYBEAT_SCHEDULE = {
+    "tower_scheduler": {"task": "awx.main.tasks.system.awx_periodic_scheduler", "schedule": timedelta(seconds=30)},
+    "gather_analytics": {"task": "awx.main.tasks.system.gather_analytics", "schedule": timedelta(minutes=5)},
+}
+"""
+
+
+def test_a_schedule_in_a_project_that_never_imports_celery_is_left_alone(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # awx's shape: CELERYBEAT_SCHEDULE is read by the project's own dispatcher (no module imports
+    # celery), which drops options and missed runs: an expiry would change nothing.
+    write(project, "awx/settings/defaults.py", AWX_SETTINGS)
+    write(project, "awx/main/dispatch/periodic.py", "from django.conf import settings\n\n"
+                                                    "SCHEDULE = settings.CELERYBEAT_SCHEDULE\n")
+    assert cb401(capsys) == []
+    write(project, "awx/celery.py", "from celery import Celery\n\napp = Celery('awx')\n")
+    assert [(path, line) for path, line, _ in cb401(capsys)] == [("awx/settings/defaults.py", 4),
+                                                                ("awx/settings/defaults.py", 5)]

@@ -365,7 +365,11 @@ def check_project(project: Project, findings: list[Finding], chosen: frozenset[s
     go away: beat sends through the registered task, whose options apply (celery 5.7
     ``beat.Scheduler.apply_async``, ``app/base.py`` ``_get_exec_options``). Entries in modules that
     do not name the scheduler are judged by the one the project runs (``Project.scheduler``), and
-    their findings advise its expiry key (``for_project_scheduler``)."""
+    their findings advise its expiry key (``for_project_scheduler``). In a project where no module
+    imports celery, a ``CELERYBEAT_SCHEDULE`` is read by a scheduler of the project's own, which need
+    not honour any expiry: no CB401 (tests/cli/test_cli_beat_scheduler.py)."""
+    if CODE in chosen and not any(module.imports_celery for module in project.modules):
+        findings = [f for f in findings if f.code != CODE]
     expiring = project.expiring()
     covered = {(module.path, line) for module in project.modules
                for line, task in module.beat_entries if task in expiring}

@@ -41,6 +41,8 @@ from celery_boundary.checks.common import RuleSettings, report
 CODE: Final = "CB206"
 #: Receivers of these run inside the deletion's transaction, and the row is gone after its commit.
 DELETE_SIGNALS: Final = frozenset({"pre_delete", "post_delete"})
+#: What a delete receiver's message says (and ``fixable`` reads): no fix defers such a launch.
+DELETED_ROW: Final = "the row is deleted at the commit"
 #: The codes this group reports.
 CODES: Final = (CODE,)
 #: The codes whose findings ``check_project`` adds (launches in views under ATOMIC_REQUESTS).
@@ -55,11 +57,14 @@ def check(index: ModuleIndex, settings: RuleSettings) -> Iterator[Finding]:
         if around.kind in (WITH, DECORATOR) and (
                 around.scope is None or not written_before(index, launch, around.scope)):
             continue
-        text = message(launch.how, launch.method, where(around), around.using)
-        if around.kind == RECEIVER and around.text in DELETE_SIGNALS:
-            text += ("; after the commit the deleted row is gone: a task that reads it finds nothing either way, "
-                     "so send the data it needs in the message")
-        yield report(launch.node, CODE, text)
+        deleted = around.kind == RECEIVER and around.text in DELETE_SIGNALS
+        yield report(launch.node, CODE, message(launch.how, launch.method, where(around), around.using, deleted))
+
+
+def fixable(finding: Finding) -> bool:
+    """Whether ``fix --unsafe-fixes`` may defer the launch to the commit: not in a delete receiver,
+    where the task must first be given the row's values (the row is gone after the commit)."""
+    return finding.code != CODE or DELETED_ROW not in finding.message
 
 
 def where(around: Around) -> str:
@@ -73,8 +78,16 @@ def where(around: Around) -> str:
             "inside its own atomic block")
 
 
-def message(how: str, method: str, place: str, using: str = "") -> str:
+def message(how: str, method: str, place: str, using: str = "", deleted: bool = False) -> str:
     target = how.removesuffix("()").removesuffix("_on_commit")
+    if deleted:
+        # Before the commit the worker may still load the row (or a delete that is then rolled back);
+        # after it, never: deferring alone would make a task that loads the row by its id never work.
+        return (f"task launched inside a database transaction: {how} {place}; {DELETED_ROW}: a worker that "
+                "runs before the commit may still load it, or act on a delete that is then rolled back, and one "
+                "that runs after it cannot load it at all; send the values the task needs in the message "
+                f"(not the id to load the row again), then launch it after the commit ({target}_on_commit(...) "
+                f"or transaction.on_commit(functools.partial({target}, ...)))")
     if using:
         # DjangoTask.delay_on_commit calls transaction.on_commit without using=: the default database.
         fix = (f"send it from transaction.on_commit(functools.partial({target}, ...), using={using}) "

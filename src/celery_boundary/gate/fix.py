@@ -27,6 +27,7 @@ from celery_boundary.analysis import project
 from celery_boundary.analysis.dependencies import celery_floor
 from celery_boundary.analysis.index import build_index
 from celery_boundary.checks.canvas import CHAIN_ONLY
+from celery_boundary.checks import transactions
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
 from celery_boundary.core.findings import Finding
@@ -195,8 +196,9 @@ NOT_HANDLED: Final = {
               "django-celery-beat row; add the expiry by hand"),
     "CB402": ("the fix adds minute=0 only where the hour is literal hours (hour=3, \"8,20\", \"9-17\"); a crontab "
               "with only a day or a month, or a computed hour, needs your minute"),
-    "CB206": ("the fix defers only a launch that is a statement of its own (its result unused); a launch whose "
-              "result is kept needs your change, e.g. transaction.on_commit around the code that uses it"),
+    "CB206": ("the fix defers only a launch that is a statement of its own (its result unused), and none in a "
+              "delete receiver (the task must first be sent the row's values); a launch whose result is kept "
+              "needs your change, e.g. transaction.on_commit around the code that uses it"),
 }
 
 
@@ -255,7 +257,8 @@ def fix_source(source: bytes, findings: Sequence[Finding], celery: tuple[int, ..
         module = cst.parse_module(source)
     except cst.ParserSyntaxError:
         return FixedSource(source, 0)
-    positions = {finding: finding.line for finding in findings}  # finding -> its line in the current text
+    # finding -> its line in the current text (a delete receiver's CB206 is for a human: transactions.fixable)
+    positions = {finding: finding.line for finding in findings if transactions.fixable(finding)}
     deferred: list[Finding] = []
     count = 0
     fixers = file_fixers()
