@@ -154,6 +154,12 @@ def test_graph_page_search_and_node_panel(tmp_path: Path, opened: Callable[[str]
     page.locator("#search").fill("RESERVE")  # case does not matter; the module's name counts too
     assert undimmed(page) == {"task:shop.tasks._reserve", "task:shop.pipelines._sum_reserved",
                               "task:shop.pipelines.reserve_line"}
+    # The exact name comes first, and Enter opens it (not the first match in the order of the ids).
+    page.locator("#search").fill("_reserve")
+    assert page.locator("#matches button").all_inner_texts() == ["shop.tasks._reserve",
+                                                                 "shop.pipelines._sum_reserved"]
+    page.locator("#search").press("Enter")
+    assert page.locator("#details h2").inner_text() == "_reserve"
     page.locator("#search").fill("")
     assert undimmed(page) == every and page.locator("#matches button").count() == 0
 
