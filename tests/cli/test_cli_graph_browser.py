@@ -19,6 +19,7 @@ from celery_boundary.cli import main
 from celery_boundary.gate.graph import GraphOptions, build
 from celery_boundary.gate.graph_html import render_html
 from celery_boundary.gate.graph_render import graphviz_available
+from cli_helpers import write
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Frame, Page, Request
@@ -97,13 +98,14 @@ def opened(browser: BrowserContext) -> Iterator[Callable[[str], Opened]]:
 
 
 def graph_page(tmp_path: Path, fixture: str, use_graphviz: bool) -> str:
+    """The page of ``fixtures/FIXTURE`` (or of the folder ``fixture`` names), written to a file; its URL."""
     here = os.getcwd()
     os.chdir(FIXTURES / fixture)
     try:
         page = render_html(build(GraphOptions(paths=(".",))), use_graphviz=use_graphviz)
     finally:
         os.chdir(here)
-    target = tmp_path / f"{fixture}.html"
+    target = tmp_path / f"{Path(fixture).name}.html"
     target.write_text(page, encoding="utf-8")
     return target.as_uri()
 
@@ -222,4 +224,36 @@ def test_report_graph_search_and_node_panel(tmp_path: Path, opened: Callable[[st
     details = click_node(frame, "sites:articles.views")
     assert frame.locator("#details h3:text('Launch sites') + ul > li").count() >= 1
     assert "defined at articles/views.py:6" in details
+    shown.assert_quiet()
+
+
+@pytest.mark.parametrize("use_graphviz", [False, True], ids=["own-layout", "graphviz"])
+def test_names_that_look_like_markup_leave_the_script_working(tmp_path: Path, opened: Callable[[str], Opened],
+                                                              use_graphviz: bool) -> None:
+    # Inside <script>, "<!--" then "<script" make the parser skip the next "</script>": the data would
+    # swallow the page's own script. The page embeds its JSON with "<", ">" and "&" as \u escapes.
+    if use_graphviz and not graphviz_available():
+        pytest.skip("Graphviz (the graphviz package and dot) is not installed")
+    write(tmp_path / "odd", "odd/__init__.py", "")
+    write(tmp_path / "odd", "odd/tasks.py", """
+        from celery import Celery
+
+        app = Celery("odd")
+
+
+        @app.task(name="a<!--<script>&amp;</script>b")
+        def odd(x: int) -> None:
+            pass
+
+
+        def view() -> None:
+            odd.delay(1)
+        """)
+    shown = opened(graph_page(tmp_path, str(tmp_path / "odd"), use_graphviz))
+    page = shown.page
+    page.locator("#search").fill("<!--")
+    assert page.locator("#matches button").all_inner_texts() == ["a<!--<script>&amp;</script>b"]
+    assert undimmed(page) == {"task:odd.tasks.odd"}
+    details = click_node(page, "task:odd.tasks.odd")
+    assert "task a<!--<script>&amp;</script>b" in details and "defined at odd/tasks.py:7" in details
     shown.assert_quiet()
