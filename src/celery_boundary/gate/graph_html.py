@@ -28,7 +28,10 @@ def render_html(graph: Graph, use_graphviz: bool | None = None) -> str:
     if use_graphviz is None:
         use_graphviz = graphviz_available()
     svg = _graphviz_svg(graph) if use_graphviz else layout_svg(graph)
-    data = json.dumps(graph.as_json(), sort_keys=True).replace("</", "<\\/")
+    # "<", ">" and "&" only occur inside JSON strings: as \u escapes no name can close the <script> or
+    # open "<!--" (after which the parser would skip the page's own script's end tag).
+    data = json.dumps(graph.as_json(), sort_keys=True)
+    data = data.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
     before, after = _PAGE.split("@SVG@")
     return before + svg + after.replace("@DATA@", data)
 
