@@ -27,6 +27,7 @@ STUBS = SERVICES / "storefront" / "storefront" / "billing_stubs.py"
 REGENERATE = ("regenerate: cd fixtures/services/billing && celery-boundary contracts export billing -o "
               "../contracts/billing.json; cd .. && celery-boundary contracts stubs contracts/billing.json -o "
               "storefront/storefront/billing_stubs.py")
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "services.md"
 CHARGE = 'def charge(order_id: int, amount_cents: int, currency: str = "EUR") -> str:'
 
 
@@ -71,6 +72,8 @@ def test_the_client_has_only_its_seeded_mistake(services: Path) -> None:
     assert found == {("storefront/checkout.py", 20, 'Argument 2 to "delay" of "_refund_task" has incompatible type '
                                                     '"float"; expected "int | None"  [arg-type]')}
     assert {(path, line) for path, line, _ in pyright_errors(storefront, "storefront")} == want
+    row = next(iter(found))
+    assert f"{row[0]}:{row[1]}: error: {row[2]}\n" in DOCS.read_text(encoding="utf-8")
 
 
 def test_a_breaking_edit_of_the_worker_fails_the_diff_and_the_client(
@@ -81,6 +84,7 @@ def test_a_breaking_edit_of_the_worker_fails_the_diff_and_the_client(
     stubs = storefront / "storefront" / "billing_stubs.py"
     original = tasks.read_text(encoding="utf-8")
     assert CHARGE in original
+    reports: list[str] = []
     mistake = {("storefront/checkout.py", 20, 'Argument 2 to "delay" of "_refund_task" has incompatible type '
                                               '"float"; expected "int | None"  [arg-type]')}
 
@@ -91,6 +95,8 @@ def test_a_breaking_edit_of_the_worker_fails_the_diff_and_the_client(
                          encoding="utf-8")
         (services / "new.json").write_text(json.dumps(export(billing, capsys, monkeypatch)), encoding="utf-8")
         monkeypatch.chdir(services)
+        main(["contracts", "diff", "contracts/billing.json", "new.json"])
+        reports.append(capsys.readouterr().out)
         status = main(["contracts", "diff", "contracts/billing.json", "new.json", "--format", "json"])
         rules = [change["rule"] for change in json.loads(capsys.readouterr().out)["changes"]]
         stubs.write_text(render_stubs(load(services / "new.json"), "billing.json"), encoding="utf-8")
@@ -100,3 +106,7 @@ def test_a_breaking_edit_of_the_worker_fails_the_diff_and_the_client(
         ("storefront/checkout.py", 11, 'Missing named argument "customer_id" for "s" of "_charge_task"  [call-arg]'),
     })
     assert release("customer_id: int | None = None") == (0, ["PARAM_OPTIONAL_ADDED"], mistake)
+    page = DOCS.read_text(encoding="utf-8")  # what docs/services.md quotes is what the round trip prints
+    assert f"```text\n{reports[0]}```" in page
+    assert ('storefront/checkout.py:11: error: Missing named argument "customer_id" for "s" of "_charge_task"  '
+            "[call-arg]\n") in page
