@@ -13,7 +13,7 @@ import pytest
 from celery import Celery, _state
 
 from celery_boundary.cli import main
-from celery_boundary.gate.contracts_stubs import python_type
+from celery_boundary.gate.contracts_stubs import python_type, render_stubs
 from cli_helpers import write
 from type_checkers import mypy_errors, pyright_errors
 
@@ -84,6 +84,19 @@ def test_each_task_is_typed_from_its_contract(stubs: str) -> None:
     assert "    class _refund_kwargs_1(TypedDict):\n        reason: str\n        notify: NotRequired[bool]\n" in stubs
     assert "charge = cast('_charge_task', _Remote('shop.charge'))" in stubs
     assert "TASK_ROUTES: dict[str, dict[str, str]] = {\n    'shop.charge': {'queue': 'money'},\n}" in stubs
+
+
+def test_a_task_of_unknown_parameters_takes_any_arguments_and_names_do_not_clash() -> None:
+    unbound = {"kind": "positional_or_keyword", "name": "self", "required": True, "schema": None}
+    document = {"tasks": [{"name": "shop.audit", "parameters": None},  # app.task(imported_function)
+                          {"name": "shop.uuid", "parameters": [unbound]},
+                          {"name": "other.uuid", "parameters": []}]}
+    stubs = render_stubs(document, "contracts.json")
+    assert "\naudit = _Remote('shop.audit')\n" in stubs
+    assert "    def delay(_self, self: Any) -> AsyncResult[Any]: ..." in stubs
+    assert "uuid_task = cast('_uuid_task_task', _Remote('shop.uuid'))" in stubs  # `import uuid` stays the module
+    assert "uuid_task_2 = cast('_uuid_task_2_task', _Remote('other.uuid'))" in stubs
+    compile(stubs, "stubs.py", "exec")
 
 
 def test_mypy_without_the_plugin_checks_a_client_against_the_stubs(stubs: str, project: Path) -> None:

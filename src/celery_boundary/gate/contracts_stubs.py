@@ -98,8 +98,6 @@ def render_stubs(document: Json, source: str) -> str:
     bindings: dict[str, int] = {}  # each binding taken: how many tasks tried its name
     routes: dict[str, dict[str, str]] = {}
     for task in tasks if isinstance(tasks, list) else []:
-        if task.get("parameters") is None:
-            continue  # a signature the export could not read: nothing to type
         queue = task.get("queue")
         if isinstance(queue, dict) and queue.get("source") != "default" and queue.get("name") is not None:
             routes[str(task["name"])] = {"queue": str(queue["name"])}
@@ -108,7 +106,9 @@ def render_stubs(document: Json, source: str) -> str:
             bindings[base] += 1
             binding = f"{base}_{bindings[base]}"
         bindings[binding] = 1
-        blocks.append(_task(task, binding))
+        blocks.append(_task(task, binding) if task.get("parameters") is not None else
+                      f"\n\n# {binding}: parameters unknown to the contract (any arguments are accepted)\n"
+                      f"{binding} = _Remote({str(task['name'])!r})\n")
     table = "".join(f"    {name!r}: {route!r},\n" for name, route in sorted(routes.items()))
     head = _HEAD.format(source=source) + (f"TASK_ROUTES: dict[str, dict[str, str]] = {{\n{table}}}\n" if table
                                           else "TASK_ROUTES: dict[str, dict[str, str]] = {}\n")
@@ -120,7 +120,8 @@ def _task(task: Json, binding: str) -> str:
     params = params_of(task)
     result = task.get("result")
     returns = python_type(result.get("schema")) if isinstance(result, dict) else "Any"
-    signature = ", ".join(["self", *_parameters(params)])
+    receiver = "_self" if any(p["name"] == "self" for p in params) else "self"  # `def task(self, ...)` unbound
+    signature = ", ".join([receiver, *_parameters(params)])
     protocol = f"_{binding}_task"
     dicts: list[str] = []
     overloads: list[str] = []
@@ -138,7 +139,8 @@ def _task(task: Json, binding: str) -> str:
         else:
             ways = [f"args: {args}, kwargs: {kwargs_type}" if required
                     else f"args: {args}, kwargs: {kwargs_type} | None = None"]
-        overloads += [f"def apply_async(self, {way}, **options: Any) -> AsyncResult[{returns}]: ..." for way in ways]
+        overloads += [f"def apply_async({receiver}, {way}, **options: Any) -> AsyncResult[{returns}]: ..."
+                      for way in ways]
     marker = "@overload\n    " if len(overloads) > 1 else ""
     methods = "\n".join(f"    {marker}{line}\n" for line in overloads)
     name, classes = str(task["name"]), "\n".join(dicts)
