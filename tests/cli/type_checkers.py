@@ -30,11 +30,12 @@ def mypy_errors(root: Path, *paths: str, cache: Path) -> set[Row]:
 
 
 def pyright_errors(root: Path, *paths: str) -> set[Row]:
-    """basedpyright in pyright's standard mode (what Pylance checks by default), run in ``root``; skips
-    where the ``test`` extra's basedpyright is not installed."""
+    """basedpyright run in ``root``, in pyright's standard mode (what Pylance checks by default) unless
+    ``root`` has a pyproject.toml of its own; skips where the ``test`` extra's basedpyright is missing."""
     if importlib.util.find_spec("basedpyright") is None:
         pytest.skip("basedpyright is not installed (pip install -e '.[test]')")
-    (root / "pyrightconfig.json").write_text('{"typeCheckingMode": "standard"}\n', encoding="utf-8")
+    if not (root / "pyproject.toml").is_file():  # a project's own [tool.basedpyright] applies as it is
+        (root / "pyrightconfig.json").write_text('{"typeCheckingMode": "standard"}\n', encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "basedpyright", "--pythonpath", sys.executable, "--outputjson", *paths],
         cwd=root, capture_output=True, text=True,
