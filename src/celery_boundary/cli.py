@@ -9,7 +9,7 @@
                           [--app APP] [--queue QUEUE]
     celery-boundary contracts export [PATHS] [-o FILE]
     celery-boundary contracts schema
-    celery-boundary contracts client CONTRACTS [-o FILE]
+    celery-boundary contracts stubs CONTRACTS [-o FILE]
     celery-boundary contracts diff OLD NEW | --base REF [PATHS]  [--format text|json|github|sarif] [--ignore RULES]
     celery-boundary rules
     celery-boundary rule CODE
@@ -100,9 +100,9 @@ def _add_contracts(commands: argparse._SubParsersAction[_Parser]) -> None:
     export.add_argument("--exclude", default="", metavar="PATTERNS", help="also skip these fnmatch patterns")
     export.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml or setup.cfg to read")
     actions.add_parser("schema", help="print the JSON Schema of the exported document")
-    client = actions.add_parser("client", help="write a typed module that sends a document's tasks by name")
-    client.add_argument("contracts", type=Path, metavar="CONTRACTS", help="a document `contracts export` wrote")
-    client.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the module here, not stdout")
+    stubs = actions.add_parser("stubs", help="write a typed module that sends a document's tasks by name")
+    stubs.add_argument("contracts", type=Path, metavar="CONTRACTS", help="a document `contracts export` wrote")
+    stubs.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the module here, not stdout")
     diff = actions.add_parser("diff", help="classify every change between two contracts (exit 1 if breaking)")
     diff.add_argument("items", nargs="*", metavar="OLD NEW | PATH",
                       help="two exported documents; with --base, the paths to export (default: .)")
@@ -189,10 +189,10 @@ def _contracts(args: argparse.Namespace) -> int:
 
         sys.stdout.write(SCHEMA_FILE.read_text(encoding="utf-8"))
         return 0
-    if args.action == "client":
-        from celery_boundary.gate.contracts_client import ClientOptions, run_client
+    if args.action == "stubs":
+        from celery_boundary.gate.contracts_stubs import StubsOptions, run_stubs
 
-        return run_client(ClientOptions(contracts=args.contracts, output=args.output))
+        return run_stubs(StubsOptions(contracts=args.contracts, output=args.output))
     from celery_boundary.gate.contracts_diff import DiffOptions, run_diff
 
     return run_diff(DiffOptions(items=tuple(args.items), base=args.base, format=args.format,
