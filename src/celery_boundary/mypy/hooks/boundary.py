@@ -36,6 +36,7 @@ from celery_boundary.mypy.hooks.types_to_shapes import shape_of
 from celery_boundary.mypy.memo import Memo
 from celery_boundary.mypy.metadata import Lookup
 from celery_boundary.mypy.startup.settings import Settings
+from celery_boundary.mypy.startup.appscan import UNDETERMINED
 
 #: Celery dumps a pydantic model passed to a pydantic=True task from 5.7 on (tests/mypy/test_versions.py).
 PYDANTIC_CALL_SITE_DUMP = (5, 7)
@@ -81,6 +82,8 @@ def check_argument(
 
 def _report_snapshot(api: CheckerPluginInterface, verdict: Verdict, head: str, sent: Type, context: Context) -> None:
     """celery-model-instance: pickle and custom serializers carry a model instance as a copy."""
+    if verdict.serializer == UNDETERMINED:
+        return  # read from the environment or disputed between apps: not judged (docs/mypy.md)
     serializer = serializers.lookup(verdict.serializer)
     if serializer is not serializers.PICKLE and serializer.known:
         return  # json, msgpack and yaml refuse model instances and QuerySets: celery-unserializable
