@@ -9,7 +9,7 @@ A parameter's type is, in this order:
 
 1. its annotation as written in the service (``type``), when every name in it is a builtin, a typing
    form (``Optional``, ``Union``, ``X | Y``, ``list``, ``dict``, ``tuple``, ``set``, ``Sequence``,
-   ``Mapping``, ``Any``), a name the call site's module imports, a standard type kombu's json carries
+   ``Mapping``, ``Iterable``, ``Collection``, ``Any``), a name the call site's module imports, a standard type kombu's json carries
    (``datetime``, ``date``, ``time``, ``Decimal``, ``UUID``) or a dotted name mypy has loaded;
 2. else built from its wire schema: ``string`` str, ``integer`` int, ``number`` float, ``boolean``
    bool, ``null`` None, ``array`` list, ``object`` dict[str, ...], ``anyOf`` a union, and kombu's
@@ -69,6 +69,8 @@ _GENERIC: Final[dict[str, tuple[str, int]]] = {
     **{name: ("builtins.frozenset", 1) for name in ("frozenset", "FrozenSet", "typing.FrozenSet")},
     **{name: ("typing.Sequence", 1) for name in ("Sequence", "typing.Sequence", "collections.abc.Sequence")},
     **{name: ("typing.Mapping", 2) for name in ("Mapping", "typing.Mapping", "collections.abc.Mapping")},
+    **{name: ("typing.Iterable", 1) for name in ("Iterable", "typing.Iterable", "collections.abc.Iterable")},
+    **{name: ("typing.Collection", 1) for name in ("Collection", "typing.Collection", "collections.abc.Collection")},
     **{name: ("builtins.tuple", 1) for name in ("tuple", "Tuple", "typing.Tuple")},
 }
 #: Standard types kombu's json carries (the service's bare ``datetime`` is almost always the class).
