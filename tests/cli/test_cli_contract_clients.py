@@ -113,7 +113,8 @@ def test_the_projects_own_task_under_a_contracts_prefix_is_its_own(
 @pytest.mark.parametrize(("content", "says"), [
     (None, "'contracts/billing.json' cannot be read"),
     (b"{", "'contracts/billing.json' is not JSON"),
-    (b'{"format": "celery-boundary/task-contracts", "version": 2}', "has contracts format version 2; this version reads 1"),
+    (b'{"format": "celery-boundary/task-contracts", "version": 2}',
+     "has contracts format version 2; this version reads 1"),
     (b'{"format": "something else"}', "is not a contracts document"),
     (b'{"format": "celery-boundary/task-contracts", "version": 1, "tasks": [{"name": 3}]}', "is damaged"),
 ])

@@ -9,8 +9,9 @@ A parameter's type is, in this order:
 
 1. its annotation as written in the service (``type``), when every name in it is a builtin, a typing
    form (``Optional``, ``Union``, ``X | Y``, ``list``, ``dict``, ``tuple``, ``set``, ``Sequence``,
-   ``Mapping``, ``Iterable``, ``Collection``, ``Any``), a name the call site's module imports, a standard type kombu's json carries
-   (``datetime``, ``date``, ``time``, ``Decimal``, ``UUID``) or a dotted name mypy has loaded;
+   ``Mapping``, ``Iterable``, ``Collection``, ``Any``), a name the call site's module imports, a
+   standard type kombu's json carries (``datetime``, ``date``, ``time``, ``Decimal``, ``UUID``) or a
+   dotted name mypy has loaded;
 2. else built from its wire schema: ``string`` str, ``integer`` int, ``number`` float, ``boolean``
    bool, ``null`` None, ``array`` list, ``object`` dict[str, ...], ``anyOf`` a union, and kombu's
    ``{"__type__": "datetime", ...}`` object its Python type;
@@ -29,7 +30,18 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from mypy.checker import TypeChecker
-from mypy.nodes import ARG_NAMED, ARG_NAMED_OPT, ARG_OPT, ARG_POS, ARG_STAR, ARG_STAR2, ArgKind, Context, MypyFile, TypeInfo
+from mypy.nodes import (
+    ARG_NAMED,
+    ARG_NAMED_OPT,
+    ARG_OPT,
+    ARG_POS,
+    ARG_STAR,
+    ARG_STAR2,
+    ArgKind,
+    Context,
+    MypyFile,
+    TypeInfo,
+)
 from mypy.plugin import CheckerPluginInterface, MethodContext, MethodSigContext
 from mypy.types import (
     AnyType,
