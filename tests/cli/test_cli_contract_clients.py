@@ -129,3 +129,23 @@ def test_a_missing_or_damaged_contract_is_one_line_naming_the_file(
     assert main(["check", "-q", "shop"]) == 2
     err = capsys.readouterr().err
     assert says in err and "contracts" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_edited_contract_is_read_again_by_a_warm_run(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = 'app.send_task("billing.charge", args=(1, 2.5, 3))\n'
+    assert len(cb205(capsys, body, shop)) == 1
+    document = json.loads((shop / "contracts" / "billing.json").read_text())
+    charge = next(task for task in document["tasks"] if task["name"] == "billing.charge")
+    charge["parameters"].insert(0, {"name": "shop_id", "kind": "positional_or_keyword", "required": True,
+                                    "type": "int", "schema": {"type": "integer"}})
+    (shop / "contracts" / "billing.json").write_text(json.dumps(document))
+    assert cb205(capsys, body, shop) == []
+
+
+def test_a_contract_whose_names_share_no_prefix_owns_no_names(
+        shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = json.loads((shop / "contracts" / "billing.json").read_text())
+    document["tasks"][1]["name"] = "shipping.refund"
+    (shop / "contracts" / "billing.json").write_text(json.dumps(document))
+    found = cb205(capsys, 'app.send_task("billing.invoice")\napp.send_task("shipping.refund", args=(1, 2))\n', shop)
+    assert [line for line, _ in found] == [4]  # the arity of a task it has is still checked
