@@ -117,6 +117,9 @@ def test_the_projects_own_task_under_a_contracts_prefix_is_its_own(
      "has contracts format version 2; this version reads 1"),
     (b'{"format": "something else"}', "is not a contracts document"),
     (b'{"format": "celery-boundary/task-contracts", "version": 1, "tasks": [{"name": 3}]}', "is damaged"),
+    (b'{"format": "celery-boundary/task-contracts", "version": 1, "tasks": [{"name": "billing.x", "parameters": '
+     b'[{"name": "a", "kind": "positional", "required": true}]}]}',
+     "is damaged: a task entry lacks or misspells 'kind'"),
 ])
 def test_a_missing_or_damaged_contract_is_one_line_naming_the_file(
         shop: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, says: str) -> None:

@@ -31,6 +31,7 @@ POSITIONAL_ONLY: Final = "positional_only"
 VAR_POSITIONAL: Final = "var_positional"
 KEYWORD_ONLY: Final = "keyword_only"
 VAR_KEYWORD: Final = "var_keyword"
+KINDS: Final = frozenset({POSITIONAL_ONLY, "positional_or_keyword", VAR_POSITIONAL, KEYWORD_ONLY, VAR_KEYWORD})
 
 
 @record
@@ -51,7 +52,6 @@ class ContractTask:
     parameters: tuple[ContractParameter, ...] | None
     result_type: str | None
     result_schema: Any
-    serializer: str | None
     #: The contract file, as configured (for messages).
     source: str
 
@@ -144,13 +144,11 @@ def parse_contract(data: bytes, entry: str, source: str | None = None) -> Contra
 def _task(raw: dict[str, Any], entry: str) -> ContractTask:
     params = raw["parameters"]
     result = raw.get("result") or {}
-    serializer = raw.get("serializer") or {}
     return ContractTask(
         name=_text(raw["name"]),
         parameters=None if params is None else tuple(_parameter(p) for p in params),
         result_type=result.get("type"),
         result_schema=result.get("schema"),
-        serializer=serializer.get("name"),
         source=entry,
     )
 
@@ -159,6 +157,8 @@ def _parameter(raw: dict[str, Any]) -> ContractParameter:
     required = raw["required"]
     if not isinstance(required, bool):
         raise ValueError("'required'")
+    if raw["kind"] not in KINDS:
+        raise ValueError("'kind'")
     return ContractParameter(_text(raw["name"]), _text(raw["kind"]), required, raw.get("type"), raw.get("schema"))
 
 
