@@ -336,6 +336,12 @@ class NameRef:
     line: int
     #: 1-based, at the literal.
     column: int
+    #: How many positional arguments the message carries (``args=`` a literal tuple or list; 0 without
+    #: ``args``), None when the code does not say (a variable, ``*spread``, or not a sending call).
+    positional: int | None = None
+    #: The keyword arguments it carries (``kwargs=`` a dict literal or ``dict(...)`` with literal keys),
+    #: None when the code does not say.
+    keywords: tuple[str, ...] | None = None
 
 
 #: The last parts of the names ``SIGNATURE_CALLS`` resolves (``signature``, ``Signature``, ``subtask``).
@@ -351,9 +357,10 @@ def name_references(index: ModuleIndex) -> list[NameRef]:
     Celery's only: ``analysis.call_shapes``). A name held in a variable is not followed."""
     found: list[NameRef] = []
 
-    def add(literal: ast.expr | None, how: str) -> None:
+    def add(literal: ast.expr | None, how: str, call: ast.Call | None = None) -> None:
         if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
-            found.append(NameRef(literal.value, how, literal.lineno, literal.col_offset + 1))
+            positional, keywords = _message_arguments(call) if call is not None else (None, None)
+            found.append(NameRef(literal.value, how, literal.lineno, literal.col_offset + 1, positional, keywords))
 
     for site in index.calls:
         call = site.node
@@ -361,14 +368,14 @@ def name_references(index: ModuleIndex) -> list[NameRef]:
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr == "send_task":
             if can_be_celery(call):
-                add(_argument(call, "name"), SENT)
+                add(_argument(call, "name"), SENT, call)
         elif isinstance(func, ast.Attribute) and func.attr == "signature":
             if _app_like(index, func.value, site):
-                add(_argument(call, "varies"), SIGNED)
+                add(_argument(call, "varies"), SIGNED, call)
         elif _last(func) in _SIGNATURE_NAMES:  # resolving costs a scope walk: only likely names
             resolved = index.resolve(func, site)
             if resolved in SIGNATURE_CALLS:
-                add(_argument(call, "varies" if resolved == "celery.signature" else "task"), SIGNED)
+                add(_argument(call, "varies" if resolved == "celery.signature" else "task"), SIGNED, call)
     for site in index.subscripts:
         node = site.node
         assert isinstance(node, ast.Subscript)
@@ -378,6 +385,31 @@ def name_references(index: ModuleIndex) -> list[NameRef]:
     for _, task in beat_entries(index):
         add(task, SCHEDULED)
     return found
+
+
+def _message_arguments(call: ast.Call) -> tuple[int | None, tuple[str, ...] | None]:
+    """``send_task(name, args, kwargs, ...)`` and ``signature(name, args, kwargs, ...)`` (Celery 5.7:
+    ``args`` and ``kwargs`` second and third, or by keyword): what the message will carry."""
+    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(kw.arg is None for kw in call.keywords):
+        return None, None
+    given = dict(zip(("name", "args", "kwargs"), call.args))
+    given.update((kw.arg, kw.value) for kw in call.keywords if kw.arg in ("args", "kwargs"))
+    args, kwargs = given.get("args"), given.get("kwargs")
+    positional: int | None = None
+    if args is None or isinstance(args, ast.Constant) and args.value is None:
+        positional = 0
+    elif isinstance(args, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in args.elts):
+        positional = len(args.elts)
+    keywords: tuple[str, ...] | None = None
+    if kwargs is None or isinstance(kwargs, ast.Constant) and kwargs.value is None:
+        keywords = ()
+    elif isinstance(kwargs, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                              for k in kwargs.keys):
+        keywords = tuple(k.value for k in kwargs.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+    elif (isinstance(kwargs, ast.Call) and isinstance(kwargs.func, ast.Name) and kwargs.func.id == "dict"
+          and not kwargs.args and all(kw.arg is not None for kw in kwargs.keywords)):
+        keywords = tuple(kw.arg for kw in kwargs.keywords if kw.arg is not None)
+    return positional, keywords
 
 
 def _argument(call: ast.Call, keyword: str) -> ast.expr | None:

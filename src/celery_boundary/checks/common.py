@@ -23,6 +23,10 @@ class RuleSettings:
     max_task_logic: int = Config.max_task_logic
     #: CB205: "near" reports a task name close to a registered one, "all" every unknown name.
     unknown_task_names: str = Config.unknown_task_names
+    #: CB205: the contract files of other services (as configured) and the configuration file they are
+    #: relative to; read by the project-wide half only (``core.client_contracts``).
+    contracts: tuple[str, ...] = ()
+    config_source: str | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> RuleSettings:
@@ -32,6 +36,8 @@ class RuleSettings:
             trusted_serializers=frozenset(config.trusted_serializers),
             max_task_logic=config.max_task_logic,
             unknown_task_names=config.unknown_task_names,
+            contracts=config.contracts,
+            config_source=config.source,
         )
 
 

@@ -65,6 +65,10 @@ class Config:
     #: The folder of `celery-boundary check`'s warm cache, relative to the configuration file's folder
     #: (default: ``.celery_boundary_cache`` in the project root; ``gate/cache.py``).
     cache_dir: str | None = None
+    #: Contract documents (``contracts export`` of other services) the project's ``send_task`` /
+    #: ``signature`` calls by name are checked against; paths relative to the configuration file's
+    #: folder (``core/client_contracts.py``).
+    contracts: tuple[str, ...] = ()
     #: Where the configuration came from (None: defaults).
     source: str | None = field(default=None, compare=False)
 
@@ -79,6 +83,7 @@ class Config:
 _FIELDS: Final = {f.name: f for f in fields(Config) if f.name != "source"}
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {"lossy": ("error", "off"), "unknown_task_names": ("near", "all")}
 _PATTERNS: Final = frozenset({"exclude", "test_paths"})  # lists of fnmatch patterns, not dotted names
+_PATHS: Final = frozenset({"contracts"})  # lists of file paths
 #: Keys of the size-based CB301, replaced by ``max_task_logic`` when the rule began to weigh business
 #: logic rather than count statements (tests/core/test_config.py).
 _RETIRED: Final = frozenset({"max_task_statements", "max_task_branches", "max_task_loops", "max_task_depth"})
@@ -119,6 +124,10 @@ def _coerce(key: str, raw: Any, source: str) -> Any:
         return number
     if isinstance(default, tuple):
         items = _as_list(raw)
+        if key in _PATHS:
+            if items is None or not all(items):
+                raise ConfigError(f"{where} must be a list of file paths like 'contracts/billing.json', not {raw!r}")
+            return tuple(items)
         if key in _PATTERNS:
             if items is None or not all(items):
                 raise ConfigError(f"{where} must be a list of file patterns like 'migrations', not {raw!r}")

@@ -117,7 +117,8 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule("CB203", "canvas-launched-in-task", "A canvas is launched inside a task body", _ALL),
     Rule("CB204", "blocking-result-in-task", "A task blocks on another task's result", _ALL),
     # Across modules only: one module cannot know every task's name.
-    Rule("CB205", "unknown-task-name", "A task name given as a string is no task of the project", (Tool.CLI,)),
+    Rule("CB205", "unknown-task-name", "A task name given as a string is no task of the project or of its contracts",
+         (Tool.CLI,)),
     Rule("CB206", "task-launched-in-transaction", "A task is launched inside a database transaction", _ALL,
          fix=FixSafety.UNSAFE, fix_title="Launch the task after the commit"),
     Rule("CB301", "logic-in-task-body", "A task body holds business logic instead of delegating", _ALL),

@@ -56,7 +56,7 @@ FORMAT: Final = 1
 RACY_NS: Final = 2_000_000_000
 #: Keys of [tool.celery_boundary] that change which files are read and where the cache is, not what a
 #: file gives.
-_NOT_PER_FILE: Final = frozenset({"source", "cache_dir", "exclude"})
+_NOT_PER_FILE: Final = frozenset({"source", "cache_dir", "exclude", "contracts"})
 _BASE_PARTS: Final = ("factories",)
 _EFFECTIVE_PARTS: Final = ("check", "applies", "extra")
 

@@ -19,6 +19,7 @@ from typing import TextIO
 from celery_boundary import checks
 from celery_boundary.analysis import project
 from celery_boundary.core import config as config_module
+from celery_boundary.core.client_contracts import load_contracts
 from celery_boundary.gate import baseline as baseline_module
 from celery_boundary.gate import report_html
 from celery_boundary.gate.files import (discover, discover_project, display, display_link, forget_folders,
@@ -65,6 +66,7 @@ def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextI
     chosen = expand(options.select, options.ignore)
     require_mypy(options.select, options.mypy)
     settings = config_module.load(options.config) if options.config else config_module.load(start=Path.cwd())
+    load_contracts(settings)  # a missing or damaged contract is a usage error before any file is read
     if options.jobs < 0:
         raise UsageError(f"--jobs must be 0 (automatic) or a positive number, not {options.jobs}")
     accepted = baseline_module.load_baseline(options.baseline) if options.baseline else None

@@ -27,13 +27,11 @@ from celery_boundary.analysis.index import build_index
 from celery_boundary.analysis.task_names import module_name
 from celery_boundary.analysis.wire_schema import WireType, wire_type
 from celery_boundary.core import config as config_module
+from celery_boundary.core.client_contracts import FORMAT, VERSION
 from celery_boundary.gate.engine import rule_settings
 from celery_boundary.gate.writes import emit
 from celery_boundary.gate.files import discover, display, read_source
 
-#: The document's ``format`` and ``version`` (a reader refuses other versions).
-FORMAT: Final = "celery-boundary/task-contracts"
-VERSION: Final = 1
 DEFAULT_SERIALIZER: Final = "json"
 #: Celery's ``task_default_queue`` when the project sets none.
 DEFAULT_QUEUE: Final = "celery"

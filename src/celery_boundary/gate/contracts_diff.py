@@ -24,7 +24,8 @@ from celery_boundary.core import config as config_module
 from celery_boundary.gate.catalog import DOCS_URL
 from celery_boundary.gate.contract_changes import BREAKS, RULES, WORKERS_FIRST, Change, Json
 from celery_boundary.gate.contract_rules import compare
-from celery_boundary.gate.contracts import FORMAT, VERSION, export
+from celery_boundary.core.client_contracts import FORMAT, VERSION
+from celery_boundary.gate.contracts import export
 from celery_boundary.gate.engine import rule_settings
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.gate.files import discover

@@ -95,14 +95,16 @@ def check_file(path: Path, config: Config, chosen: frozenset[str] | None, roots:
     return FileResult(shown, tuple(sorted(found)), facts=facts)
 
 
-_SETTINGS: dict[Config, RuleSettings] = {}
+_SETTINGS: dict[tuple[Config, str | None], RuleSettings] = {}
 
 
 def rule_settings(config: Config) -> RuleSettings:
-    """The rules' options from ``[tool.celery_boundary]``, built once per configuration."""
-    settings = _SETTINGS.get(config)
+    """The rules' options from ``[tool.celery_boundary]``, built once per configuration and file (the
+    ``contracts`` paths are relative to the file, which ``Config`` equality leaves out)."""
+    key = (config, config.source)
+    settings = _SETTINGS.get(key)
     if settings is None:
-        settings = _SETTINGS[config] = RuleSettings.from_config(config)
+        settings = _SETTINGS[key] = RuleSettings.from_config(config)
     return settings
 
 

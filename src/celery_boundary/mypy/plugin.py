@@ -168,6 +168,10 @@ class CeleryBoundaryPlugin(Plugin):
         method = self._celery_task_method(fullname)
         if method is None:
             return None
+        if self.settings.contracts.contracts:
+            from celery_boundary.mypy.hooks.contract_tasks import rewrite_pseudo_signature
+
+            return partial(self._rewrite_call, partial(rewrite_pseudo_signature, self.settings.contracts), method)
         from celery_boundary.mypy.hooks.calls import rewrite_call_signature
 
         return partial(self._rewrite_call, rewrite_call_signature, method)
@@ -199,6 +203,10 @@ class CeleryBoundaryPlugin(Plugin):
             from celery_boundary.mypy.hooks.by_name import check_retry
 
             return partial(self._run, check_retry)
+        if method is not None and self.settings.contracts.contracts:
+            from celery_boundary.mypy.hooks.contract_tasks import check_pseudo_call  # a pseudo-task may be one
+
+            return partial(self._run, _for_method(check_pseudo_call, method))
         if method is not None:
             from celery_boundary.mypy.hooks.calls import check_task_call
 
@@ -218,6 +226,10 @@ class CeleryBoundaryPlugin(Plugin):
             from celery_boundary.mypy.hooks.by_name import check_send_task
 
             return partial(self._run, partial(check_send_task, symbol=self.lookup_fully_qualified))
+        if self._is_app_method(fullname, "signature"):
+            from celery_boundary.mypy.hooks.by_name import check_app_signature
+
+            return partial(self._run, partial(check_app_signature, symbol=self.lookup_fully_qualified))
         return None
 
     def _definition_hook(self, factory: bool) -> Callable[[Context], Type]:

@@ -1,6 +1,7 @@
 """Facts about classes kept in their mypy metadata (serialized with the class in the cache).
 
-- Task base classes: ``serializer = "..."`` set in a ``Task`` subclass body (a base-class hook).
+- Task base classes: ``serializer = "..."`` and ``name = "..."`` set in a ``Task`` subclass body (a
+  base-class hook; the name makes a class without ``run`` a pseudo-task: contract_tasks.py).
 - Classes decorated with ``@register_preserializer`` (a class-decorator hook): wherever the class is
   sent, it is registered. Metadata is part of the class's interface, so editing the decorator
   re-checks the modules that use the class: cold, warm and daemon runs agree.
@@ -17,14 +18,14 @@ from celery_boundary.mypy.metadata import METADATA, PRESERIALIZER
 
 
 def record_task_class(ctx: ClassDefContext) -> None:
-    """Store the class-level ``serializer`` string of a Task subclass (idempotent)."""
+    """Store the class-level ``serializer`` and ``name`` strings of a Task subclass (idempotent)."""
     found: dict[str, str] = {}
     for stmt in ctx.cls.defs.body:
         if not isinstance(stmt, AssignmentStmt) or not isinstance(stmt.rvalue, StrExpr):
             continue
         for target in stmt.lvalues:
-            if isinstance(target, NameExpr) and target.name == "serializer":
-                found["serializer"] = stmt.rvalue.value
+            if isinstance(target, NameExpr) and target.name in ("serializer", "name"):
+                found[target.name] = stmt.rvalue.value
     if found:
         ctx.cls.info.metadata.setdefault(METADATA, {}).update(found)
 

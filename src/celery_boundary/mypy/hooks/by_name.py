@@ -6,15 +6,19 @@ path + function name, or the literal ``name="..."`` it was registered under: tas
 call is checked like ``notify.apply_async(args=..., kwargs=...)``: arity (arg-type / call-arg),
 serializability, and the result typed as it arrives — when the call site's module imports the
 task's module (the only modules mypy has checked or loaded before it in a cold and a warm run
-alike). Anything else — names from settings, modules the call site does not import, modules outside
-the build, a name two tasks share — stays silent.
+alike). A name no such task has but a configured contract does is checked against the contract's
+signature (contract_tasks.py). Anything else — names from settings, modules the call site does not
+import, modules outside the build, a name two tasks share — stays silent, but for a name under a
+contract's prefix that the contract does not have (celery-unknown-task).
 
-Hook phase: the ``send_task`` / ``retry`` method hooks and the ``signature`` function hook.
+Hook phase: the ``send_task`` / ``app.signature`` / ``retry`` method hooks and the ``signature``
+function hook.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from mypy.checker import TypeChecker
 from mypy.nodes import (
@@ -35,6 +39,7 @@ from mypy.types import AnyType, CallableType, Instance, Type, TypeOfAny, get_pro
 
 from celery_boundary.analysis.task_names import closest
 from celery_boundary.core import fullnames as fn
+from celery_boundary.core.client_contracts import Contracts
 from celery_boundary.mypy.hooks.bound_calls import BOUND_SELF, is_task_body, task_label
 from celery_boundary.mypy.hooks.calls import check_task_call, make_partial
 from celery_boundary.mypy.hooks.task_names import find_named_task, imported_by, name_of, visible_task_names
@@ -47,28 +52,30 @@ LookupSymbol = Callable[[str], SymbolTableNode | None]
 
 
 def check_send_task(ctx: MethodContext, settings: Settings, lookup: Lookup, symbol: LookupSymbol) -> Type:
-    task = resolve_task(ctx, symbol)
+    expr = ctx.args[0][0] if ctx.args and len(ctx.args[0]) == 1 else None
+    task = _task_named(ctx.api, expr, symbol, settings, lookup) if expr is not None else None
     if task is None:
-        report_unknown_name(ctx.api, ctx.args[0][0] if ctx.args and len(ctx.args[0]) == 1 else None, ctx.context)
+        report_unknown_name(ctx.api, expr, ctx.context, settings.contracts)
         return ctx.default_return_type
     return check_task_call(ctx, "send_task", settings, lookup, receiver=task)
 
 
-def resolve_task(ctx: MethodContext, symbol: LookupSymbol) -> Instance | None:
-    """The task type named by the first argument, or None (not a literal, not found, not a task)."""
-    if not ctx.args or len(ctx.args[0]) != 1:
-        return None
-    return _task_named(ctx.api, ctx.args[0][0], symbol)
-
-
-def _task_named(api: CheckerPluginInterface, expr: Expression, symbol: LookupSymbol) -> Instance | None:
+def _task_named(
+    api: CheckerPluginInterface, expr: Expression, symbol: LookupSymbol, settings: Settings, lookup: Lookup
+) -> Instance | None:
+    """The task type a literal name stands for: a task of the program, else a contract's; or None."""
     if not isinstance(expr, StrExpr) or not expr.value:
         return None
     module = expr.value.rpartition(".")[0]
     # Only a module the call site imports: checked (or loaded from the cache) before it, cold or warm.
     visible = isinstance(api, TypeChecker) and module in imported_by(api.tree)
     by_path = _task_at_path(expr.value, symbol) if visible else None
-    return by_path if by_path is not None else find_named_task(api, expr.value, symbol)
+    found = by_path if by_path is not None else find_named_task(api, expr.value, symbol)
+    if found is None and settings.contracts.contracts:
+        from celery_boundary.mypy.hooks.contract_tasks import contract_task  # only with contracts configured
+
+        found = contract_task(api, expr.value, settings.contracts, lookup)
+    return found
 
 
 def _task_at_path(name: str, symbol: LookupSymbol) -> Instance | None:
@@ -89,12 +96,20 @@ def _task_at_path(name: str, symbol: LookupSymbol) -> Instance | None:
     return typ if registered is None or registered == name else None
 
 
-def report_unknown_name(api: CheckerPluginInterface, expr: Expression | None, context: Context) -> None:
+def report_unknown_name(
+    api: CheckerPluginInterface, expr: Expression | None, context: Context, contracts: Contracts
+) -> None:
     """celery-unknown-task: a literal name that no visible task has and that misspells one that does
-    (``visible_task_names``; a name unlike all of them may belong to another service: silent).
+    (``visible_task_names``; a name unlike all of them may belong to another service: silent), or
+    that is under a contract's prefix and not in that contract (contract_tasks.py).
     ``celery-boundary check`` (CB205) compares with every task of the project."""
     if not isinstance(api, TypeChecker) or not isinstance(expr, StrExpr) or expr.value.startswith("celery."):
         return
+    if contracts.contracts:
+        from celery_boundary.mypy.hooks.contract_tasks import report_owned_name
+
+        if report_owned_name(api, expr.value, context, contracts):
+            return
     known = visible_task_names(api)
     near = closest(expr.value, known) if expr.value not in known else None
     if near is None:
@@ -108,7 +123,9 @@ def report_unknown_name(api: CheckerPluginInterface, expr: Expression | None, co
     )
 
 
-def check_signature_by_name(ctx: FunctionContext, settings: Settings, lookup: Lookup, symbol: LookupSymbol) -> Type:
+def check_signature_by_name(
+    ctx: FunctionContext | MethodContext, settings: Settings, lookup: Lookup, symbol: LookupSymbol
+) -> Type:
     """``signature("shop.tasks.notify", args, kwargs, ...)`` / ``signature(name, args=..., kwargs=...)``.
 
     celery.canvas.signature(varies, *args, **kwargs) is ``Signature(varies, *args, **kwargs)``
@@ -117,9 +134,9 @@ def check_signature_by_name(ctx: FunctionContext, settings: Settings, lookup: Lo
     """
     if not ctx.args or len(ctx.args[0]) != 1:
         return ctx.default_return_type
-    task = _task_named(ctx.api, ctx.args[0][0], symbol)
+    task = _task_named(ctx.api, ctx.args[0][0], symbol, settings, lookup)
     if task is None:
-        report_unknown_name(ctx.api, ctx.args[0][0], ctx.context)
+        report_unknown_name(ctx.api, ctx.args[0][0], ctx.context, settings.contracts)
     default = get_proper_type(ctx.default_return_type)
     if task is None or not isinstance(default, Instance) or len(default.args) != 1:
         return ctx.default_return_type
@@ -152,6 +169,23 @@ def check_signature_by_name(ctx: FunctionContext, settings: Settings, lookup: Lo
         api=ctx.api,
     )
     return check_task_call(as_method, "signature", settings, lookup)
+
+
+def check_app_signature(ctx: MethodContext, settings: Settings, lookup: Lookup, symbol: LookupSymbol) -> Type:
+    """``app.signature("billing.charge", args, kwargs, ...)``: Celery 5.7 ``Celery.signature(*args,
+    **kwargs)`` is ``signature(*args, app=self, **kwargs)``; its first positional argument is split off
+    to read the call as ``signature``'s."""
+    if not ctx.args or not ctx.args[0] or ctx.arg_kinds[0][0] != ARG_POS:
+        return ctx.default_return_type
+
+    def split(groups: list[list[Any]]) -> list[list[Any]]:
+        return [groups[0][:1], groups[0][1:], *groups[1:]]
+
+    as_function = ctx._replace(
+        args=split(ctx.args), arg_types=split(ctx.arg_types), arg_kinds=split(ctx.arg_kinds),
+        arg_names=split(ctx.arg_names), callee_arg_names=["varies", "args", "kwargs"],
+    )
+    return check_signature_by_name(as_function, settings, lookup, symbol)
 
 
 def check_retry(ctx: MethodContext, settings: Settings, lookup: Lookup) -> Type:

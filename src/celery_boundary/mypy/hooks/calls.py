@@ -431,4 +431,6 @@ def _result_as_it_arrives(
     # R as inferred for this call (a generic task's T is solved); send_task's is Any: use the task's.
     returned = sig.ret_type if by_name else result.args[0]
     arrives = arrival_type(ctx.api, settings, lookup, returned, pydantic)
-    return result if arrives is None else result.copy_modified(args=[arrives])
+    if arrives is None:
+        return result.copy_modified(args=[returned]) if by_name else result  # a scalar arrives as itself
+    return result.copy_modified(args=[arrives])

@@ -19,6 +19,7 @@ from typing import Any, Final
 from mypy.options import Options
 
 from celery_boundary.core import config
+from celery_boundary.core.client_contracts import NONE, Contracts, load_contracts
 from celery_boundary.core.records import record, replace
 from celery_boundary.core.registry import Registration, Registry
 from celery_boundary.mypy.startup.appscan import UNDETERMINED, AppFacts, AppVariable, Sources, combine, scan_app
@@ -41,6 +42,8 @@ class Settings:
     generation: int = 0
     #: The app whose serializers judge the task at hand (``for_app``); None: those the apps agree on.
     chosen_app: AppVariable | None = None
+    #: Other services' contracts (``contracts = [...]``): tasks sent by name are typed from them.
+    contracts: Contracts = NONE
 
     @property
     def memo_key(self) -> tuple[int, tuple[Registration, ...], str | None]:
@@ -119,6 +122,8 @@ class Settings:
             "app_discovered": list(self.app.discovered),
             "apps": [[app.fullname, app.task_serializer, app.result_serializer] for app in self.app.apps],
             "app_fingerprint": self.app.fingerprint,
+            # The documents' content: an edited contract re-checks every module (a warm run agrees).
+            "contracts": [list(cfg.contracts), self.contracts.digest],
         }
 
 
@@ -133,6 +138,7 @@ def load_settings(options: Options) -> Settings:
     """
     start = Path(options.config_file).resolve().parent if options.config_file else Path.cwd()
     cfg = config.load(start=start)
+    contracts = load_contracts(cfg)
     roots = search_roots(options, start, cfg)
     # mypy's own cache rules: none with --cache-dir=/dev/null, none read with --no-incremental.
     kept = memory_path(options.cache_dir, f"{start}\0{options.config_file}") if options.incremental else None
@@ -149,7 +155,8 @@ def load_settings(options: Options) -> Settings:
           for name in cfg.preserializers_with_subclasses),
         *facts.registrations,
     ]
-    watched = [*facts.files, *([cfg.source] if cfg.source else [])]
+    watched = [*facts.files, *([cfg.source] if cfg.source else []),
+               *(str(Path(cfg.source or ".").parent / entry) for entry in cfg.contracts)]
     return Settings(
         cfg,
         facts,
@@ -157,6 +164,7 @@ def load_settings(options: Options) -> Settings:
         versions,
         watched=stamp(watched),
         generation=next(_GENERATIONS),
+        contracts=contracts,
     )
 
 
