@@ -124,6 +124,7 @@ def test_a_beat_entry_whose_task_expires_in_another_module_is_covered(
 ) -> None:
     # The shape of saleor 723cd4e settings.py:707 + product/tasks.py:350 (tests/fuzz names it).
     write(project, "proj/__init__.py", "")
+    write(project, "proj/celeryconf.py", "from celery import Celery\n\napp = Celery('proj')\n")
     write(project, "proj/product/__init__.py", "")
     write(project, "proj/product/tasks.py", """
         from proj.celeryconf import app
