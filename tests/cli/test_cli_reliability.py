@@ -17,6 +17,8 @@ from celery_boundary.cli import main
 from celery_boundary.gate import fix as fix_module
 from celery_boundary.gate import writes
 
+#: The app module: a project where no module imports celery gets no CB401.
+CELERY_APP = "from celery import Celery\n\napp = Celery('proj', config_source='proj.celeryconfig')\n"
 SETTINGS_CB102_CB401 = '''
 accept_content = [
     "json",
@@ -71,6 +73,7 @@ def test_cb401_fix_lands_on_its_entry_after_the_cb102_fix_removed_a_line(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = write(project, "proj/celeryconfig.py", SETTINGS_CB102_CB401)
+    write(project, "proj/celery.py", CELERY_APP)
     assert main(["fix", "-q", "--unsafe-fixes"]) == 0
     text = target.read_text()
     assert '"pickle"' not in text
@@ -220,6 +223,7 @@ def test_fix_writes_through_a_symlink_keeping_link_mode_and_owner(
     (project / "proj").mkdir()
     link = project / "proj" / "celeryconfig.py"
     link.symlink_to(real)
+    write(project, "proj/celery.py", CELERY_APP)
     assert main(["fix", "-q", "proj"]) == 0
     assert link.is_symlink() and '"options": {"expires": 60.0}' in real.read_text()
     status = real.stat()

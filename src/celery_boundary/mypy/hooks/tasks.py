@@ -93,7 +93,9 @@ def open_signature(ctx: FunctionSigContext | MethodSigContext) -> FunctionLike:
 
 
 def restore_task(
-    ctx: FunctionContext | MethodContext, lookup: LookupInfo, django_task: Callable[[str | None], bool] = lambda app: False
+    ctx: FunctionContext | MethodContext,
+    lookup: LookupInfo,
+    django_task: Callable[[str | None], bool] = lambda app: False,
 ) -> Type:
     """The type of ``app.task(...)`` / ``shared_task(...)`` (a task, or the options factory).
 

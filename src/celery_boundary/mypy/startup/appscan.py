@@ -213,9 +213,8 @@ def _read_app_variables(
         settings = reader.app_settings[var]
         for source_module, namespace in reader.app_config_sources.get(var, []):
             _read_config_module(facts, reader, source_module, namespace, roots, digest, sources, settings)
-        facts.apps.append(
-            AppVariable(f"{name}.{var}", settings.get("task"), settings.get("result"), django and var not in reader.task_cls)
-        )
+        django_task = django and var not in reader.task_cls
+        facts.apps.append(AppVariable(f"{name}.{var}", settings.get("task"), settings.get("result"), django_task))
     facts.task_serializer = agreed([app.task_serializer for app in facts.apps])
     facts.result_serializer = agreed([app.result_serializer for app in facts.apps])
 
