@@ -85,6 +85,8 @@ class ModuleIndex:
     task_refs: list[Site] = field(default_factory=list)
     #: Every string constant (task names given as strings: beat entries, send_task).
     strings: set[str] = field(default_factory=set)
+    #: The module imports ``celery`` (or a ``celery.`` module) somewhere, a function's body included.
+    imports_celery: bool = False
     #: Analyses of this index computed once and read by several rules (``analysis.uses``).
     memo: dict[str, object] = field(default_factory=dict)
 
@@ -235,10 +237,11 @@ def _module_function(tree: ast.Module, expr: ast.expr) -> DefNode | None:
 
 #: Leaf singletons (Load, Store, Add, Eq, ...) carry nothing: not indexed, not descended into.
 _LEAVES = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
-_CALL, _NAME, _CONST, _ASSIGN, _DICT, _BINOP, _CLASS, _SCOPE, _SUBSCRIPT = range(9)
+_CALL, _NAME, _CONST, _ASSIGN, _DICT, _BINOP, _CLASS, _SCOPE, _SUBSCRIPT, _IMPORT = range(10)
 _KINDS: dict[type, int] = {
     ast.Call: _CALL, ast.Name: _NAME, ast.Constant: _CONST, ast.Assign: _ASSIGN, ast.AnnAssign: _ASSIGN,
     ast.AugAssign: _ASSIGN, ast.Dict: _DICT, ast.BinOp: _BINOP, ast.ClassDef: _CLASS, ast.Subscript: _SUBSCRIPT,
+    ast.Import: _IMPORT, ast.ImportFrom: _IMPORT,
     **{scope: _SCOPE for scope in _SCOPES},
 }
 
@@ -254,6 +257,13 @@ def _children(node: ast.AST) -> list[ast.AST]:
         elif isinstance(value, list):
             found.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, _LEAVES))
     return found
+
+
+def _imports_celery(node: ast.AST) -> bool:
+    if isinstance(node, ast.Import):
+        return any(alias.name.split(".")[0] == "celery" for alias in node.names)
+    assert isinstance(node, ast.ImportFrom)
+    return node.level == 0 and (node.module or "").split(".")[0] == "celery"
 
 
 def _walk(index: ModuleIndex) -> None:
@@ -279,6 +289,10 @@ def _walk(index: ModuleIndex) -> None:
                 value = child.value  # type: ignore[attr-defined]
                 if isinstance(value, str) and len(value) < 200:
                     strings.add(value)
+            elif kind == _IMPORT:
+                if not index.imports_celery and _imports_celery(child):
+                    index.imports_celery = True
+                stack.append((child, scopes, task))
             elif kind == _SCOPE:
                 child_task = tasks_by_function.get(id(child)) if task is None else task
                 stack.append((child, scopes + (child,), child_task))  # type: ignore[operator]

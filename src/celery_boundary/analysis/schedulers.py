@@ -81,8 +81,7 @@ def _module_values(index: ModuleIndex) -> Iterator[str]:
         for kw in call.keywords:
             if kw.arg is not None and _is_setting(kw.arg):
                 yield from _strings(kw.value)
-        if _strings_of_command(call):
-            yield from _strings_of_command(call)
+        yield from _strings_of_command(call)
     for site in index.dicts:
         node = site.node
         assert isinstance(node, ast.Dict)

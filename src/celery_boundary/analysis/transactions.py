@@ -126,16 +126,8 @@ def launches(index: ModuleIndex) -> list[Launch]:
 
 
 def imports_celery(index: ModuleIndex) -> bool:
-    """The module imports ``celery`` (or a ``celery.`` module) anywhere in its text."""
-    memo = index.memo.get("imports_celery")
-    if isinstance(memo, bool):
-        return memo
-    found = any(
-        isinstance(node, ast.Import) and any(a.name.split(".")[0] == "celery" for a in node.names)
-        or isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "celery"
-        for node in ast.walk(index.tree))
-    index.memo["imports_celery"] = found
-    return found
+    """The module imports ``celery`` (or a ``celery.`` module) anywhere in its text (noted by the index walk)."""
+    return index.imports_celery
 
 
 def _names_a_task(index: ModuleIndex, receiver: ast.expr, site: Site) -> bool:

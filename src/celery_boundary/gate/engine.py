@@ -12,7 +12,6 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -208,6 +207,8 @@ def run_each(work: Callable[[Path], _T], paths: Sequence[Path], jobs: int, tick:
             results.append(work(path))
             tick()
         return results
+    from concurrent.futures import ProcessPoolExecutor  # several jobs only: its import costs 25 ms
+
     with ProcessPoolExecutor(max_workers=min(workers, len(paths))) as pool:
         chunk = max(1, min(32, len(paths) // (workers * 8)))
         for result in pool.map(work, paths, chunksize=chunk):

@@ -9,7 +9,6 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final, TextIO
 
-from celery_boundary.gate import gitlab, report_html, sarif
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.core.findings import Finding
 
@@ -82,13 +81,31 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _render_sarif(findings: Sequence[Finding]) -> str:
+    from celery_boundary.gate import sarif  # each format's module is imported when chosen
+
+    return sarif.render_sarif(findings)
+
+
+def _render_gitlab(findings: Sequence[Finding]) -> str:
+    from celery_boundary.gate import gitlab
+
+    return gitlab.render_gitlab(findings)
+
+
+def _render_html(findings: Sequence[Finding]) -> str:
+    from celery_boundary.gate import report_html  # the graph and the page: 20 ms of imports
+
+    return report_html.render_findings(findings)
+
+
 FORMATS: Final[dict[str, Callable[[Sequence[Finding]], str]]] = {
     "text": render_text,
     "json": render_json,
-    "sarif": sarif.render_sarif,
+    "sarif": _render_sarif,
     "github": render_github,
-    "gitlab": gitlab.render_gitlab,
-    "html": report_html.render_findings,
+    "gitlab": _render_gitlab,
+    "html": _render_html,
 }
 
 
