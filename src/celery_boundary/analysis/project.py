@@ -80,9 +80,20 @@ class ModuleFacts:
 
 
 def roots_of(paths: Iterable[Path], names: ModuleNames | None = None) -> frozenset[str]:
-    """The top-level packages (or modules) of the checked files: where a project task can live."""
+    """The top-level packages (or modules) of the checked files: where a project task can live.
+    Files of one folder inside a package share its top-level package: one is asked per folder."""
     names = names or ModuleNames()
-    return frozenset(names(path).split(".")[0] for path in paths)
+    roots: set[str] = set()
+    packaged: set[str] = set()
+    for path in paths:
+        folder = os.path.dirname(path)
+        if folder in packaged and not os.path.islink(path):
+            continue
+        name = names(path)
+        roots.add(name.split(".")[0])
+        if "." in name or path.name == "__init__.py":
+            packaged.add(folder)
+    return frozenset(roots)
 
 
 def summarize(index: ModuleIndex, path: Path, shown: str, lines: Sequence[str],

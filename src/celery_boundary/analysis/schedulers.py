@@ -99,7 +99,9 @@ def _strings_of_command(call: ast.Call) -> list[str]:
 
 
 def _is_setting(name: str | None) -> bool:
-    return name is not None and _SETTING.fullmatch(name) is not None
+    # Every spelling ends in "scheduler": the pattern runs only on names that do (every keyword
+    # argument of every call is asked).
+    return name is not None and name[-9:].lower() == "scheduler" and _SETTING.fullmatch(name) is not None
 
 
 def _target_name(target: ast.expr) -> str | None:

@@ -155,7 +155,10 @@ def _check_call(index: ModuleIndex, site: Site, expiring: _Context) -> Iterator[
 def _wrappers(index: ModuleIndex, settings: RuleSettings) -> frozenset[str]:
     """The project's schedule wrappers (found by ``check``'s scan or configured) and the module's own."""
     calls = (site.node for site in index.calls)
-    if not any(isinstance(call, ast.Call) and last_name(call.func) in _SCHEDULING for call in calls):
+    # A wrapper passes its own **options on (``analysis.factories.schedule_wrappers``): without such a
+    # call the module has none, and its tree is not walked again.
+    if not any(isinstance(call, ast.Call) and last_name(call.func) in _SCHEDULING
+               and any(keyword.arg is None for keyword in call.keywords) for call in calls):
         return settings.periodic_wrappers
     own = schedule_wrappers(index.tree, index.names)
     return settings.periodic_wrappers | {name if name.startswith(".") else f"{LOCAL}.{name}" for name in own}

@@ -11,12 +11,13 @@ JSON, not pickle: loading a cache file found on disk must not be able to run cod
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from celery_boundary.analysis.project import ModuleFacts
 from celery_boundary.core.findings import Finding
@@ -60,6 +61,32 @@ def decode_result(raw: Any, shown: str) -> FileResult:
 
 def decode_facts(raw: Any, shown: str) -> ModuleFacts | None:
     return None if raw is None else decode(ModuleFacts, [shown, *_sequence(raw)[1:]])  # the path as spelled today
+
+
+#: What the project pass reads of a module that only has to be there for the names it registers and
+#: the project settings it holds (``collect_facts``, ``light``): its uses, tasks and strings stay empty.
+LIGHT_FIELDS: Final = frozenset({"path", "module", "expiring", "registered", "names_known", "scheduler", "settings",
+                                 "imports_celery"})
+
+
+def decode_light_facts(raw: Any, shown: str) -> ModuleFacts | None:
+    """``decode_facts`` of ``LIGHT_FIELDS`` only: the other fields are left undecoded, at their
+    empty value (a one-file check reads 4,000 such modules in a generated project)."""
+    if raw is None:
+        return None
+    values = _sequence(raw, len(_FACT_FIELDS))
+    kept = {name: decoder(value) for (name, decoder), value in zip(_light_decoders(), values) if decoder is not None}
+    return ModuleFacts(**{**_EMPTY_FACTS, **kept, "path": shown})
+
+
+_FACT_FIELDS: Final = [f.name for f in dataclasses.fields(ModuleFacts)]
+_EMPTY_FACTS: Final[dict[str, Any]] = {"tasks": (), "uses": (), "strings": frozenset()}
+
+
+@functools.cache
+def _light_decoders() -> list[tuple[str, _Decode | None]]:
+    hints = typing.get_type_hints(ModuleFacts)
+    return [(name, _decoder(hints[name]) if name in LIGHT_FIELDS else None) for name in _FACT_FIELDS]
 
 
 def decode(kind: type[_T], raw: Any) -> _T:

@@ -23,7 +23,7 @@ from celery_boundary.analysis import project
 from celery_boundary.core import config as config_module
 from celery_boundary.core.client_contracts import load_contracts
 from celery_boundary.gate import baseline as baseline_module
-from celery_boundary.gate.files import (discover, discover_project, display, display_link, forget_folders,
+from celery_boundary.gate.files import (discover, discover_project, display, display_link, run_folders,
                                         read_source, resolved_text)
 from celery_boundary.gate.factory_scan import with_project_factories
 from celery_boundary.gate import cache as cache_module, warm
@@ -64,7 +64,7 @@ class CheckOptions:
 
 
 def run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    with fewer_collections():
+    with fewer_collections(), run_folders():
         return _run_check(options, stdout, stderr)
 
 
@@ -83,7 +83,6 @@ def fewer_collections() -> Iterator[None]:
 
 def _run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    forget_folders()
     render = renderer(options.format)
     chosen = expand(options.select, options.ignore)
     require_mypy(options.select, options.mypy)
@@ -198,9 +197,11 @@ def collect_facts(
     outside = set(others)
     source = source or warm.FileSource()
     for path in [*unparsed, *others]:
-        if mentions is not None and source.mentions(path, mentions) or named and path in outside and source.applies(
-                path, settings) or views and source.settings_like(path):
-            extra = source.facts(path, settings, roots)
+        full = mentions is not None and source.mentions(path, mentions) or views and source.settings_like(path)
+        if full or named and path in outside and source.applies(path, settings):
+            # Only for the names it registers (CB205): a module that mentions no task of the checked
+            # files uses none of them, so its uses, tasks and strings change no finding of theirs.
+            extra = source.facts(path, settings, roots, light=not full)
             if extra is not None:
                 facts.append(extra)
     return facts
@@ -214,11 +215,15 @@ def outside_files(files: Sequence[Path], settings: config_module.Config, exclude
     if any(os.path.isdir(path) and resolved_text(Path(path)) == str(root) for path in named):
         return []  # the whole project was named (``check`` from its root): nothing is outside
     checked = {resolved_text(path) for path in files}
+    names = {os.path.basename(path) for path in checked}
     try:
         every = discover([str(root)], exclude)
     except UsageError:
         return []
-    return [path for path in every if resolved_text(path) not in checked]
+    # A file is resolved only when it may be a named one: its name is, or it is a link (pre-commit
+    # names a few files of thousands).
+    return [path for path in every if (path.name not in names and not os.path.islink(path))
+            or resolved_text(path) not in checked]
 
 
 def project_root(settings: config_module.Config) -> Path:

@@ -14,12 +14,13 @@ again on the open descriptor (the file may have changed since the walk).
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -174,12 +175,28 @@ def read_source(path: Path) -> bytes:
 _FOLDERS: dict[str, str] = {}
 
 
+#: The working directory of the run under way (``run_folders``), else None: asked of the system.
+_CWD: list[str | None] = [None]
+
+
 def forget_folders() -> None:
     """Start a run: folders, links and ``__init__.py`` files may have changed since the last run in
     this process (tests/cli/test_cli_cache_property.py runs many)."""
     _FOLDERS.clear()
     module_name.cache_clear()
     module_names.cache_clear()
+
+
+@contextlib.contextmanager
+def run_folders() -> Iterator[None]:
+    """One run of ``check`` or ``fix``: folders forgotten at its start, and the working directory,
+    which a run does not change, read once (``resolved_text`` is asked for every file, twice)."""
+    forget_folders()
+    _CWD[0] = os.getcwd()
+    try:
+        yield
+    finally:
+        _CWD[0] = None
 
 
 def resolved(path: Path) -> Path:
@@ -190,7 +207,7 @@ def resolved(path: Path) -> Path:
 
 def resolved_text(path: Path) -> str:
     """``str(resolved(path))``, remembered for the run."""
-    key = os.path.join(os.getcwd(), path)
+    key = os.path.join(_CWD[0] or os.getcwd(), path)
     found = _FOLDERS.get(key)
     if found is None:
         found = _FOLDERS[key] = _resolve(path)

@@ -18,7 +18,7 @@ from celery_boundary.analysis import project
 from celery_boundary.core.config import Config
 from celery_boundary.gate import cache as cache_module
 from celery_boundary.gate.cache import MISSING, Cache, StatKey
-from celery_boundary.gate.cache_codec import decode_facts, decode_result, encode, encode_result
+from celery_boundary.gate.cache_codec import decode_facts, decode_light_facts, decode_result, encode, encode_result
 from celery_boundary.gate.engine import (INTERNAL_ERROR, UNREADABLE, FileResult, Progress, check_file, facts_of,
                                          might_apply, run_each)
 from celery_boundary.gate.files import display, read_source
@@ -46,7 +46,9 @@ class FileSource:
         """Whether the module may configure Django's databases or name the settings module."""
         return self.mentions(path, _SETTINGS_WORDS)
 
-    def facts(self, path: Path, config: Config, roots: frozenset[str]) -> project.ModuleFacts | None:
+    def facts(self, path: Path, config: Config, roots: frozenset[str], light: bool = False) -> project.ModuleFacts | None:
+        """The module's facts; ``light``: only those of ``cache_codec.LIGHT_FIELDS`` are needed (the
+        others may be left empty)."""
         return facts_of(path, config, roots)
 
     def _text(self, path: Path) -> str:
@@ -81,11 +83,12 @@ class CachedSource(FileSource):
         answer = self._compute(path, "applies", lambda data: might_apply(_text_of(data), config))
         return super().applies(path, config) if answer is None else bool(answer)
 
-    def facts(self, path: Path, config: Config, roots: frozenset[str]) -> project.ModuleFacts | None:
+    def facts(self, path: Path, config: Config, roots: frozenset[str], light: bool = False) -> project.ModuleFacts | None:
+        decode = decode_light_facts if light else decode_facts
         checked = _stored_raw(self.cache, path)
         if checked is not None and checked[4] is True and not str(checked[1] or "").startswith(INTERNAL_ERROR):
             try:  # what facts_of gives a file that check_file parsed (a whole-tree run's result)
-                return decode_facts(checked[3], display(path))
+                return decode(checked[3], display(path))
             except (ValueError, TypeError):  # damaged: computed below
                 pass
         stored = self.cache.get(path, "extra")
@@ -93,7 +96,7 @@ class CachedSource(FileSource):
             try:
                 module, raw = stored
                 if module == self.cache.module_of(path):
-                    return decode_facts(raw, display(path))
+                    return decode(raw, display(path))
             except (ValueError, TypeError):  # damaged: recompute
                 pass
         try:
