@@ -211,3 +211,74 @@ def test_concurrent_runs_each_read_a_whole_file(shop: Path) -> None:
     stored = json.loads((shop / ".celery_boundary_cache" / "check.json").read_text())
     assert len(stored["files"]) == 5
     assert sorted(p.name for p in (shop / ".celery_boundary_cache").iterdir()) == [".gitignore", "check.json"]
+
+
+# The last run remembered whole (gate/run_memo.py) ------------------------------------------------
+
+
+def test_the_same_command_over_unchanged_files_prints_the_remembered_findings(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # files written a moment ago count as settled
+    assert check(capsys) == (1, EXPECTED)
+    assert (shop / ".celery_boundary_cache" / "run.json").is_file()
+    loaded: list[object] = []
+    real_load = cache.Cache._load
+    monkeypatch.setattr(cache.Cache, "_load", lambda self: loaded.append(self) or real_load(self))
+    read = spy(monkeypatch, engine, "read_source")
+    assert check(capsys) == (1, EXPECTED)
+    assert loaded == [] and read == []  # neither the per-file cache nor any module was read
+    assert check(capsys, "--select", "CB101") == (1, [("shop/settings.py", 1, "CB101")])  # another command
+    assert len(loaded) == 1
+
+
+def test_a_changed_file_drops_the_remembered_run(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    assert check(capsys) == (1, EXPECTED)
+    write(shop, "shop/flows.py", FLOW + "\n\ndef again() -> None:\n    total.delay([1])\n")
+    assert check(capsys) == (1, [("shop/settings.py", 1, "CB101")])  # total is launched alone now
+    (shop / "shop" / "util.py").unlink()
+    assert check(capsys) == (1, [("shop/settings.py", 1, "CB101")])
+    write(shop, "shop/extra.py", "from celery import Celery\n\napp = Celery('x', task_serializer='pickle')\n")
+    assert check(capsys) == (1, [("shop/extra.py", 3, "CB101"), ("shop/settings.py", 1, "CB101")])
+
+
+def test_a_changed_deployment_file_drops_the_remembered_run(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The beat scheduler named in a Procfile decides CB401's advice: a file the rules read besides modules.
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    write(project, ".git/HEAD", "")
+    write(project, "proj/celery.py", "from celery import Celery\n\napp = Celery('proj')\n"
+                                     "app.conf.beat_schedule = {'tick': {'task': 'proj.tick', 'schedule': 60.0}}\n")
+    status = main(["check", "-q", "--format", "json", "--select", "CB401"])
+    first = json.loads(capsys.readouterr().out)
+    assert status == 1 and "add 'options': {'expires': <seconds" in first[0]["message"]
+    write(project, "Procfile", "beat: celery -A proj beat -S django\n")
+    main(["check", "-q", "--format", "json", "--select", "CB401"])
+    assert "add 'options': {'expire_seconds': <seconds" in json.loads(capsys.readouterr().out)[0]["message"]
+
+
+@pytest.mark.parametrize("content", [b"\x00\xffnot json", b"{}", b'{"stamp": "x", "key": "y"}'])
+def test_a_damaged_remembered_run_is_ignored(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, content: bytes
+) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    assert check(capsys) == (1, EXPECTED)
+    (shop / ".celery_boundary_cache" / "run.json").write_bytes(content)
+    assert check(capsys) == (1, EXPECTED)
+    document = json.loads((shop / ".celery_boundary_cache" / "run.json").read_text())
+    assert document["findings"][0][0] == "shop/jobs.py"  # rewritten whole
+
+
+def test_a_file_that_cannot_be_checked_is_still_reported_from_the_remembered_run(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    write(shop, "shop/broken.py", "from celery import shared_task\ndef (:\n")
+    for _ in range(2):
+        assert main(["check", "-q", "--format", "json", "--ignore", "CB001"]) == 1
+        captured = capsys.readouterr()
+        assert "shop/broken.py: skipped, cannot be parsed" in captured.err

@@ -10,10 +10,12 @@ import os
 import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from unittest import mock
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from celery_boundary.cli import main
+from celery_boundary.gate import cache
 
 CONTENTS = (
     # two public tasks
@@ -50,12 +52,24 @@ def run(*argv: str) -> tuple[int, str]:
     return status, out.getvalue()
 
 
-def apply(root: Path, step: tuple[str, str, int]) -> None:
+#: With ``settled``, each write gets an mtime of its own, a second after the last (``stamp``): the cache
+#: then trusts every file's stat (RACY_NS 0), and the last run is remembered whole (gate/run_memo.py).
+CLOCK = [1_000_000_000 * 10**9]
+
+
+def stamp(path: Path) -> None:
+    CLOCK[0] += 10**9
+    os.utime(path, ns=(CLOCK[0], CLOCK[0]))
+
+
+def apply(root: Path, step: tuple[str, str, int], settled: bool = False) -> None:
     kind, name, number = step
     path = root / name
     if kind == "write":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(CONTENTS[number], encoding="utf-8")
+        if settled:
+            stamp(path)
     elif kind == "remove" and path.exists():
         path.unlink()
     elif kind == "rename" and path.exists() and NAMES[number] != name:
@@ -73,17 +87,31 @@ def assert_warm_is_cold(one: str) -> None:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=steps, one=st.sampled_from(NAMES))
 def test_warm_runs_report_what_cold_runs_report(steps: list[tuple[str, str, int]], one: str) -> None:
+    """Files just written: the cache hashes them (their stat is not trusted yet)."""
+    edit_and_compare(steps, one, settled=False)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=steps, one=st.sampled_from(NAMES))
+def test_settled_warm_runs_report_what_cold_runs_report(steps: list[tuple[str, str, int]], one: str) -> None:
+    """Files whose stat is trusted: the stat fast path and the remembered last run."""
+    with mock.patch.object(cache, "RACY_NS", 0):
+        edit_and_compare(steps, one, settled=True)
+
+
+def edit_and_compare(steps: list[tuple[str, str, int]], one: str, settled: bool) -> None:
     here = os.getcwd()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         (root / ".git").mkdir()
         for name, number in zip(NAMES, (9, 0, 1, 2, 4, 3)):
-            apply(root, ("write", name, number))
+            apply(root, ("write", name, number), settled)
         os.chdir(root)
         try:
             run()  # cold: fills the cache
+            assert_warm_is_cold(one)  # and the same commands again: the remembered runs
             for step in steps:
-                apply(root, step)
+                apply(root, step, settled)
                 assert_warm_is_cold(one)
         finally:
             os.chdir(here)

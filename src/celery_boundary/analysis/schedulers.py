@@ -135,7 +135,7 @@ def command_schedulers(text: str) -> list[str]:
 def deploy_scheduler(root: Path) -> str | None:
     """The scheduler the project's deployment files start beat with, or None."""
     kinds: list[str] = []
-    for path in _deploy_files(root):
+    for path in deploy_files(root):
         try:
             if path.stat().st_size > _MAX_BYTES:
                 continue
@@ -150,7 +150,7 @@ _MARKERS: Final = (".git", "pyproject.toml", "setup.cfg", "setup.py", "Procfile"
 _MAX_ENTRIES: Final = 5000
 
 
-def _deploy_files(root: Path) -> Iterator[Path]:
+def deploy_files(root: Path) -> Iterator[Path]:
     """The deployment files under a project's root (a folder with a repository or packaging marker:
     ``check`` over site-packages or ``/`` reads none), a bounded walk."""
     if not any((root / marker).exists() for marker in _MARKERS):

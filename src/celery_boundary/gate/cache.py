@@ -206,22 +206,7 @@ class Cache:
             return
         document = {"tool": "celery-boundary check cache", "stamp": self._tool, "base": self._base,
                     "effective": self._effective, "files": kept}
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# celery-boundary check's cache (see docs/configuration.md)\n*\n", encoding="utf-8")
-            handle, temporary = tempfile.mkstemp(prefix=".check-", suffix=".tmp", dir=self.folder)
-            try:
-                with os.fdopen(handle, "wb") as stream:  # dumps: json.dump encodes in Python, 5x slower
-                    stream.write(json.dumps(document, separators=(",", ":")).encode())
-                os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would lock out a CI cache's next user
-                os.replace(temporary, self.folder / FILE_NAME)
-            except BaseException:
-                os.unlink(temporary)
-                raise
-        except OSError:
-            return
+        write_document(self.folder, FILE_NAME, document)
 
     def _load(self) -> dict[str, Any] | None:
         try:
@@ -249,6 +234,28 @@ class Cache:
             inside = absolute.startswith(self._prefix)
             key = self._relative[path] = (absolute[len(self._prefix):] if inside else absolute).replace(os.sep, "/")
         return key
+
+
+def write_document(folder: Path, name: str, document: Any) -> None:
+    """``document`` as JSON in ``folder/name``, written to a temporary file renamed over it (a concurrent
+    reader sees the old file or the new one); the folder gets a ``.gitignore`` of ``*``. A folder that
+    cannot be written is left alone (the next run is cold, not broken)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# celery-boundary check's cache (see docs/configuration.md)\n*\n", encoding="utf-8")
+        handle, temporary = tempfile.mkstemp(prefix=".check-", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(handle, "wb") as stream:  # dumps: json.dump encodes in Python, 5x slower
+                stream.write(json.dumps(document, separators=(",", ":")).encode())
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would lock out a CI cache's next user
+            os.replace(temporary, folder / name)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        return
 
 
 def read(path: Path) -> tuple[bytes, str, StatKey | None]:

@@ -26,7 +26,7 @@ from celery_boundary.gate import baseline as baseline_module
 from celery_boundary.gate.files import (discover, discover_project, display, display_link, run_folders,
                                         read_source, resolved_text)
 from celery_boundary.gate.factory_scan import with_project_factories
-from celery_boundary.gate import cache as cache_module, warm
+from celery_boundary.gate import cache as cache_module, run_memo, warm
 from celery_boundary.gate.cache import Cache
 from celery_boundary.gate.engine import (NOT_CHECKED, FileResult, Progress, check_files, iter_findings, not_checked,
                                          rule_settings)
@@ -98,44 +98,21 @@ def _run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: Text
     # Uses in test suites and examples are not the product's: the project pass reads neither.
     excluded = (*settings.exclude, *options.exclude, *settings.test_paths)
     others = outside_files(files, settings, excluded, options.paths or (".",))  # factory scan, project pass
-    store = None if options.no_cache else Cache(
-        cache_module.folder_for(settings, project_root(settings), options.cache_dir), project_root(settings), settings)
-    settings = with_project_factories([*files, *others], settings,
-                                      None if store is None else partial(warm.stored_factories, store))
-    # The project's top-level packages, also when pre-commit names some files: a file's facts are
-    # the same whichever files are named.
-    roots = project.roots_of([*files, *others], None if store is None else store.module_names)
-    if store is not None:
-        store.use_effective(settings, roots)
-
-    # mypy (seconds) runs in its own process while this one runs the ast rules: both cores busy.
-    typed = _start_mypy(files) if options.mypy and files else None
-    progress = Progress.maybe(len(files), options.quiet, err)
-    if store is None:
-        results = check_files(files, settings, chosen, jobs=options.jobs, progress=progress, roots=roots)
+    folder = None if options.no_cache else cache_module.folder_for(settings, project_root(settings), options.cache_dir)
+    # The same command over the same, unchanged files: the last run's findings (gate/run_memo.py).
+    read_too = [*files, *others, *run_memo.other_inputs(settings, project_root(settings))]
+    # (Not with --mypy, nor for the html report, whose graph reads the files again.)
+    memo_key = None if folder is None or options.mypy or options.format == "html" else run_memo.key_of(
+        options.paths or (".",), chosen, settings, options.exclude)
+    remembered = None if memo_key is None or folder is None else run_memo.recall(folder, memo_key, read_too)
+    if remembered is None:
+        before = run_memo.stats_of(read_too) if memo_key is not None else {}
+        findings, skips, checked = _compute(options, settings, chosen, files, odd, others, folder, err)
+        if memo_key is not None and folder is not None:
+            run_memo.remember(folder, memo_key, before, findings, skips, checked)
     else:
-        results = warm.check_files(files, settings, chosen, store, jobs=options.jobs, progress=progress, roots=roots)
-    if progress:
-        progress.close()
-    skips = [not_checked(display_link(path), reason) for path, reason in odd] + [
-        not_checked(result.path, result.skipped, result.skipped_line) for result in results if result.skipped]
-    if NOT_CHECKED not in chosen:  # --ignore CB001: still never silent
-        for skip in skips:
-            err.write(f"{skip.path}: skipped, {skip.message.removeprefix('file not checked: ')}\n")
-    findings = list(iter_findings(results))
-    if checks.PROJECT_CODES & chosen:
-        source = warm.FileSource() if store is None else warm.CachedSource(store)
-        whole = project.Project(collect_facts(files, results, settings, others, source, roots))
-        checked = {result.path for result in results}
-        rules = rule_settings(settings)
-        findings = [f for f in checks.check_project(whole, findings, chosen, rules) if f.path in checked]
-    findings += select(skips, chosen)
-    if typed is not None:
-        findings += select(typed.result(), chosen)
-    findings = _with_sources(findings)
-    findings.sort()
-    if store is not None:
-        store.save()
+        findings, skips, checked = remembered.findings, remembered.skips, remembered.checked
+        _report_skips(skips, chosen, err)
 
     if options.write_baseline:
         unread = {display(path) for path in others}  # pre-commit names some files: keep the others' entries
@@ -148,8 +125,7 @@ def _run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: Text
     stale: list[baseline_module.Entry] = []
     if accepted is not None:
         findings, stale = baseline_module.apply_baseline(accepted, findings)
-        read = {result.path for result in results}  # pre-commit names some files: others' entries are not stale
-        stale = [entry for entry in stale if entry.path in read]
+        stale = [entry for entry in stale if entry.path in checked]  # pre-commit: others' entries are not stale
         _report_stale(stale, options.baseline, err)
 
     if options.format == "text":
@@ -172,6 +148,56 @@ def _run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: Text
                           None if accepted is None else found - len(findings), options.baseline,
                           options.output, left_out, [skip.path for skip in skips]).line())
     return 1 if findings else 0
+
+
+def _compute(options: CheckOptions, settings: config_module.Config, chosen: frozenset[str], files: list[Path],
+             odd: list[tuple[Path, str]], others: list[Path], folder: Path | None,
+             err: TextIO) -> tuple[list[Finding], list[Finding], frozenset[str]]:
+    """(the findings before the baseline, the files that could not be checked, the displayed paths of
+    those checked): the rules over every file, through the warm cache in ``folder``, and the
+    project-wide pass."""
+    store = None if folder is None else Cache(folder, project_root(settings), settings)
+    settings = with_project_factories([*files, *others], settings,
+                                      None if store is None else partial(warm.stored_factories, store))
+    # The project's top-level packages, also when pre-commit names some files: a file's facts are
+    # the same whichever files are named.
+    roots = project.roots_of([*files, *others], None if store is None else store.module_names)
+    if store is not None:
+        store.use_effective(settings, roots)
+
+    # mypy (seconds) runs in its own process while this one runs the ast rules: both cores busy.
+    typed = _start_mypy(files) if options.mypy and files else None
+    progress = Progress.maybe(len(files), options.quiet, err)
+    if store is None:
+        results = check_files(files, settings, chosen, jobs=options.jobs, progress=progress, roots=roots)
+    else:
+        results = warm.check_files(files, settings, chosen, store, jobs=options.jobs, progress=progress, roots=roots)
+    if progress:
+        progress.close()
+    skips = [not_checked(display_link(path), reason) for path, reason in odd] + [
+        not_checked(result.path, result.skipped, result.skipped_line) for result in results if result.skipped]
+    _report_skips(skips, chosen, err)
+    findings = list(iter_findings(results))
+    if checks.PROJECT_CODES & chosen:
+        source = warm.FileSource() if store is None else warm.CachedSource(store)
+        whole = project.Project(collect_facts(files, results, settings, others, source, roots))
+        checked = {result.path for result in results}
+        rules = rule_settings(settings)
+        findings = [f for f in checks.check_project(whole, findings, chosen, rules) if f.path in checked]
+    findings += select(skips, chosen)
+    if typed is not None:
+        findings += select(typed.result(), chosen)
+    findings = _with_sources(findings)
+    findings.sort()
+    if store is not None:
+        store.save()
+    return findings, skips, frozenset(result.path for result in results)
+
+
+def _report_skips(skips: Sequence[Finding], chosen: frozenset[str], err: TextIO) -> None:
+    if NOT_CHECKED not in chosen:  # --ignore CB001: still never silent
+        for skip in skips:
+            err.write(f"{skip.path}: skipped, {skip.message.removeprefix('file not checked: ')}\n")
 
 
 def collect_facts(

@@ -46,7 +46,9 @@ class FileSource:
         """Whether the module may configure Django's databases or name the settings module."""
         return self.mentions(path, _SETTINGS_WORDS)
 
-    def facts(self, path: Path, config: Config, roots: frozenset[str], light: bool = False) -> project.ModuleFacts | None:
+    def facts(
+        self, path: Path, config: Config, roots: frozenset[str], light: bool = False
+    ) -> project.ModuleFacts | None:
         """The module's facts; ``light``: only those of ``cache_codec.LIGHT_FIELDS`` are needed (the
         others may be left empty)."""
         return facts_of(path, config, roots)
@@ -83,7 +85,9 @@ class CachedSource(FileSource):
         answer = self._compute(path, "applies", lambda data: might_apply(_text_of(data), config))
         return super().applies(path, config) if answer is None else bool(answer)
 
-    def facts(self, path: Path, config: Config, roots: frozenset[str], light: bool = False) -> project.ModuleFacts | None:
+    def facts(
+        self, path: Path, config: Config, roots: frozenset[str], light: bool = False
+    ) -> project.ModuleFacts | None:
         decode = decode_light_facts if light else decode_facts
         checked = _stored_raw(self.cache, path)
         if checked is not None and checked[4] is True and not str(checked[1] or "").startswith(INTERNAL_ERROR):
