@@ -89,7 +89,8 @@ def _param_renamed(task: str, before: str, after: str, where: tuple[str, int]) -
         f"keyword argument '{before}'); one passing it by position still binds",
         BREAKS, f"a new message with `{after}=` by keyword raises TypeError on an old worker (unexpected keyword "
         f"argument '{after}')",
-        f"accept both names for a while: add `{after}` with a default and keep `{before}` (with a default), "
+        f"accept both names for a while: keep `{before}` in its place (with a default) and add `{after}` at the end "
+        f"with a default (in `{before}`'s place it would take an old message's positional value), "
         "deploy the workers first, switch the producers, then drop the old name once the queues drain",
         parameter=before, where=where, extra={"new_parameter": after})
 

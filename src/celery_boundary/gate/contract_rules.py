@@ -6,6 +6,7 @@ contracts documents (``gate.contracts``). The records and the two audiences: ``g
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 from celery_boundary.gate.contract_changes import (
     BREAKS,
@@ -132,15 +133,20 @@ def _compare_result(task: str, old: Json, new: Json, where: tuple[str, int]) -> 
         where=where, extra={"old_type": str(old_type), "new_type": str(new_type), "relation": relation})
 
 
+#: What a worker does with a message whose content type its accept_content lacks.
+_REFUSED: Final = (" ('Received invalid task message' ... ContentDisallowed: 'Refusing to deserialize untrusted "
+                   "content'); no result is stored, so `.get()` waits until its timeout")
+
+
 def _compare_options(task: str, old: Json, new: Json, where: tuple[str, int]) -> Iterator[Change]:
     before, after = _option(old, "serializer"), _option(new, "serializer")
     if before != after:
         yield Change(
             "SERIALIZER_CHANGED", task,
-            BREAKS, f"a message queued as {before or 'an unknown serializer'} is rejected by the new worker "
-            "(ContentDisallowed) unless its accept_content lists it",
-            BREAKS, f"a new {after or 'unknown-serializer'} message is rejected by an old worker "
-            "(ContentDisallowed) unless its accept_content lists it",
+            BREAKS, f"a message queued as {before or 'an unknown serializer'} is discarded by the new worker "
+            f"unless its accept_content lists {before or 'it'}{_REFUSED}",
+            BREAKS, f"a new {after or 'unknown-serializer'} message is discarded by an old worker unless its "
+            f"accept_content lists {after or 'it'}{_REFUSED}",
             f"add {after} to accept_content on every worker and deploy them, then switch the task's serializer; "
             f"keep {before} accepted until the queues drain", where=where,
             extra={"old_serializer": str(before), "new_serializer": str(after)})
