@@ -202,7 +202,8 @@ def test_a_delete_receiver_is_told_the_row_is_gone_after_the_commit(
     (finding,) = json.loads(capsys.readouterr().out)
     assert "post_delete receiver deleted()" in finding["message"]
     assert "the row is deleted at the commit" in finding["message"]
-    assert "send the values the task needs in the message (not the id to load the row again)" in finding["message"]
+    assert finding["message"].endswith(
+        "if the task loads the deleted row, send the values it needs from it in the message instead")
     before = (project / "shop/signals.py").read_text()
     main(["fix", "--unsafe-fixes", "--select", "CB206", "shop"])
     assert (project / "shop/signals.py").read_text() == before

@@ -85,9 +85,10 @@ def message(how: str, method: str, place: str, using: str = "", deleted: bool = 
         # after it, never: deferring alone would make a task that loads the row by its id never work.
         return (f"task launched inside a database transaction: {how} {place}; {DELETED_ROW}: a worker that "
                 "runs before the commit may still load it, or act on a delete that is then rolled back, and one "
-                "that runs after it cannot load it at all; send the values the task needs in the message "
-                f"(not the id to load the row again), then launch it after the commit ({target}_on_commit(...) "
-                f"or transaction.on_commit(functools.partial({target}, ...)))")
+                "that runs after it cannot load it at all; launch it after the commit "
+                f"({target}_on_commit(...) (celery 5.4+, Django's task class) or "
+                f"transaction.on_commit(functools.partial({target}, ...))), and if the task loads the deleted row, "
+                "send the values it needs from it in the message instead")
     if using:
         # DjangoTask.delay_on_commit calls transaction.on_commit without using=: the default database.
         fix = (f"send it from transaction.on_commit(functools.partial({target}, ...), using={using}) "

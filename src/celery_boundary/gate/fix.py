@@ -196,9 +196,10 @@ NOT_HANDLED: Final = {
               "django-celery-beat row; add the expiry by hand"),
     "CB402": ("the fix adds minute=0 only where the hour is literal hours (hour=3, \"8,20\", \"9-17\"); a crontab "
               "with only a day or a month, or a computed hour, needs your minute"),
-    "CB206": ("the fix defers only a launch that is a statement of its own (its result unused), and none in a "
-              "delete receiver (the task must first be sent the row's values); a launch whose result is kept "
-              "needs your change, e.g. transaction.on_commit around the code that uses it"),
+    "CB206": ("the fix defers a launch that is a statement of its own (its result unused) outside a delete "
+              "receiver: a launch whose result is kept needs your change (e.g. transaction.on_commit around the "
+              "code that uses it), and one in a delete receiver your check that the task does not load the "
+              "deleted row"),
 }
 
 
