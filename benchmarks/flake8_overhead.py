@@ -99,24 +99,29 @@ _COUNTED = """
 import ast, sys
 from pathlib import Path
 mode, paths = sys.argv[1], sys.argv[2:]
-if mode == "plugin":
+if mode.startswith("plugin"):
     from celery_boundary.flake8.plugin import Plugin
+if mode.startswith("plugin-without-"):  # one rule group's module check left out: that rule's own cost
+    import celery_boundary.checks as checks
+    left_out = mode.removeprefix("plugin-without-")
+    checks.GROUPS = tuple(group for group in checks.GROUPS if group.__name__.rsplit(".", 1)[-1] != left_out)
 for file in (f for p in map(Path, paths) for f in ([p] if p.is_file() else sorted(p.rglob("*.py")))):
     text = file.read_text(encoding="utf-8", errors="replace")
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         continue
-    if mode == "plugin":
+    if mode.startswith("plugin"):
         list(Plugin(tree, text.splitlines(True), str(file)).run())
 """
 
 
-def plugin_instructions(paths: list[Path]) -> tuple[float, float]:
+def plugin_instructions(paths: list[Path], without: str | None = None) -> tuple[float, float]:
     """(G instructions of parsing the corpus, G instructions the CB plugin adds to it), counted by
-    valgrind's callgrind: about 50x slower than running, unmoved by the machine's load."""
+    valgrind's callgrind: about 50x slower than running, unmoved by the machine's load. ``without``:
+    the plugin with that rule group (``transactions``, ``periodic``, ...) left out."""
     counts = []
-    for mode in ("parse", "plugin"):
+    for mode in ("parse", f"plugin-without-{without}" if without else "plugin"):
         done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
                                "-c", _COUNTED, mode, *map(str, paths)], capture_output=True, text=True)
         found = re.search(r"Collected : (\d+)", done.stderr)
@@ -133,6 +138,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--instructions", action="store_true",
                         help="count the plugin's own instructions with valgrind instead of timing flake8")
+    parser.add_argument("--without", metavar="GROUP",
+                        help="with --instructions: also count the plugin without this rule group (its cost)")
     options = parser.parse_args(argv)
     paths = options.paths or [p for p in DEFAULT if p.exists()]
     files, lines = count_lines(paths)
@@ -141,6 +148,10 @@ def main(argv: list[str]) -> int:
         parse, plugin = plugin_instructions(paths)
         print(f"instructions: parsing {parse:.2f} G, the CB plugin {plugin:.2f} G more "
               f"({plugin / parse:.1%} of parsing)")
+        if options.without:
+            _, without = plugin_instructions(paths, options.without)
+            print(f"without the {options.without} group: {without:.2f} G; the group costs {plugin - without:.3f} G "
+                  f"({(plugin - without) / plugin:.1%} of the plugin)")
         return 0
     wall = {"without": float("inf"), "with": float("inf")}
     cpu = dict(wall)
