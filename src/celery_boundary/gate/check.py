@@ -100,10 +100,12 @@ def _run_check(options: CheckOptions, stdout: TextIO | None = None, stderr: Text
     others = outside_files(files, settings, excluded, options.paths or (".",))  # factory scan, project pass
     folder = None if options.no_cache else cache_module.folder_for(settings, project_root(settings), options.cache_dir)
     # The same command over the same, unchanged files: the last run's findings (gate/run_memo.py).
-    read_too = [*files, *others, *run_memo.other_inputs(settings, project_root(settings))]
-    # (Not with --mypy, nor for the html report, whose graph reads the files again.)
-    memo_key = None if folder is None or options.mypy or options.format == "html" else run_memo.key_of(
+    # Only over the whole project (a run naming some files, as pre-commit does, is a new command each
+    # time: the stat of every file twice would cost it a sixth); not with --mypy, nor for the html
+    # report, whose graph reads the files again.
+    memo_key = None if folder is None or others or options.mypy or options.format == "html" else run_memo.key_of(
         options.paths or (".",), chosen, settings, options.exclude)
+    read_too = [] if memo_key is None else [*files, *run_memo.other_inputs(settings, project_root(settings))]
     remembered = None if memo_key is None or folder is None else run_memo.recall(folder, memo_key, read_too)
     if remembered is None:
         before = run_memo.stats_of(read_too) if memo_key is not None else {}
