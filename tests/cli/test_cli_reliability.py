@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -199,14 +200,14 @@ def test_an_unwritable_folder_is_one_line_and_no_file_changes(
 ) -> None:
     write(pkg, "pkg/views.py", CHAIN_IN_A_FUNCTION)
     before = {p: p.read_bytes() for p in pkg.rglob("*.py")}
-    real_mkstemp = writes.tempfile.mkstemp
+    real_mkstemp = tempfile.mkstemp
 
     def no_space(*args: object, **kwargs: object) -> tuple[int, str]:
         if str(kwargs.get("prefix", "")).startswith(".views.py"):
             raise PermissionError(13, "Permission denied")  # root ignores chmod: simulate the folder
         return real_mkstemp(*args, **kwargs)  # type: ignore[call-overload, no-any-return]
 
-    monkeypatch.setattr(writes.tempfile, "mkstemp", no_space)
+    monkeypatch.setattr(tempfile, "mkstemp", no_space)
     assert main(["fix"]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [

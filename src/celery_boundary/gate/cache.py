@@ -36,7 +36,6 @@ import json
 import os
 import stat as stat_module
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -240,6 +239,8 @@ def write_document(folder: Path, name: str, document: Any) -> None:
     """``document`` as JSON in ``folder/name``, written to a temporary file renamed over it (a concurrent
     reader sees the old file or the new one); the folder gets a ``.gitignore`` of ``*``. A folder that
     cannot be written is left alone (the next run is cold, not broken)."""
+    import tempfile  # when something changed: a warm run that writes nothing does not pay for it
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ignore = folder / ".gitignore"

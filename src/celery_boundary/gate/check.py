@@ -11,12 +11,11 @@ import os
 import re
 import sys
 from contextlib import contextmanager
-from concurrent.futures import Future
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis import project
@@ -37,6 +36,9 @@ from celery_boundary.gate.formats import render_text, renderer, wants_colour
 from celery_boundary.gate.mypy_merge import run_mypy  # imports mypy only when run
 from celery_boundary.gate.selection import expand, require_mypy
 from celery_boundary.gate.summary import Summary, plural, statistics
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future  # with logging, 10 % of check's imports: --mypy only
 
 #: New containers between two runs of the cycle collector during ``check`` (Python's default: 700).
 GC_THRESHOLD: Final = 200_000

@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import difflib
 import os
-import tempfile
 import tokenize
 import warnings
 from collections.abc import Mapping
@@ -82,6 +81,8 @@ def _target(path: Path) -> Path:
 
 def _stage(target: Path, data: bytes, shown: str) -> str:
     """A temporary sibling of ``target`` holding ``data``, with the target's mode and owner."""
+    import tempfile  # fix and -o only: with shutil and lzma, a fifth of check's own imports
+
     try:
         status = target.stat()
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
