@@ -28,7 +28,10 @@ _DJANGO_MODEL: Final = ("django.db.models.base", "Model")
 
 
 class UnsavedModelError(ValueError):
-    """A registered model instance without a primary key was sent: there is no row to fetch again.
+    """A registered model instance that was never saved was sent: there is no row to fetch again.
+
+    Unsaved means no primary key, or a primary key its field's default generated on an instance
+    Django still marks as being added (``_state.adding``), as a ``UUIDField(default=uuid4)`` pk does.
 
     Raised by kombu's json encoder at send time, so ``.delay()`` raises kombu's ``EncodeError``
     with this error as its message.
@@ -40,7 +43,8 @@ class UnsavedModelError(ValueError):
 
     def __str__(self) -> str:
         return (
-            f"cannot send an unsaved {self.label} instance by reference: it has no primary key yet. "
+            f"cannot send an unsaved {self.label} instance by reference: it has no row yet (no primary key, "
+            f"or only one its primary key field's default made up). "
             f"Save it first (and send after the transaction commits: delay_on_commit)"
         )
 
@@ -91,7 +95,9 @@ class ModelReferencePreserializer:
             if reference is not None:
                 return reference
         label: str = obj.__class__._meta.label
-        if obj.pk is None:
+        if obj.pk is None or (obj._state.adding and obj.__class__._meta.pk.has_default()):
+            # A pk field with a default (uuid4, a generated string) fills the pk of an unsaved
+            # instance too: there ``_state.adding`` (True until it is saved or loaded) says it has no row.
             raise UnsavedModelError(label)
         return {"model": label, "pk": obj.pk}
 
