@@ -122,6 +122,15 @@ def _where(source: str | None) -> str:
     return f"{source or '<config>'}: [{SECTION}]"
 
 
+def document_problem(document: Any) -> str | None:
+    """What keeps a decoded document from being read as contracts of this version (None: nothing)."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        return "is not a contracts document (written by `celery-boundary contracts export`)"
+    if document.get("version") != VERSION:
+        return f"has contracts format version {document.get('version')!r}; this version reads {VERSION}"
+    return None
+
+
 def parse_contract(data: bytes, entry: str, source: str | None = None) -> Contract:
     """One document; ``ConfigError`` unless it is a contracts document of this version."""
     where = f"{_where(source)} contracts: {entry!r}"
@@ -129,11 +138,10 @@ def parse_contract(data: bytes, entry: str, source: str | None = None) -> Contra
         document = json.loads(data)
     except ValueError as exc:
         raise ConfigError(f"{where} is not JSON ({exc})") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ConfigError(f"{where} is not a contracts document (written by `celery-boundary contracts export`)")
-    if document.get("version") != VERSION:
-        raise ConfigError(f"{where} has contracts format version {document.get('version')!r}; this version "
-                          f"reads {VERSION} (export it again with this celery-boundary)")
+    problem = document_problem(document)
+    if problem is not None:
+        advice = " (export it again with this celery-boundary)" if problem.startswith("has") else ""
+        raise ConfigError(f"{where} {problem}{advice}")
     try:
         tasks = tuple(_task(raw, entry) for raw in document["tasks"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

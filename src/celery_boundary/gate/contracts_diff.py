@@ -24,7 +24,7 @@ from celery_boundary.core import config as config_module
 from celery_boundary.gate.catalog import DOCS_URL
 from celery_boundary.gate.contract_changes import BREAKS, RULES, WORKERS_FIRST, Change, Json
 from celery_boundary.gate.contract_rules import compare
-from celery_boundary.core.client_contracts import FORMAT, VERSION
+from celery_boundary.core.client_contracts import VERSION, document_problem
 from celery_boundary.gate.contracts import export
 from celery_boundary.gate.engine import rule_settings
 from celery_boundary.gate.errors import UsageError
@@ -89,11 +89,11 @@ def load(path: Path) -> Json:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise UsageError(f"{path}: not JSON: {exc}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise UsageError(f"{path}: not a contracts document (written by `celery-boundary contracts export`)")
-    if document.get("version") != VERSION:
-        raise UsageError(f"{path}: contracts format version {document.get('version')!r}; this version reads "
-                         f"{VERSION} (export both sides with the same celery-boundary)")
+    problem = document_problem(document)
+    if problem is not None:
+        advice = " (export both sides with the same celery-boundary)" if problem.startswith("has") else ""
+        raise UsageError(f"{path} {problem}{advice}")
+    assert isinstance(document, dict)  # document_problem refuses anything else
     return document
 
 
