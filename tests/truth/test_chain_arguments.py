@@ -10,7 +10,7 @@ from celery import Celery, chain
 def test_a_later_link_gets_the_parent_result_first() -> None:
     app = Celery("truth_chain", set_as_current=False)
 
-    @app.task
+    @app.task(name="truth_chain.label")  # one name per test: celery 5.7 warns of a name given twice
     def label(text: str, size: int) -> str:
         return text * size
 
@@ -25,7 +25,7 @@ def test_a_later_link_gets_the_parent_result_first() -> None:
 def test_an_immutable_signature_ignores_the_parent_result() -> None:
     app = Celery("truth_chain_si", set_as_current=False)
 
-    @app.task
+    @app.task(name="truth_chain_si.label")
     def label(text: str, size: int) -> str:
         return text * size
 
