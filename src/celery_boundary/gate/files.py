@@ -170,7 +170,7 @@ def read_source(path: Path) -> bytes:
         os.close(descriptor)
 
 
-#: Absolute folder (and file) -> its resolved path, for one run (``forget_folders``): a project's thousands of
+#: Absolute folder (and file) -> its resolved path, for one run (``run_folders``): a project's thousands of
 #: files share a few hundred folders, and resolving a path costs a system call per part.
 _FOLDERS: dict[str, str] = {}
 
@@ -179,19 +179,15 @@ _FOLDERS: dict[str, str] = {}
 _CWD: list[str | None] = [None]
 
 
-def forget_folders() -> None:
-    """Start a run: folders, links and ``__init__.py`` files may have changed since the last run in
-    this process (tests/cli/test_cli_cache_property.py runs many)."""
+@contextlib.contextmanager
+def run_folders() -> Iterator[None]:
+    """One run of ``check`` or ``fix``. Folders, links and ``__init__.py`` files may have changed since
+    the last run in this process (tests/cli/test_cli_cache_property.py runs many): what was resolved
+    is forgotten at its start. The working directory, which a run does not change, is read once
+    (``resolved_text`` is asked for every file, twice)."""
     _FOLDERS.clear()
     module_name.cache_clear()
     module_names.cache_clear()
-
-
-@contextlib.contextmanager
-def run_folders() -> Iterator[None]:
-    """One run of ``check`` or ``fix``: folders forgotten at its start, and the working directory,
-    which a run does not change, read once (``resolved_text`` is asked for every file, twice)."""
-    forget_folders()
     _CWD[0] = os.getcwd()
     try:
         yield

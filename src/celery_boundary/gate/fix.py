@@ -34,7 +34,7 @@ from celery_boundary.core.findings import Finding
 from celery_boundary.gate.check import collect_facts, outside_files, project_root
 from celery_boundary.gate.engine import check_files, iter_findings, rule_settings, run_rules
 from celery_boundary.gate.factory_scan import with_project_factories
-from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, forget_folders, read_source
+from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, read_source, run_folders
 from celery_boundary.gate.rename import Scope, rename_task
 from celery_boundary.gate.selection import expand
 from celery_boundary.gate.summary import plural
@@ -66,8 +66,12 @@ class FixOptions:
 
 
 def run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    with run_folders():
+        return _run_fix(options, stdout, stderr)
+
+
+def _run_fix(options: FixOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    forget_folders()
     settings = config_module.load(options.config) if options.config else config_module.load(start=Path.cwd())
     wanted = expand(options.select, options.ignore) & FIXABLE
     unsafe = {code for code in wanted if rules.get(code).fix is rules.FixSafety.UNSAFE}
