@@ -17,14 +17,14 @@ def test_an_app_made_under_django_settings_gets_the_django_task_class(monkeypatc
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "truth_django_task_settings")  # named only, never imported
     app = Celery("truth_django_task", set_as_current=False)
 
-    @app.task
+    @app.task(name="truth_django_task.count")  # one name per task: celery 5.7 warns of a name given twice
     def count(pk: int) -> None: ...
 
     assert isinstance(count, DjangoTask) and callable(count.delay_on_commit)
 
     own = Celery("truth_own_task_cls", set_as_current=False, task_cls=Task)
 
-    @own.task
+    @own.task(name="truth_own_task_cls.other")
     def other(pk: int) -> None: ...
 
     assert not isinstance(other, DjangoTask) and not hasattr(other, "delay_on_commit")
@@ -34,7 +34,7 @@ def test_an_app_made_without_django_settings_gets_the_plain_task_class(monkeypat
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
     app = Celery("truth_plain_task", set_as_current=False)
 
-    @app.task
+    @app.task(name="truth_plain_task.count")
     def count(pk: int) -> None: ...
 
     assert not hasattr(count, "delay_on_commit")
