@@ -3,8 +3,10 @@ files and finds what a cold run finds, and that nothing damaged, foreign or stal
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,8 +15,10 @@ from typing import Any
 
 import pytest
 from cli_helpers import write
+from hypothesis import given, settings, strategies as st
 
 import celery_boundary
+from celery_boundary.analysis.project import ModuleFacts
 from celery_boundary.cli import main
 from celery_boundary.gate import cache, engine, warm
 
@@ -106,6 +110,40 @@ def test_a_one_file_check_takes_the_other_files_facts_from_the_cache(
     assert read == [[], [], []]  # not even jobs.py: its result is stored
 
 
+#: A literal task name (CB205 compares it with the name every module of the project registers).
+SENDER = 'from celery import current_app\n\ncurrent_app.send_task("shop.jobs.fetch")\n'
+
+
+def test_a_one_file_check_parses_no_other_files_stored_result(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The names the other modules register are stored beside their result (its light facts): the
+    result itself, JSON text in the cache, is parsed only for the file that is checked."""
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    write(shop, "shop/sender.py", SENDER)
+    assert check(capsys) == (1, EXPECTED)
+    parsed: list[str] = []
+    real = warm._parsed
+    monkeypatch.setattr(warm, "_parsed", lambda text: parsed.append(text) or real(text))
+    assert check(capsys, "shop/sender.py") == (0, [])
+    assert len(parsed) == 1
+    write(shop, "shop/sender.py", SENDER.replace("fetch", "fetc"))  # now one letter off a stored name
+    assert check(capsys, "shop/sender.py") == check(capsys, "--no-cache", "shop/sender.py") == (
+        1, [("shop/sender.py", 3, "CB205")])
+
+
+def test_damaged_light_facts_are_recomputed(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(shop, "shop/sender.py", SENDER.replace("fetch", "fetc"))
+    assert check(capsys) == (1, [("shop/jobs.py", 10, "CB202"), ("shop/sender.py", 3, "CB205"),
+                                 ("shop/settings.py", 1, "CB101")])
+    stored = shop / ".celery_boundary_cache" / "check.json"
+    document = json.loads(stored.read_text())
+    light = document["files"]["shop/jobs.py"]["check"][4]
+    light[[f.name for f in dataclasses.fields(ModuleFacts)].index("registered")] = [7]  # a number is no name
+    stored.write_text(json.dumps(document))
+    assert check(capsys, "shop/sender.py") == (1, [("shop/sender.py", 3, "CB205")])
+
+
 def test_the_stat_fast_path_reads_no_file(
     shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,7 +180,9 @@ def test_a_damaged_or_foreign_cache_is_rebuilt(
         document = json.loads(stored.read_text())
         entry = document["files"]["shop/jobs.py"]
         if content == "damaged entry":  # a line number that is a string, deep inside the facts
-            entry["check"][1][3][2][0][2] = "10"
+            result = json.loads(entry["check"][1])
+            result[3][2][0][2] = "10"
+            entry["check"][1] = json.dumps(result)
         else:  # another file's result under this file's name
             entry["check"] = document["files"]["shop/settings.py"]["check"]
             entry["sha"] = document["files"]["shop/settings.py"]["sha"]
@@ -282,3 +322,17 @@ def test_a_file_that_cannot_be_checked_is_still_reported_from_the_remembered_run
         assert main(["check", "-q", "--format", "json", "--ignore", "CB001"]) == 1
         captured = capsys.readouterr()
         assert "shop/broken.py: skipped, cannot be parsed" in captured.err
+
+
+WORDLIKE = st.text(alphabet="ab_1é·ß ", min_size=1, max_size=4).filter(lambda word: re.fullmatch(r"\w+", word))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="ab_1é·ß .\n(", max_size=60), words=st.frozensets(WORDLIKE, min_size=1, max_size=24))
+def test_stored_words_mention_a_name_exactly_when_the_text_does(text: str, words: frozenset[str]) -> None:
+    """A one-file check asks whether each other file mentions a task of the checked file from the
+    file's stored words (a few names one by one, many through one pattern); the text gives the same
+    answer."""
+    stored = warm._words(text.encode())
+    assert warm._names_in(stored, words) == (re.search(
+        r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", text) is not None)

@@ -1,7 +1,7 @@
 """Warm runs find exactly what cold runs find: files of a small Celery project are edited, added,
-removed and renamed (``__init__.py`` too, which renames every module of its folder) between runs,
-and after each step ``check`` through the cache and ``check --no-cache`` give the same report, over
-the whole tree and over one file (what pre-commit runs)."""
+removed, renamed and replaced by links (``__init__.py`` too, which renames every module of its
+folder) between runs, and after each step ``check`` through the cache and ``check --no-cache`` give
+the same report, over the whole tree and over one file (what pre-commit runs)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ NAMES = ("shop/__init__.py", "shop/jobs.py", "shop/flows.py", "shop/more.py", "s
 writes = st.tuples(st.just("write"), st.sampled_from(NAMES), st.integers(0, len(CONTENTS) - 1))
 removals = st.tuples(st.just("remove"), st.sampled_from(NAMES), st.just(0))
 renames = st.tuples(st.just("rename"), st.sampled_from(NAMES), st.integers(0, len(NAMES) - 1))
-steps = st.lists(st.one_of(writes, writes, removals, renames), min_size=1, max_size=5)
+links = st.tuples(st.just("link"), st.sampled_from(NAMES), st.integers(0, len(NAMES) - 1))
+steps = st.lists(st.one_of(writes, writes, removals, renames, links), min_size=1, max_size=5)
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -76,6 +77,11 @@ def apply(root: Path, step: tuple[str, str, int], settled: bool = False) -> None
         target = root / NAMES[number]
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)
+    elif kind == "link" and NAMES[number] != name:  # the file becomes a link to another (or to nothing)
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(os.path.relpath(root / NAMES[number], path.parent))
 
 
 def assert_warm_is_cold(one: str) -> None:

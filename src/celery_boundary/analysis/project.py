@@ -18,7 +18,7 @@ from celery_boundary.analysis.index import ModuleIndex
 from celery_boundary.analysis.task_input import ignores_input
 from celery_boundary.analysis.schedulers import ExpirySite, combine, deploy_scheduler, expiry_sites, module_scheduler
 from celery_boundary.analysis.symbols import APP, LOCAL
-from celery_boundary.analysis.task_names import ModuleNames, module_name, task_names
+from celery_boundary.analysis.task_names import ModuleNames, is_link, module_name, task_names
 from celery_boundary.analysis.django_settings import SettingsFacts, settings_facts
 from celery_boundary.analysis.transactions import ViewLaunch, imports_celery, view_launches
 from celery_boundary.analysis.uses import NameRef, Use, module_uses, name_references, schedule_entries
@@ -87,7 +87,7 @@ def roots_of(paths: Iterable[Path], names: ModuleNames | None = None) -> frozens
     packaged: set[str] = set()
     for path in paths:
         folder = os.path.dirname(path)
-        if folder in packaged and not os.path.islink(path):
+        if folder in packaged and not is_link(path):
             continue
         name = names(path)
         roots.add(name.split(".")[0])

@@ -31,7 +31,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -58,6 +58,38 @@ class TaskName:
 #: Not ``manage.py`` or ``setup.py``: a package may hold modules of those names (baserow's
 #: ``baserow/manage.py`` runs as ``baserow.manage``; tests/truth/test_task_names.py).
 PROJECT_FILES: Final = ("pyproject.toml", "setup.cfg", ".git")
+
+
+#: Whether a path is a symbolic link, remembered during one run of ``check`` or ``fix`` (None outside
+#: one: a long-lived process such as dmypy asks the system each time). A run asks it of every file up
+#: to four times (its folder, its module, its top-level package, whether it is a named file), and the
+#: walk already knows it of every file it lists (``note_plain``: a directory entry's type costs no
+#: system call).
+_LINKS: list[dict[str, bool] | None] = [None]
+
+
+def is_link(path: Path | str) -> bool:
+    """``os.path.islink(path)``, remembered for the run under way."""
+    known = _LINKS[0]
+    if known is None:
+        return os.path.islink(path)
+    key = os.fspath(path)
+    found = known.get(key)
+    if found is None:
+        found = known[key] = os.path.islink(path)
+    return found
+
+
+def note_plain(paths: Iterable[Path | str]) -> None:
+    """Files the walk found to be no links (regular files listed by ``os.scandir``), for ``is_link``."""
+    known = _LINKS[0]
+    if known is not None:
+        known.update((os.fspath(path), False) for path in paths)
+
+
+def remember_links(on: bool) -> None:
+    """Start (``on``: with nothing known) or end remembering ``is_link``'s answers."""
+    _LINKS[0] = {} if on else None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -150,9 +182,9 @@ class ModuleNames:
         return name
 
     def _name(self, path: Path) -> str:
-        if os.path.islink(path):  # the file's own target decides its folder
+        if is_link(path):  # the file's own target decides its folder
             return module_name(path)
-        folder = os.path.join(self._cwd, path.parent)  # not normalised: "link/.." is not "."
+        folder = os.path.join(self._cwd, os.path.dirname(path) or ".")  # not normalised: "link/.." is not "."
         package = self._packages.get(folder)
         if package is None:
             try:

@@ -16,10 +16,11 @@ them, what was computed from that content:
 - ``words``: the file's words (``\\w+``), for the question "does it mention a task of the project?";
 - ``factories``: the task factories the file defines (``gate/factory_scan.py``), valid for the
   configuration as read (stamp ``base``);
-- ``check``: its ``FileResult`` with every code and its ``ModuleFacts``; ``applies``: whether any rule
-  can match; ``extra``: its facts for the project pass when not checked. Valid for the effective
-  configuration (with the project's task factories) and the project's top-level packages (stamp
-  ``effective``).
+- ``check``: its ``FileResult`` with every code and its ``ModuleFacts`` (as JSON text, parsed only
+  for the files a run checks or reads whole; beside it the light facts every run reads:
+  ``warm._check_part``); ``applies``: whether any rule can match; ``extra``: its facts for the
+  project pass when not checked. Valid for the effective configuration (with the project's task
+  factories) and the project's top-level packages (stamp ``effective``).
 
 The whole file is stamped with its format, the tool's version and a digest of the package's own
 sources and the Python version: any change, and any file that is damaged or foreign (not JSON, another
@@ -50,7 +51,7 @@ from celery_boundary.gate.files import read_source
 DEFAULT_FOLDER: Final = ".celery_boundary_cache"
 FILE_NAME: Final = "check.json"
 #: Bump when what an entry holds changes meaning.
-FORMAT: Final = 1
+FORMAT: Final = 2
 #: A file modified this recently may change again within the clock's granularity: hash it next time.
 RACY_NS: Final = 2_000_000_000
 #: Keys of [tool.celery_boundary] that change which files are read and where the cache is, not what a
@@ -131,7 +132,8 @@ class Cache:
         self._base = config_stamp(base)
         self._effective = ""
         self._relative: dict[Path, str] = {}
-        self._valid: set[str] = set()
+        #: The entries found to be for their file's current content, by the path asked.
+        self._valid: dict[Path, dict[str, Any]] = {}
         #: ``analysis.task_names.module_name`` of each file, one walk per folder.
         self.module_names = ModuleNames()
         document = self._load()
@@ -152,32 +154,40 @@ class Cache:
     def get(self, path: Path, part: str) -> Any:
         """What is stored for ``path``'s current content, else MISSING (the file is read and hashed
         only when its stat changed)."""
+        entry = self._valid.get(path)
+        if entry is None:
+            entry = self._validated(path)
+            if entry is None:
+                return MISSING
+        return entry.get(part, MISSING)
+
+    def _validated(self, path: Path) -> dict[str, Any] | None:
+        """The entry of ``path`` if it is for the file's current content (a run asks each file several
+        questions: it is looked at once)."""
         key = self._key(path)
         self.seen.add(key)
         entry = self.files.get(key)
-        if entry is None or part not in entry:
-            return MISSING
-        if key in self._valid:
-            return entry[part]
+        if entry is None:
+            return None
         try:
             state = os.stat(path)
         except OSError:
-            return MISSING
+            return None
         if not stat_module.S_ISREG(state.st_mode):
-            return MISSING
+            return None
         if entry.get("stat") != [state.st_size, state.st_mtime_ns, state.st_ctime_ns, state.st_ino]:
             try:
                 data = read_source(path)
             except OSError:
-                return MISSING
+                return None
             if digest(data) != entry.get("sha"):
                 del self.files[key]
                 self.dirty = True
-                return MISSING
+                return None
             entry["stat"] = stat_key(state)
             self.dirty = True
-        self._valid.add(key)
-        return entry[part]
+        self._valid[path] = entry
+        return entry
 
     def module_of(self, path: Path) -> str:
         """``analysis.task_names.module_name(path)``: the name a module is imported under depends on
@@ -195,6 +205,7 @@ class Cache:
         elif state is not None and entry.get("stat") is None:
             entry["stat"] = state
         entry[part] = value
+        self._valid[path] = entry
         self.dirty = True
 
     def save(self) -> None:

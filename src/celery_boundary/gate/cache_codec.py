@@ -75,18 +75,36 @@ def decode_light_facts(raw: Any, shown: str) -> ModuleFacts | None:
     if raw is None:
         return None
     values = _sequence(raw, len(_FACT_FIELDS))
-    kept = {name: decoder(value) for (name, decoder), value in zip(_light_decoders(), values) if decoder is not None}
-    return ModuleFacts(**{**_EMPTY_FACTS, **kept, "path": shown})
+    made: Any = object.__new__(ModuleFacts)  # as ``_record`` builds a record: no __init__ per field
+    made.__dict__.update(_light_defaults())
+    made.__dict__.update((name, decoder(values[position])) for name, position, decoder in _light_decoders())
+    made.__dict__["path"] = shown
+    result: ModuleFacts = made
+    return result
 
 
 _FACT_FIELDS: Final = [f.name for f in dataclasses.fields(ModuleFacts)]
-_EMPTY_FACTS: Final[dict[str, Any]] = {"tasks": (), "uses": (), "strings": frozenset()}
+
+
+def light_part(raw: list[Any]) -> list[Any]:
+    """Encoded facts with the fields outside ``LIGHT_FIELDS`` left out (None): what
+    ``decode_light_facts`` reads, without the module's uses, tasks and strings."""
+    return [value if name in LIGHT_FIELDS else None for name, value in zip(_FACT_FIELDS, raw)]
 
 
 @functools.cache
-def _light_decoders() -> list[tuple[str, _Decode | None]]:
+def _light_defaults() -> dict[str, Any]:
+    """The fields outside ``LIGHT_FIELDS`` at their default (or empty): what a light module holds."""
+    empty: dict[str, Any] = {"tasks": (), "uses": (), "strings": frozenset()}  # the fields without a default
+    return {f.name: empty[f.name] if f.default is dataclasses.MISSING else f.default
+            for f in dataclasses.fields(ModuleFacts) if f.name not in LIGHT_FIELDS}
+
+
+@functools.cache
+def _light_decoders() -> list[tuple[str, int, _Decode]]:
     hints = typing.get_type_hints(ModuleFacts)
-    return [(name, _decoder(hints[name]) if name in LIGHT_FIELDS else None) for name in _FACT_FIELDS]
+    return [(name, position, _decoder(hints[name])) for position, name in enumerate(_FACT_FIELDS)
+            if name in LIGHT_FIELDS and name != "path"]
 
 
 def decode(kind: type[_T], raw: Any) -> _T:

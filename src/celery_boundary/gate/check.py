@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 import sys
 from contextlib import contextmanager
 from collections.abc import Iterator, Sequence
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Final, TextIO
 
 from celery_boundary import checks
 from celery_boundary.analysis import project
+from celery_boundary.analysis.task_names import is_link
 from celery_boundary.core import config as config_module
 from celery_boundary.core.client_contracts import load_contracts
 from celery_boundary.gate import baseline as baseline_module
@@ -222,12 +222,12 @@ def collect_facts(
     unparsed = [path for path, result in zip(files, results) if not result.parsed]
     if not names and not named and not views or not unparsed and not others:
         return facts
-    mentions = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b") if names else None
+    words = frozenset(names)
     roots = project.roots_of([*files, *others]) if roots is None else roots
     outside = set(others)
     source = source or warm.FileSource()
     for path in [*unparsed, *others]:
-        full = mentions is not None and source.mentions(path, mentions) or views and source.settings_like(path)
+        full = bool(words) and source.mentions(path, words) or views and source.settings_like(path)
         if full or named and path in outside and source.applies(path, settings):
             # Only for the names it registers (CB205): a module that mentions no task of the checked
             # files uses none of them, so its uses, tasks and strings change no finding of theirs.
@@ -252,7 +252,7 @@ def outside_files(files: Sequence[Path], settings: config_module.Config, exclude
         return []
     # A file is resolved only when it may be a named one: its name is, or it is a link (pre-commit
     # names a few files of thousands).
-    return [path for path in every if (path.name not in names and not os.path.islink(path))
+    return [path for path in every if (path.name not in names and not is_link(path))
             or resolved_text(path) not in checked]
 
 

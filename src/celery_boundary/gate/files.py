@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
-from celery_boundary.analysis.task_names import module_name, module_names
+from celery_boundary.analysis.task_names import is_link, module_name, module_names, note_plain, remember_links
 from celery_boundary.gate.errors import UsageError
 
 #: Directories never worth reading (flake8's default exclude plus virtualenvs and build output).
@@ -89,6 +89,7 @@ def _walk(root: Path, patterns: tuple[str, ...], tests: tuple[str, ...] = (),
     result: list[Path] = []
     skipped: dict[Path, str] = {}
     counts = left_out if left_out is not None else {}
+    plain: list[Path] = []  # regular files that are no links (``task_names.is_link``)
     folders = [str(root)]
     while folders:
         folder = folders.pop()
@@ -122,9 +123,12 @@ def _walk(root: Path, patterns: tuple[str, ...], tests: tuple[str, ...] = (),
             problem = None if _is_regular(entry) else why_not_regular(path)
             if problem is None:
                 result.append(path)
+                if not entry.is_symlink():
+                    plain.append(path)
             else:
                 skipped[path] = problem
         folders.extend(reversed(below))
+    note_plain(plain)
     return result, skipped
 
 
@@ -189,10 +193,12 @@ def run_folders() -> Iterator[None]:
     module_name.cache_clear()
     module_names.cache_clear()
     _CWD[0] = os.getcwd()
+    remember_links(True)
     try:
         yield
     finally:
         _CWD[0] = None
+        remember_links(False)
 
 
 def resolved(path: Path) -> Path:
@@ -212,8 +218,8 @@ def resolved_text(path: Path) -> str:
 
 def _resolve(path: Path) -> str:
     name = path.name
-    if name not in ("", ".", "..") and not os.path.islink(path):
-        folder = os.path.join(os.getcwd(), path.parent)  # not normalised: "link/.." is not "."
+    if name not in ("", ".", "..") and not is_link(path):
+        folder = os.path.join(_CWD[0] or os.getcwd(), os.path.dirname(path) or ".")  # not normalised
         real = _FOLDERS.get(folder)
         if real is None:
             try:
@@ -270,7 +276,7 @@ def display(path: Path) -> str:
 
 def _here() -> str:
     """The working directory, resolved (once per run and directory)."""
-    cwd = os.getcwd()
+    cwd = _CWD[0] or os.getcwd()
     key = "\0cwd:" + cwd
     here = _FOLDERS.get(key)
     if here is None:

@@ -6,6 +6,8 @@ computed and stored otherwise."""
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,7 +20,8 @@ from celery_boundary.analysis import project
 from celery_boundary.core.config import Config
 from celery_boundary.gate import cache as cache_module
 from celery_boundary.gate.cache import MISSING, Cache, StatKey
-from celery_boundary.gate.cache_codec import decode_facts, decode_light_facts, decode_result, encode, encode_result
+from celery_boundary.gate.cache_codec import (decode_facts, decode_light_facts, decode_result, encode, encode_result,
+                                              light_part)
 from celery_boundary.gate.engine import (INTERNAL_ERROR, UNREADABLE, FileResult, Progress, check_file, facts_of,
                                          might_apply, run_each)
 from celery_boundary.gate.files import display, read_source
@@ -26,7 +29,9 @@ from celery_boundary.gate.files import display, read_source
 _WORD: Final = re.compile(r"\w+")
 #: A module that may configure Django's databases or name the settings module (CB206 in views: the
 #: settings modules mention no task).
-_SETTINGS_WORDS: Final = re.compile(r"\b(?:DATABASES|DJANGO_SETTINGS_MODULE)\b")
+_SETTINGS_WORDS: Final = frozenset({"DATABASES", "DJANGO_SETTINGS_MODULE"})
+#: Up to this many words, looking for each in a file's stored words beats one regular expression.
+_FEW_WORDS: Final = 16
 
 
 class FileSource:
@@ -35,9 +40,9 @@ class FileSource:
     def __init__(self) -> None:
         self._last: tuple[Path, str] | None = None
 
-    def mentions(self, path: Path, pattern: re.Pattern[str]) -> bool:
-        """Whether the file's text holds a match of ``pattern`` (whole words: ``\\b...\\b``)."""
-        return pattern.search(self._text(path)) is not None
+    def mentions(self, path: Path, words: frozenset[str]) -> bool:
+        """Whether the file's text holds one of ``words`` as a whole word (``\\b...\\b``)."""
+        return _pattern(words).search(self._text(path)) is not None
 
     def applies(self, path: Path, config: Config) -> bool:
         return might_apply(self._text(path), config)
@@ -66,22 +71,23 @@ class CachedSource(FileSource):
     def __init__(self, cache: Cache) -> None:
         super().__init__()
         self.cache = cache
+        self._checked: dict[Path, list[Any] | None] = {}  # applies, then facts, ask it of one file
 
-    def mentions(self, path: Path, pattern: re.Pattern[str]) -> bool:
-        words = self.cache.get(path, "words")
-        if not isinstance(words, str):
-            words = self._compute(path, "words", _words)
-            if words is None:
-                return super().mentions(path, pattern)
-        return pattern.search(words) is not None
+    def mentions(self, path: Path, words: frozenset[str]) -> bool:
+        stored = self.cache.get(path, "words")
+        if not isinstance(stored, str):
+            stored = self._compute(path, "words", _words)
+            if stored is None:
+                return super().mentions(path, words)
+        return _names_in(stored, words)
 
     def applies(self, path: Path, config: Config) -> bool:
         stored = self.cache.get(path, "applies")
         if isinstance(stored, bool):
             return stored
-        checked = _stored_raw(self.cache, path)
-        if checked is not None and isinstance(checked[4], bool) and not str(checked[1] or "").startswith(UNREADABLE):
-            return checked[4]  # check_file parses exactly the files the pre-test lets through
+        checked = self._stored_check(path)
+        if checked is not None and isinstance(checked[3], bool) and not str(checked[2] or "").startswith(UNREADABLE):
+            return checked[3]  # check_file parses exactly the files the pre-test lets through
         answer = self._compute(path, "applies", lambda data: might_apply(_text_of(data), config))
         return super().applies(path, config) if answer is None else bool(answer)
 
@@ -89,11 +95,11 @@ class CachedSource(FileSource):
         self, path: Path, config: Config, roots: frozenset[str], light: bool = False
     ) -> project.ModuleFacts | None:
         decode = decode_light_facts if light else decode_facts
-        checked = _stored_raw(self.cache, path)
-        if checked is not None and checked[4] is True and not str(checked[1] or "").startswith(INTERNAL_ERROR):
+        checked = self._stored_check(path)
+        if checked is not None and checked[3] is True and not str(checked[2] or "").startswith(INTERNAL_ERROR):
             try:  # what facts_of gives a file that check_file parsed (a whole-tree run's result)
-                return decode(checked[3], display(path))
-            except (ValueError, TypeError):  # damaged: computed below
+                return decode(checked[4] if light else _parsed(checked[1])[3], display(path))
+            except (ValueError, TypeError, RecursionError):  # damaged: computed below
                 pass
         stored = self.cache.get(path, "extra")
         if stored is not MISSING:
@@ -111,6 +117,11 @@ class CachedSource(FileSource):
         value = [self.cache.module_of(path), None if found is None else encode(replace(found, path=""))]
         self.cache.put(path, "extra", value, sha, state)
         return found
+
+    def _stored_check(self, path: Path) -> list[Any] | None:
+        if path not in self._checked:
+            self._checked[path] = _stored_check(self.cache, path)
+        return self._checked[path]
 
     def _compute(self, path: Path, part: str, compute: Any) -> Any:
         try:
@@ -141,7 +152,7 @@ def check_files(
     for position, (result, words, sha, state) in zip(todo, run_each(work, [paths[p] for p in todo], jobs, tick)):
         if sha is not None:
             path = paths[position]
-            cache.put(path, "check", [cache.module_of(path), encode_result(result)], sha, state)
+            cache.put(path, "check", _check_part(cache.module_of(path), result), sha, state)
             cache.put(path, "words", words, sha, state)  # a later one-file check asks whether it names a task
         results[position] = _narrowed(result, chosen, wanted)
     return [results[position] for position in range(len(paths))]
@@ -183,21 +194,63 @@ def _stored_result(cache: Cache, path: Path) -> FileResult | None:
         return None
 
 
+def _check_part(module: str, result: FileResult) -> list[Any]:
+    """What the cache stores of ``check_file``'s result: [the module name it was computed for, the
+    encoded result as JSON text, why the file was skipped, whether it was parsed, its light facts]. The
+    text is parsed only for the files a run checks or reads whole (a one-file check in a 4,000-file
+    project reads every other file's light facts, and one JSON string loads faster than its lists)."""
+    raw = encode_result(result)
+    light = None if raw[3] is None else light_part(raw[3])
+    return [module, json.dumps(raw, separators=(",", ":")), raw[1], raw[4], light]
+
+
+def _stored_check(cache: Cache, path: Path) -> list[Any] | None:
+    """The stored ``_check_part`` of the file, if it is for the file's module name today."""
+    stored = cache.get(path, "check")
+    if not isinstance(stored, list) or len(stored) != 5 or not isinstance(stored[1], str):
+        return None
+    if stored[0] != cache.module_of(path):  # an __init__.py came or went: the dotted names moved
+        return None
+    return stored
+
+
 def _stored_raw(cache: Cache, path: Path) -> list[Any] | None:
     """The stored result of ``check_file`` (encoded), if it is for the file's module name today."""
-    stored = cache.get(path, "check")
-    if not isinstance(stored, list) or len(stored) != 2:
+    stored = _stored_check(cache, path)
+    try:
+        return None if stored is None else _parsed(stored[1])
+    except (ValueError, RecursionError):
         return None
-    module, raw = stored
-    if module != cache.module_of(path):  # an __init__.py came or went: the dotted names moved
-        return None
-    return raw if isinstance(raw, list) and len(raw) == 5 else None
+
+
+def _parsed(text: str) -> list[Any]:
+    """The encoded result in a ``_check_part``'s text; raises ValueError if it is not one."""
+    raw = json.loads(text)
+    if not isinstance(raw, list) or len(raw) != 5:
+        raise ValueError("not an encoded result")
+    return raw
 
 
 def _narrowed(result: FileResult, chosen: frozenset[str], wanted: bool) -> FileResult:
     """A result with every code, as ``engine.check_file`` gives it for ``chosen``."""
     return replace(result, findings=tuple(f for f in result.findings if f.code in chosen),
                    facts=result.facts if wanted else None)
+
+
+def _names_in(stored: str, words: frozenset[str]) -> bool:
+    """Whether one of ``words`` is among a file's stored words (``_words``: each ``\\w+`` of its text
+    once, sorted, joined by single spaces): a few words are looked up one by one, many through one
+    regular expression."""
+    if len(words) <= _FEW_WORDS and all(_WORD.fullmatch(word) for word in words):
+        spaced = f" {stored} "
+        return any(f" {word} " in spaced for word in words)
+    return _pattern(words).search(stored) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def _pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """Any of ``words`` as a whole word."""
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
 
 
 def _words(data: bytes) -> str:
