@@ -331,8 +331,8 @@ WORDLIKE = st.text(alphabet="ab_1é·ß ", min_size=1, max_size=4).filter(lambda
 @given(text=st.text(alphabet="ab_1é·ß .\n(", max_size=60), words=st.frozensets(WORDLIKE, min_size=1, max_size=24))
 def test_stored_words_mention_a_name_exactly_when_the_text_does(text: str, words: frozenset[str]) -> None:
     """A one-file check asks whether each other file mentions a task of the checked file from the
-    file's stored words (a few names one by one, many through one pattern); the text gives the same
-    answer."""
-    stored = warm._words(text.encode())
-    assert warm._names_in(stored, words) == (re.search(
-        r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", text) is not None)
+    file's stored words (a few names one by one, many in a set); the text and the regular
+    expression the words stand for give the same answer."""
+    expected = re.search(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", text) is not None
+    assert warm._names_in(warm._words(text.encode()), words) == expected
+    assert warm._text_mentions(text, words) == expected  # the cold path, from the text

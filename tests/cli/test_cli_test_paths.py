@@ -5,12 +5,15 @@ the command line is checked whole, and ``test_paths = []`` checks everything (sh
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from celery_boundary.cli import main
+from celery_boundary.gate import files
 from cli_helpers import write
 
 
@@ -75,3 +78,20 @@ def test_a_test_folder_without_python_files_is_not_counted(project: Path, capsys
     write(project, "proj/settings.py", 'CELERY_TASK_SERIALIZER = "pickle"\n')
     write(project, "proj/tests/data.json", "{}\n")
     assert run(capsys)[1].splitlines()[-1] == "celery-boundary: 1 finding in 1 of 1 file"
+
+
+SEGMENT = st.text(alphabet="ab_.*?[]!-", min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.text(alphabet="ab_.-", min_size=1, max_size=4), min_size=1, max_size=3),
+       patterns=st.lists(st.one_of(SEGMENT, st.builds("/".join, st.lists(SEGMENT, min_size=2, max_size=3))),
+                         max_size=4))
+def test_one_expression_for_every_pattern_matches_as_fnmatch_does(parts: list[str], patterns: list[str]) -> None:
+    """The walk asks of every file whether a pattern of ``exclude`` or ``test_paths`` matches its name or
+    its relative path through one regular expression, and which one only when one does."""
+    path = Path(*parts)
+    expected = next((p for p in patterns if fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(path.as_posix(), p)),
+                    None)
+    assert files._excluded(path, tuple(patterns)) == (expected is not None)
+    assert files._matching(path, tuple(patterns)) == expected

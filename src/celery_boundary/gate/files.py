@@ -65,7 +65,7 @@ def discover_project(paths: Sequence[str], exclude: Iterable[str] = (),
     for raw in paths or (".",):
         root = Path(raw)
         if root.is_dir():
-            named = any(_matching(Path(part), tests) for part in (*root.parts, resolved(root).name))
+            named = any(_matching(Path(part), tuple(tests)) for part in (*root.parts, resolved(root).name))
             files, odd = _walk(root, patterns, () if named else tuple(tests), left_out)
             found.update(dict.fromkeys(files))
             skipped.update(odd)
@@ -233,8 +233,11 @@ def _resolve(path: Path) -> str:
         return os.path.abspath(path)
 
 
-def _matching(path: Path, patterns: Iterable[str]) -> str | None:
-    """The first pattern that matches the path's name or its relative path."""
+def _matching(path: Path, patterns: tuple[str, ...]) -> str | None:
+    """The first pattern that matches the path's name or its relative path (asked of every file of
+    the walk: whether one matches is asked first, of one regular expression for them all)."""
+    if not _excluded(path, patterns):
+        return None
     text = path.as_posix()
     text = text[2:] if text.startswith("./") else text
     return next((p for p in patterns if fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(text, p)), None)

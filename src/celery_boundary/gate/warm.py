@@ -42,7 +42,7 @@ class FileSource:
 
     def mentions(self, path: Path, words: frozenset[str]) -> bool:
         """Whether the file's text holds one of ``words`` as a whole word (``\\b...\\b``)."""
-        return _pattern(words).search(self._text(path)) is not None
+        return _text_mentions(self._text(path), words)
 
     def applies(self, path: Path, config: Config) -> bool:
         return might_apply(self._text(path), config)
@@ -237,14 +237,30 @@ def _narrowed(result: FileResult, chosen: frozenset[str], wanted: bool) -> FileR
                    facts=result.facts if wanted else None)
 
 
+def _text_mentions(text: str, words: frozenset[str]) -> bool:
+    """Whether ``text`` holds one of ``words`` as a whole word."""
+    if _plain(words):
+        return not words.isdisjoint(_WORD.findall(text))
+    return _pattern(words).search(text) is not None
+
+
 def _names_in(stored: str, words: frozenset[str]) -> bool:
     """Whether one of ``words`` is among a file's stored words (``_words``: each ``\\w+`` of its text
-    once, sorted, joined by single spaces): a few words are looked up one by one, many through one
-    regular expression."""
-    if len(words) <= _FEW_WORDS and all(_WORD.fullmatch(word) for word in words):
+    once, sorted, joined by single spaces): a few words are looked up one by one, many in a set."""
+    if not _plain(words):
+        return _pattern(words).search(stored) is not None
+    if len(words) <= _FEW_WORDS:
         spaced = f" {stored} "
         return any(f" {word} " in spaced for word in words)
-    return _pattern(words).search(stored) is not None
+    return not words.isdisjoint(stored.split(" "))
+
+
+@functools.lru_cache(maxsize=8)
+def _plain(words: frozenset[str]) -> bool:
+    """Whether every word is one ``\\w+`` word (a task's name is): whether it is mentioned is then
+    whether it is one of the text's words. A regular expression of thousands of names costs a
+    second to compile."""
+    return all(_WORD.fullmatch(word) for word in words)
 
 
 @functools.lru_cache(maxsize=8)
