@@ -163,7 +163,8 @@ def imported_modules(tree: ast.Module) -> frozenset[str]:
 
 def module_in(package: tuple[str, ...], path: Path) -> str:
     """The dotted name of the file ``path`` in ``package`` (the package itself for ``__init__.py``)."""
-    return ".".join(package if path.stem == "__init__" else (*package, path.stem)) or path.stem
+    stem = path.stem
+    return ".".join(package if stem == "__init__" else (*package, stem)) or stem
 
 
 class ModuleNames:

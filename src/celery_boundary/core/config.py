@@ -5,7 +5,6 @@ names the key and what is allowed; callers print it, never a traceback.
 
 from __future__ import annotations
 
-import configparser
 import sys
 from pathlib import Path
 from typing import Any, Final
@@ -218,6 +217,8 @@ def _pyproject_table(path: Path) -> dict[str, Any] | None:
 
 
 def _ini_section(path: Path) -> dict[str, Any] | None:
+    import configparser  # only a project configured in setup.cfg or tox.ini pays for the import
+
     parser = configparser.ConfigParser()
     try:
         parser.read_string(path.read_text(encoding="utf-8"), source=str(path))

@@ -14,7 +14,6 @@ UTF-8), so a latin-1 module's diff carries latin-1 bytes, not U+FFFD.
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 import tokenize
 import warnings
@@ -138,6 +137,8 @@ def encoding_of(source: bytes) -> str:
 
 def unified_diff(shown: str, change: Change) -> bytes:
     """The unified diff of one file, in the file's own encoding (``git apply`` reads bytes)."""
+    import difflib  # only ``fix --diff`` prints one: ``check`` does not pay for the import
+
     encoding = encoding_of(change.before)
     old = change.before.decode(encoding, "surrogateescape").splitlines(keepends=True)
     new = change.after.decode(encoding, "surrogateescape").splitlines(keepends=True)
