@@ -6,6 +6,7 @@ never skips it."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -22,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORT = re.compile(r"^supported-versions: (.*)$", re.M)
 
 
+@functools.cache
 def noxfile() -> ModuleType:
+    """noxfile.py, imported once per process (nox warns when a session is registered twice)."""
     spec = importlib.util.spec_from_file_location("noxfile", ROOT / "noxfile.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

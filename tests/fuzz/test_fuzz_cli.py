@@ -15,6 +15,7 @@ import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,6 +58,7 @@ def test_celery_shaped_projects_never_crash_check(sources: list[str]) -> None:
     assert_clean(*run_check(sources))
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning:<string>")  # hypothesmith compiles what it generates
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(source=grammar_modules())
 def test_grammar_modules_never_crash_check(source: str) -> None:

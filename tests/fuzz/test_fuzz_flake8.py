@@ -58,6 +58,7 @@ def test_celery_shaped_modules_never_crash_the_plugin(source: str, eager: bool) 
 
 
 @FUZZ
+@pytest.mark.filterwarnings("ignore::SyntaxWarning:<string>")  # hypothesmith compiles what it generates
 @given(source=grammar_modules())
 def test_grammar_modules_never_crash_the_plugin(source: str) -> None:
     run_plugin(source, EAGER)
