@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -93,5 +94,32 @@ def test_one_expression_for_every_pattern_matches_as_fnmatch_does(parts: list[st
     path = Path(*parts)
     expected = next((p for p in patterns if fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(path.as_posix(), p)),
                     None)
-    assert files._excluded(path, tuple(patterns)) == (expected is not None)
+    assert files._excluded_text(path.name, path.as_posix(), tuple(patterns)) == (expected is not None)
     assert files._matching(path, tuple(patterns)) == expected
+
+
+@pytest.mark.parametrize("spelled", [".", "./proj", "proj/", "proj//inner/..", "absolute"])
+def test_the_walk_finds_what_os_walk_finds_in_its_order(project: Path, spelled: str) -> None:
+    """The walk reads directory entries instead of asking the system of each path, and builds a path
+    only for a file it keeps: what it finds, and in which order, is what ``os.walk`` (links to folders
+    not entered) and ``fnmatch`` on each name and relative path give, each path spelled as ``Path`` spells it."""
+    for name in ("proj/a.py", "proj/b.txt", "proj/sub/c.py", "proj/sub/deeper/d.py", "proj/tests/test_e.py",
+                 "proj/gen/f_pb2.py", "proj/build/g.py", "proj/inner/h.py", "proj/sub/z.py", "top.py"):
+        write(project, name, "x = 1\n")
+    (project / "proj" / "linked").symlink_to(project / "proj" / "sub")  # a link to a folder: not entered
+    (project / "proj" / "also.py").symlink_to(project / "proj" / "a.py")  # a link to a file: read
+    root = str(project / "proj") if spelled == "absolute" else spelled
+    patterns = (*files.DEFAULT_EXCLUDE, "*_pb2.py")
+    tests = ("tests", "test_*.py")
+    found, skipped, left_out = files.discover_project([root], patterns[len(files.DEFAULT_EXCLUDE):], tests)
+    expected = []
+    for folder, folders, names in os.walk(root):
+        base = Path(folder)
+        folders[:] = sorted(f for f in folders if not any(
+            fnmatch.fnmatch(f, p) or fnmatch.fnmatch((base / f).as_posix(), p) for p in (*patterns, *tests)))
+        expected += [base / n for n in sorted(names) if n.endswith(".py") and not any(
+            fnmatch.fnmatch(n, p) or fnmatch.fnmatch((base / n).as_posix(), p) for p in (*patterns, *tests))]
+    assert [str(path) for path in found] == [str(path) for path in expected]
+    home = Path("proj") if spelled == "." else Path(root)
+    assert home / "also.py" in found and home / "sub" / "deeper" / "d.py" in found
+    assert (skipped, left_out) == ([], {"tests": 1})

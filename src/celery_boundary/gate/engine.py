@@ -24,15 +24,12 @@ from celery_boundary.checks.common import RuleSettings
 from celery_boundary.core.config import Config
 from celery_boundary.analysis import project
 from celery_boundary.gate.files import display, read_source
-from celery_boundary.core.findings import Finding
+from celery_boundary.core.findings import NOT_CHECKED, Finding
 from celery_boundary.gate.noqa import NoqaMap
 
 #: Below this many files a pool costs more than it saves: on two cores, 400 generated Celery modules
 #: take 0.71 s in one process and 0.83 s in two; the 2,000-file standard library 5.9 s and 4.1 s.
 POOL_THRESHOLD: Final = 500
-#: The gate's own code for a file it did not check (unreadable, not a regular file, not parsable,
-#: too deeply nested): a skip is a finding, so it fails the gate and can be baselined.
-NOT_CHECKED: Final = "CB001"
 #: Why a file that cannot be read or decoded is skipped.
 UNREADABLE: Final = "cannot be read"
 #: Why a file whose rules raised is skipped (its facts are then not taken from the rules' index).

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from celery_boundary.analysis.task_names import is_link, module_name, module_names, note_plain, remember_links
+from celery_boundary.core.config import Config
 from celery_boundary.gate.errors import UsageError
 
 #: Directories never worth reading (flake8's default exclude plus virtualenvs and build output).
@@ -85,12 +86,20 @@ def _walk(root: Path, patterns: tuple[str, ...], tests: tuple[str, ...] = (),
     """What ``os.walk`` (top-down, links to folders listed but not entered: a link loop is never
     entered) finds, in the same order, from ``os.scandir`` entries: a regular file that is no link
     needs no ``stat`` of its own. Folders and files matching ``tests`` are left out and counted per
-    pattern in ``left_out``."""
-    result: list[Path] = []
-    skipped: dict[Path, str] = {}
+    pattern in ``left_out``. Paths are spelled as ``Path`` spells them (``root / name``)."""
+    found, skipped = _walk_texts(str(root), patterns, tests, left_out)
+    return [Path(text) for text in found], {Path(text): problem for text, problem in skipped.items()}
+
+
+def _walk_texts(root: str, patterns: tuple[str, ...], tests: tuple[str, ...] = (),
+                left_out: dict[str, int] | None = None) -> tuple[list[str], dict[str, str]]:
+    """``_walk`` with paths as text: a ``Path`` is made only of a file that is kept, not of every file
+    and folder looked at (nor of the test files that are only counted)."""
+    result: list[str] = []
+    skipped: dict[str, str] = {}
     counts = left_out if left_out is not None else {}
-    plain: list[Path] = []  # regular files that are no links (``task_names.is_link``)
-    folders = [str(root)]
+    plain: list[str] = []  # regular files that are no links (``task_names.is_link``)
+    folders = [root]
     while folders:
         folder = folders.pop()
         try:
@@ -98,35 +107,36 @@ def _walk(root: Path, patterns: tuple[str, ...], tests: tuple[str, ...] = (),
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError:  # os.walk skips a folder it cannot list
             continue
-        base = Path(folder)
         below = []
         for entry in entries:
+            name = entry.name
+            if not _is_dir(entry) and not name.endswith(".py"):
+                continue
+            text = name if folder == "." else os.path.join(folder, name)
+            posix = text if os.sep == "/" else text.replace(os.sep, "/")
+            if _excluded_text(name, posix, patterns):
+                continue
+            pattern = _matching_text(name, posix, tests) if tests else None
             if _is_dir(entry):
-                if not _excluded(base / entry.name, patterns) and not entry.is_symlink():
-                    pattern = _matching(base / entry.name, tests) if tests else None
-                    if pattern is None:
-                        below.append(os.path.join(folder, entry.name))
-                        continue
-                    inside = len(_walk(base / entry.name, patterns)[0])
-                    if inside:  # a folder of fixtures with no .py file is no test code
-                        counts[pattern] = counts.get(pattern, 0) + inside
+                if entry.is_symlink():
+                    continue
+                if pattern is None:
+                    below.append(text)
+                    continue
+                inside = len(_walk_texts(text, patterns)[0])
+                if inside:  # a folder of fixtures with no .py file is no test code
+                    counts[pattern] = counts.get(pattern, 0) + inside
                 continue
-            if not entry.name.endswith(".py"):
-                continue
-            path = base / entry.name
-            if _excluded(path, patterns):
-                continue
-            pattern = _matching(path, tests) if tests else None
             if pattern is not None:
                 counts[pattern] = counts.get(pattern, 0) + 1
                 continue
-            problem = None if _is_regular(entry) else why_not_regular(path)
+            problem = None if _is_regular(entry) else why_not_regular(Path(text))
             if problem is None:
-                result.append(path)
+                result.append(text)
                 if not entry.is_symlink():
-                    plain.append(path)
+                    plain.append(text)
             else:
-                skipped[path] = problem
+                skipped[text] = problem
         folders.extend(reversed(below))
     note_plain(plain)
     return result, skipped
@@ -234,22 +244,25 @@ def _resolve(path: Path) -> str:
 
 
 def _matching(path: Path, patterns: tuple[str, ...]) -> str | None:
-    """The first pattern that matches the path's name or its relative path (asked of every file of
-    the walk: whether one matches is asked first, of one regular expression for them all)."""
-    if not _excluded(path, patterns):
+    """The first pattern that matches the path's name or its relative path."""
+    return _matching_text(path.name, path.as_posix(), patterns)
+
+
+def _matching_text(name: str, text: str, patterns: tuple[str, ...]) -> str | None:
+    """``_matching`` of a name and a relative path with '/' (asked of every file of the walk: whether
+    one matches is asked first, of one regular expression for them all)."""
+    if not _excluded_text(name, text, patterns):
         return None
-    text = path.as_posix()
     text = text[2:] if text.startswith("./") else text
-    return next((p for p in patterns if fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(text, p)), None)
+    return next((p for p in patterns if fnmatch.fnmatch(name, p) or fnmatch.fnmatch(text, p)), None)
 
 
-def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
-    """Whether a pattern matches the path's name or its relative path (``_matching``, one regular
-    expression for them all: it runs for every file and folder of the tree)."""
-    text = path.as_posix()
+def _excluded_text(name: str, text: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a pattern matches a path's name or its relative path with '/' (``_matching``, one
+    regular expression for them all: it runs for every file and folder of the tree)."""
     text = text[2:] if text.startswith("./") else text
     matches = _matcher(patterns)
-    return bool(matches(os.path.normcase(path.name)) or matches(os.path.normcase(text)))
+    return bool(matches(os.path.normcase(name)) or matches(os.path.normcase(text)))
 
 
 @functools.lru_cache(maxsize=16)
@@ -285,3 +298,12 @@ def _here() -> str:
     if here is None:
         here = _FOLDERS[key] = str(Path(cwd).resolve())
     return here
+
+
+def project_root(settings: Config) -> Path:
+    """The project's folder: the configuration file's, else the repository's around the working
+    directory (the folder with ``.git``), else the working directory."""
+    if settings.source:
+        return Path(settings.source).resolve().parent
+    cwd = Path.cwd().resolve()
+    return next((folder for folder in (cwd, *cwd.parents) if (folder / ".git").exists()), cwd)

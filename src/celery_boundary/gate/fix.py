@@ -31,10 +31,12 @@ from celery_boundary.checks import transactions
 from celery_boundary.core import config as config_module
 from celery_boundary.core import rules
 from celery_boundary.core.findings import Finding
-from celery_boundary.gate.check import collect_facts, outside_files, project_root
+from celery_boundary.gate.check import outside_files
+from celery_boundary.gate.project_pass import collect_facts
 from celery_boundary.gate.engine import check_files, iter_findings, rule_settings, run_rules
 from celery_boundary.gate.factory_scan import with_project_factories
-from celery_boundary.gate.files import discover, discover_with_skips, display, display_link, read_source, run_folders
+from celery_boundary.gate.files import (discover, discover_with_skips, display, display_link, project_root, read_source,
+                                        run_folders)
 from celery_boundary.gate.rename import Scope, rename_task
 from celery_boundary.gate.selection import expand
 from celery_boundary.gate.summary import plural

@@ -20,7 +20,8 @@ from celery_boundary import checks
 from celery_boundary.analysis import graph_project, project
 from celery_boundary.core import config as config_module
 from celery_boundary.core.findings import Finding
-from celery_boundary.gate.check import collect_facts, outside_files
+from celery_boundary.gate.check import outside_files
+from celery_boundary.gate.project_pass import collect_facts
 from celery_boundary.gate.engine import check_files, iter_findings, rule_settings
 from celery_boundary.gate.errors import UsageError
 from celery_boundary.gate.writes import emit

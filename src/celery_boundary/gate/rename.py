@@ -22,9 +22,8 @@ from celery_boundary.analysis.index import build_index
 from celery_boundary.analysis.task_names import imported_as, imported_modules, module_name, module_names, task_names
 from celery_boundary.core import config as config_module
 from celery_boundary.core.findings import Finding
-from celery_boundary.gate.check import project_root
 from celery_boundary.gate.engine import rule_settings
-from celery_boundary.gate.files import display, read_source
+from celery_boundary.gate.files import display, project_root, read_source
 from celery_boundary.gate.writes import Change, still_parses
 
 if TYPE_CHECKING:

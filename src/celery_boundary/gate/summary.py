@@ -7,9 +7,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from celery_boundary.core import rules
-from celery_boundary.core.findings import Finding
+from celery_boundary.core.findings import NOT_CHECKED, Finding
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:
@@ -66,3 +67,10 @@ def statistics(findings: Sequence[Finding]) -> str:
 def _slug(code: str) -> str:
     rule = rules.BY_CODE.get(code)
     return rule.slug if rule else "mypy error about a task call"
+
+
+def report_skips(skips: Sequence[Finding], chosen: frozenset[str], err: TextIO) -> None:
+    """One line on stderr per file that was not checked (also when CB001 is not selected)."""
+    if NOT_CHECKED not in chosen:  # --ignore CB001: still never silent
+        for skip in skips:
+            err.write(f"{skip.path}: skipped, {skip.message.removeprefix('file not checked: ')}\n")
