@@ -9,28 +9,31 @@ warm; a whole-tree warm run at most 10 % of a cold one. By default the tree is a
 project (``check_throughput.generate_celery``: every module defines tasks, canvases and beat entries,
 so every file is parsed and takes part in the project-wide pass); ``--tree`` measures a copy of an existing
 project's ``.py`` and configuration files (the cache goes to a temporary folder, ``--cache-dir``). Every command runs
-with ``--jobs 1``, in its own process, once per row; the machine may be shared, so CPU time, not wall
-time, is reported.
+with ``--jobs 1``, in its own process; the machine may be shared, so CPU time, not wall time, is
+reported, and the warm rows report the median of five runs (``REPEAT``).
 
 Rows: cold (``--no-cache``) and warm over the whole tree, warm after editing one file, and the
 one-file check cold and warm; flake8 over the same files and over the one file.
 
-Measured on this 2-core machine with other jobs running (load average 2-7; Python 3.11; CPU seconds,
-user + system; byte code written, as an install has it):
+Measured on this 2-core machine, shared with other jobs (Python 3.11; CPU seconds, user + system;
+byte code written, as an install has it; warm rows the median of five runs):
 
-- generated, 4,001 files: cold whole tree 13.2, warm 0.25 (1.9 %: the run remembered whole,
-  gate/run_memo.py); one file cold 9.3 (it needs every module's facts), warm 0.60-0.69 (flake8 on
-  the one file: 0.18-0.22); with that file edited 0.68-0.71; whole tree with one file edited 1.08
-  (8.2 %). Filling the cache costs 8-9 % over a cold run.
+- generated, 4,001 files: cold whole tree 11.9-14.1, warm 0.24-0.34 (1.9-2.8 %: the run remembered
+  whole, gate/run_memo.py, which imports none of the rules); one file cold 9.3-10.5 (it needs every
+  module's facts), warm 0.41-0.47 (flake8 on the one file: 0.18-0.27); with that file edited
+  0.47-0.56; whole tree with one file edited 0.89-1.14 (6.3-8.5 %). Filling the cache costs 6-16 %
+  over a cold run. In one run of five every row was about 40 % slower (flake8 over the tree 61 s
+  instead of 42-46 s) and the warm one-file check took 0.54.
 - saleor, 4,338 files, 1,727 of them tests the project pass leaves out (``--one saleor/order/tasks.py``):
-  cold whole tree 2.64, warm 0.25 (9.6 %; flake8 105.7); one file cold 0.65, warm 0.36 (flake8 0.23);
-  with that file edited 0.40.
+  cold whole tree 2.5-2.6, warm 0.21 (8.4-8.6 %; flake8 103-115); one file cold 0.71-0.77, warm
+  0.27-0.29 (flake8 0.22-0.26); with that file edited 0.30-0.32.
 
-The whole-tree target holds on both trees and the one-file target on saleor. The generated tree's
-one-file check misses it by about a fifth: its literal task names (beat entries) make every module
-that registers a task part of the project pass, so the facts of 4,000 modules are decoded (their
-light fields only: cache_codec.LIGHT_FIELDS) on top of 0.10 s of imports and 0.06 s of reading the
-cache.
+What a warm one-file check of the generated tree spends (about 0.40 s on a quiet machine): 0.08-0.10
+imports, 0.04 walking the project, 0.055 reading the cache (one JSON document; each file's stored
+result is JSON text parsed only for the checked files, with the light facts beside it), 0.04 the task
+factories of every file (one ``stat`` each), 0.10 the light facts of the 4,000 modules every beat
+entry's literal task name makes part of the project pass (cache_codec.LIGHT_FIELDS), 0.025 the
+project pass itself.
 """
 
 from __future__ import annotations
