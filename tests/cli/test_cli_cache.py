@@ -3,12 +3,14 @@ files and finds what a cold run finds, and that nothing damaged, foreign or stal
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
 import re
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -167,7 +169,7 @@ def test_a_recent_file_is_hashed_not_trusted_by_its_stat(
 
 @pytest.mark.parametrize("content", [
     b"\x00\xffnot json", b"[]", b'{"stamp": "another tool"}', b"{" * 10_000,
-    "damaged entry", "foreign entry",
+    "damaged entry", "foreign entry", "packed text cut short", "packed text that unpacks to 20 MB",
 ])
 def test_a_damaged_or_foreign_cache_is_rebuilt(
     shop: Path, capsys: pytest.CaptureFixture[str], content: bytes | str
@@ -180,9 +182,13 @@ def test_a_damaged_or_foreign_cache_is_rebuilt(
         document = json.loads(stored.read_text())
         entry = document["files"]["shop/jobs.py"]
         if content == "damaged entry":  # a line number that is a string, deep inside the facts
-            result = json.loads(entry["check"][1])
+            result = warm._parsed(entry["check"][1])
             result[3][2][0][2] = "10"
-            entry["check"][1] = json.dumps(result)
+            entry["check"][1] = warm._packed(result)
+        elif content == "packed text cut short":
+            entry["check"][1] = entry["check"][1][:-10]
+        elif content == "packed text that unpacks to 20 MB":  # 20 kB in the file
+            entry["check"][1] = base64.b85encode(zlib.compress(b"0" * 20_000_000, 9)).decode()
         else:  # another file's result under this file's name
             entry["check"] = document["files"]["shop/settings.py"]["check"]
             entry["sha"] = document["files"]["shop/settings.py"]["sha"]

@@ -6,9 +6,11 @@ computed and stored otherwise."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
@@ -30,7 +32,10 @@ _WORD: Final = re.compile(r"\w+")
 #: A module that may configure Django's databases or name the settings module (CB206 in views: the
 #: settings modules mention no task).
 _SETTINGS_WORDS: Final = frozenset({"DATABASES", "DJANGO_SETTINGS_MODULE"})
-#: Up to this many words, looking for each in a file's stored words beats one regular expression.
+#: A packed result unpacks to at most this many bytes plus a hundred times its own size (results
+#: compress four to one); one that would unpack further is taken as damaged and recomputed.
+_MOST_UNPACKED: Final = 1 << 20
+#: Up to this many words, looking for each in a file's stored words beats splitting them into a set.
 _FEW_WORDS: Final = 16
 
 
@@ -196,12 +201,12 @@ def _stored_result(cache: Cache, path: Path) -> FileResult | None:
 
 def _check_part(module: str, result: FileResult) -> list[Any]:
     """What the cache stores of ``check_file``'s result: [the module name it was computed for, the
-    encoded result as JSON text, why the file was skipped, whether it was parsed, its light facts]. The
-    text is parsed only for the files a run checks or reads whole (a one-file check in a 4,000-file
-    project reads every other file's light facts, and one JSON string loads faster than its lists)."""
+    encoded result packed into text (``_packed``), why the file was skipped, whether it was parsed,
+    its light facts]. The text is unpacked only for the files a run checks or reads whole (a one-file
+    check in a 4,000-file project reads every other file's light facts only)."""
     raw = encode_result(result)
     light = None if raw[3] is None else light_part(raw[3])
-    return [module, json.dumps(raw, separators=(",", ":")), raw[1], raw[4], light]
+    return [module, _packed(raw), raw[1], raw[4], light]
 
 
 def _stored_check(cache: Cache, path: Path) -> list[Any] | None:
@@ -223,9 +228,24 @@ def _stored_raw(cache: Cache, path: Path) -> list[Any] | None:
         return None
 
 
+def _packed(raw: list[Any]) -> str:
+    """An encoded result as JSON, compressed, in base85: a quarter of the JSON's size in the cache
+    file and no quote to escape, so the cache loads and saves faster; compressing costs a few
+    microseconds per file checked."""
+    return base64.b85encode(zlib.compress(json.dumps(raw, separators=(",", ":")).encode(), 1)).decode("ascii")
+
+
 def _parsed(text: str) -> list[Any]:
-    """The encoded result in a ``_check_part``'s text; raises ValueError if it is not one."""
-    raw = json.loads(text)
+    """The encoded result a ``_check_part``'s text packs; raises ValueError if it is not one."""
+    packed = base64.b85decode(text)
+    unpacker = zlib.decompressobj()
+    try:  # bounded: a damaged or hostile cache file cannot make it fill the memory
+        data = unpacker.decompress(packed, _MOST_UNPACKED + 100 * len(packed))
+    except zlib.error as exc:
+        raise ValueError(f"not a packed result: {exc}") from None
+    if unpacker.unconsumed_tail or not unpacker.eof:
+        raise ValueError("a packed result that does not end, or unpacks too far: recomputed")
+    raw = json.loads(data)
     if not isinstance(raw, list) or len(raw) != 5:
         raise ValueError("not an encoded result")
     return raw
