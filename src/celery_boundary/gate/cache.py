@@ -17,9 +17,9 @@ them, what was computed from that content:
 - ``factories``: the task factories the file defines (``gate/factory_scan.py``), valid for the
   configuration as read (stamp ``base``);
 - ``check``: its ``FileResult`` with every code and its ``ModuleFacts`` (packed: JSON, compressed,
-  unpacked only for the files a run checks or reads whole, at most so far; beside it the light facts every run reads:
-  ``warm._check_part``); ``applies``: whether any rule can match; ``extra``: its facts for the
-  project pass when not checked. Valid for the effective configuration (with the project's task
+  unpacked only for the files a run checks or reads whole, and only so far; beside it the light
+  facts every run reads: ``warm._check_part``); ``applies``: whether any rule can match; ``extra``:
+  its facts for the project pass when not checked. Valid for the effective configuration (with the project's task
   factories) and the project's top-level packages (stamp ``effective``).
 
 The whole file is stamped with its format, the tool's version and a digest of the package's own
