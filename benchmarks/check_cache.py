@@ -18,19 +18,20 @@ one-file check cold and warm; flake8 over the same files and over the one file.
 Measured on this 2-core machine, shared with other jobs (Python 3.11; CPU seconds, user + system;
 byte code written, as an install has it; warm rows the median of five runs):
 
-- generated, 4,001 files: cold whole tree 11.9-14.1, warm 0.24-0.34 (1.9-2.8 %: the run remembered
-  whole, gate/run_memo.py, which imports none of the rules); one file cold 9.3-10.5 (it needs every
-  module's facts), warm 0.41-0.47 (flake8 on the one file: 0.18-0.27); with that file edited
-  0.47-0.56; whole tree with one file edited 0.89-1.14 (6.3-8.5 %). Filling the cache costs 6-16 %
-  over a cold run. In one run of five every row was about 40 % slower (flake8 over the tree 61 s
-  instead of 42-46 s) and the warm one-file check took 0.54.
+- generated, 4,001 files: cold whole tree 12.2-13.4, warm 0.19-0.30 (1.6-2.3 %: the run remembered
+  whole, gate/run_memo.py, which imports none of the rules); one file cold 9.1-10.5 (it needs every
+  module's facts), warm 0.41-0.47 (flake8 on the one file: 0.19-0.21); with that file edited
+  0.45-0.51; whole tree with one file edited 1.14-1.15 (8.5-9.4 %). Filling the cache costs 6-13 %
+  over a cold run. Over the six runs made while the one-file check was brought under its target it
+  took 0.41-0.47, and 0.54 in one run during which every row was about 40 % slower (flake8 over the
+  tree 61 s instead of 41-46 s).
 - saleor, 4,338 files, 1,727 of them tests the project pass leaves out (``--one saleor/order/tasks.py``):
-  cold whole tree 2.5-2.6, warm 0.21 (8.4-8.6 %; flake8 103-115); one file cold 0.71-0.77, warm
-  0.27-0.29 (flake8 0.22-0.26); with that file edited 0.30-0.32.
+  cold whole tree 2.3-2.5, warm 0.20-0.21 (8.6-8.7 %; flake8 100-103); one file cold 0.69-0.71, warm
+  0.26-0.29 (flake8 0.22-0.24); with that file edited 0.29-0.30.
 
 What a warm one-file check of the generated tree spends (about 0.40 s on a quiet machine): 0.08-0.10
-imports, 0.04 walking the project, 0.055 reading the cache (one JSON document; each file's stored
-result is JSON text parsed only for the checked files, with the light facts beside it), 0.04 the task
+imports, 0.04 walking the project, 0.04-0.055 reading the cache (one JSON document; each file's
+stored result packed, unpacked only for the checked files, with the light facts beside it), 0.04 the task
 factories of every file (one ``stat`` each), 0.10 the light facts of the 4,000 modules every beat
 entry's literal task name makes part of the project pass (cache_codec.LIGHT_FIELDS), 0.025 the
 project pass itself.

@@ -57,6 +57,13 @@ def test_pyproject_without_the_table_is_skipped_for_setup_cfg(tmp_path: Path) ->
     assert loaded.trust_any is False
 
 
+@pytest.mark.parametrize("name", ["setup.cfg", "tox.ini"])
+def test_a_percent_sign_in_an_ini_file_is_read_as_written(tmp_path: Path, name: str) -> None:
+    """No interpolation (flake8 reads these files the same way): ``%`` is neither an error nor a reference."""
+    loaded = config.load(write(tmp_path / name, "[celery_boundary]\nexclude = legacy%*, 100%_generated\n"))
+    assert loaded.exclude == ("legacy%*", "100%_generated")
+
+
 def test_mypy_ini_celery_boundary_section_overrides_the_defaults(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()  # stop the upward search at the project root
     write(

@@ -219,7 +219,7 @@ def _pyproject_table(path: Path) -> dict[str, Any] | None:
 def _ini_section(path: Path) -> dict[str, Any] | None:
     import configparser  # only a project configured in setup.cfg or tox.ini pays for the import
 
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)  # as flake8 reads it: a "%" is a "%"
     try:
         parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
     except (OSError, UnicodeDecodeError, configparser.Error) as exc:

@@ -96,8 +96,17 @@ def light_part(raw: list[Any]) -> list[Any]:
 def _light_defaults() -> dict[str, Any]:
     """The fields outside ``LIGHT_FIELDS`` at their default (or empty): what a light module holds."""
     empty: dict[str, Any] = {"tasks": (), "uses": (), "strings": frozenset()}  # the fields without a default
-    return {f.name: empty[f.name] if f.default is dataclasses.MISSING else f.default
-            for f in dataclasses.fields(ModuleFacts) if f.name not in LIGHT_FIELDS}
+    defaults = {}
+    for f in dataclasses.fields(ModuleFacts):
+        if f.name in LIGHT_FIELDS:
+            continue
+        if f.default is not dataclasses.MISSING:
+            defaults[f.name] = f.default
+        elif f.name in empty:
+            defaults[f.name] = empty[f.name]
+        else:  # the caller recomputes the facts (a TypeError, as from a damaged entry)
+            raise TypeError(f"ModuleFacts.{f.name} has no empty value: teach cache_codec._light_defaults")
+    return defaults
 
 
 @functools.cache

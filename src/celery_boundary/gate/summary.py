@@ -70,7 +70,8 @@ def _slug(code: str) -> str:
 
 
 def report_skips(skips: Sequence[Finding], chosen: frozenset[str], err: TextIO) -> None:
-    """One line on stderr per file that was not checked (also when CB001 is not selected)."""
+    """One line on stderr per file that was not checked, when CB001 is not selected (when it is, each
+    such file is a finding): a skip is never silent."""
     if NOT_CHECKED not in chosen:  # --ignore CB001: still never silent
         for skip in skips:
             err.write(f"{skip.path}: skipped, {skip.message.removeprefix('file not checked: ')}\n")
