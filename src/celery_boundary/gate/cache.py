@@ -19,8 +19,8 @@ them, what was computed from that content:
 - ``check``: its ``FileResult`` with every code and its ``ModuleFacts`` (packed: JSON, compressed,
   unpacked only for the files a run checks or reads whole, and only so far; beside it the light
   facts every run reads: ``warm._check_part``); ``applies``: whether any rule can match; ``extra``:
-  its facts for the project pass when not checked. Valid for the effective configuration (with the project's task
-  factories) and the project's top-level packages (stamp ``effective``).
+  its facts for the project pass when not checked. Valid for the effective configuration (with the
+  project's task factories) and the project's top-level packages (stamp ``effective``).
 
 The whole file is stamped with its format, the tool's version and a digest of the package's own
 sources and the Python version: any change, and any file that is damaged or foreign (not JSON, another

@@ -109,15 +109,15 @@ def _walk_texts(root: str, patterns: tuple[str, ...], tests: tuple[str, ...] = (
             continue
         below = []
         for entry in entries:
-            name = entry.name
-            if not _is_dir(entry) and not name.endswith(".py"):
+            name, is_dir = entry.name, _is_dir(entry)
+            if not is_dir and not name.endswith(".py"):
                 continue
             text = name if folder == "." else os.path.join(folder, name)
             posix = text if os.sep == "/" else text.replace(os.sep, "/")
             if _excluded_text(name, posix, patterns):
                 continue
             pattern = _matching_text(name, posix, tests) if tests else None
-            if _is_dir(entry):
+            if is_dir:
                 if entry.is_symlink():
                     continue
                 if pattern is None:
